@@ -1,0 +1,9 @@
+import { randomBytes } from "node:crypto";
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** A random id shaped like the API's: `msg_01...`, `req_01...`, `toolu_01...` (22 base62 characters after `01`). */
+export function randomId(prefix: "msg" | "req" | "toolu"): string {
+  const suffix = Array.from(randomBytes(22), (byte) => BASE62.charAt(byte % BASE62.length)).join("");
+  return `${prefix}_01${suffix}`;
+}

@@ -1,0 +1,19 @@
+import type { Ledger } from "./ledger.js";
+import type { PromptCache } from "./prompt-cache.js";
+import type { RateLimitWindow } from "./rate-limits.js";
+
+export interface SimulatorSettings {
+  timeScale: number;
+  /** Network delay before headers and first token, in ms; not scaled. */
+  extraLatencyMs: number;
+  /** Accepted `x-api-key` values; null accepts any non-empty key. */
+  apiKeys: ReadonlySet<string> | null;
+}
+
+/** Everything the request handlers share. */
+export interface SimulatorState {
+  settings: SimulatorSettings;
+  ledger: Ledger;
+  promptCache: PromptCache;
+  rateLimits: RateLimitWindow;
+}
