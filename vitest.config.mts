@@ -3,12 +3,30 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
+    silent: "passed-only",
     projects: [
       {
-        plugins: [cloudflareTest({ wrangler: { configPath: "./wrangler.toml" } })],
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: "./wrangler.toml" },
+            miniflare: {
+              bindings: {
+                REGION: "unit",
+                ADMIN_TOKEN: "unit-admin-token",
+                UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
+                UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
+                UPSTREAM_BASE_URL: "http://127.0.0.1:9",
+                ANTHROPIC_API_KEY: "unused",
+                MAX_BODY_BYTES: "65536",
+              },
+            },
+          })),
+        ],
         test: {
           name: "unit",
+          globalSetup: ["test/stack/redis-global-setup.ts"],
           include: ["test/unit/**/*.test.ts"],
+          testTimeout: 30_000,
         },
       },
       {

@@ -1,0 +1,39 @@
+import { Hono } from "hono";
+import { GatewayError, errorResponse } from "../../shared/http/errors.js";
+import type { GatewayAppEnv } from "./context.js";
+import { authenticate } from "./middleware/authenticate.js";
+import { requestContext } from "./middleware/request-context.js";
+import { admin } from "./routes/admin.js";
+import { countTokens } from "./routes/count-tokens.js";
+import { health } from "./routes/health.js";
+import { messages } from "./routes/messages.js";
+import { usage } from "./routes/usage.js";
+
+export const app = new Hono<GatewayAppEnv>();
+
+app.use(requestContext);
+app.route("/", health);
+app.route("/admin", admin);
+app.use("/v1/messages", authenticate({ revalidatedDownstream: true }));
+app.use("/v1/messages/count_tokens", authenticate({ revalidatedDownstream: false }));
+app.use("/v1/usage", authenticate({ revalidatedDownstream: false }));
+app.route("/", messages);
+app.route("/", countTokens);
+app.route("/", usage);
+
+app.notFound((c) =>
+  errorResponse(new GatewayError("not_found_error", `No route for ${c.req.method} ${c.req.path}.`), c.get("log")?.requestId),
+);
+
+app.onError((error, c) => {
+  const log = c.get("log");
+  if (error instanceof GatewayError) {
+    log?.set({ error_type: error.type });
+    return errorResponse(error, log?.requestId);
+  }
+  log?.set({ error_type: "api_error", error_message: error instanceof Error ? error.message : String(error) });
+  return errorResponse(
+    new GatewayError("api_error", "Internal gateway error; retry, and report the request id if it persists."),
+    log?.requestId,
+  );
+});

@@ -1,0 +1,53 @@
+import { createMiddleware } from "hono/factory";
+import { sha256Hex } from "../../../shared/auth/constant-time.js";
+import { presentedKey } from "../../../shared/auth/presented-key.js";
+import { GatewayError } from "../../../shared/http/errors.js";
+import type { GatewayAppEnv } from "../context.js";
+
+/**
+ * How stale a cached key may be. Routes that spend money re-validate the key inside
+ * their single Upstash round trip, so they accept an older entry; the others accept
+ * a few seconds, which bounds how long a revoked key keeps working there.
+ */
+export const KEY_CACHE_MAX_AGE_MS = { revalidated: 60_000, plain: 4_000 } as const;
+
+/**
+ * Resolves the client's key (by its SHA-256: the plaintext is never stored or logged)
+ * to a key record and tenant, or answers 401 in Anthropic's format. Publishable keys
+ * are refused here: they only work on the widget endpoint.
+ */
+export function authenticate(options: { revalidatedDownstream: boolean }) {
+  const maxAgeMs = options.revalidatedDownstream ? KEY_CACHE_MAX_AGE_MS.revalidated : KEY_CACHE_MAX_AGE_MS.plain;
+  return createMiddleware<GatewayAppEnv>(async (c, next) => {
+    const presented = presentedKey(c.req.raw.headers);
+    if (!presented) {
+      throw new GatewayError(
+        "authentication_error",
+        "Missing API key: send your edgegate key in the x-api-key header or as Authorization: Bearer <key>.",
+      );
+    }
+    const { tenants, keyCache } = c.get("services");
+    const keyHash = await sha256Hex(presented);
+    const now = Date.now();
+    let entry = keyCache.get(keyHash, maxAgeMs, now);
+    if (!entry) {
+      const found = await tenants.lookupKey(keyHash);
+      if (!found?.tenant) {
+        keyCache.delete(keyHash);
+        throw new GatewayError("authentication_error", "Invalid API key.");
+      }
+      keyCache.set(keyHash, found.key, found.tenant, now);
+      entry = { key: found.key, tenant: found.tenant, fetchedAt: now };
+    }
+    if (entry.key.revokedAt) {
+      throw new GatewayError("authentication_error", "This API key has been revoked; ask your operator for a new one.");
+    }
+    if (entry.tenant.disabled) throw new GatewayError("authentication_error", "This account is disabled; contact your operator.");
+    if (entry.key.kind === "publishable") {
+      throw new GatewayError("permission_error", "Publishable keys only work on the widget endpoint; use a secret key here.");
+    }
+    c.set("caller", { keyHash, key: entry.key, tenant: entry.tenant });
+    c.get("log").set({ tenant_id: entry.tenant.id, key_id: entry.key.id });
+    await next();
+  });
+}

@@ -1,0 +1,25 @@
+import { createMiddleware } from "hono/factory";
+import { gatewayConfig } from "../../../shared/config/env.js";
+import { newRequestId } from "../../../shared/http/request-id.js";
+import { RequestLog } from "../../../shared/observability/request-log.js";
+import type { GatewayAppEnv } from "../context.js";
+import { services } from "../services.js";
+
+export const REQUEST_ID_HEADER = "x-request-id";
+
+/**
+ * Gives every request an id, a config and a log line; stamps the id on the
+ * response and writes the log line unless a stream will write it when it ends.
+ */
+export const requestContext = createMiddleware<GatewayAppEnv>(async (c, next) => {
+  const config = gatewayConfig(c.env);
+  const log = new RequestLog(newRequestId(), performance.now());
+  log.set({ region: config.region, method: c.req.method, path: c.req.path });
+  c.set("config", config);
+  c.set("services", services(config));
+  c.set("log", log);
+  await next();
+  c.res.headers.set(REQUEST_ID_HEADER, log.requestId);
+  log.set({ status: c.res.status });
+  if (!log.deferred) log.emit();
+});

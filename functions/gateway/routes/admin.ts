@@ -1,0 +1,84 @@
+import { Hono } from "hono";
+import type { z } from "zod";
+import { GatewayError } from "../../../shared/http/errors.js";
+import { usageReport } from "../../../shared/metering/usage-report.js";
+import { describeIssues } from "../../../shared/validation/messages.js";
+import { keyInputSchema, type Tenant, tenantInputSchema, tenantUpdateSchema } from "../../../shared/tenants/model.js";
+import type { GatewayAppEnv } from "../context.js";
+import { adminAuth } from "../middleware/admin-auth.js";
+
+async function body<Schema extends z.ZodType>(request: Request, schema: Schema): Promise<z.infer<Schema>> {
+  let parsed: unknown;
+  try {
+    const text = await request.text();
+    parsed = text ? JSON.parse(text) : {};
+  } catch {
+    throw new GatewayError("invalid_request_error", "The request body is not valid JSON.");
+  }
+  const result = schema.safeParse(parsed);
+  if (!result.success) throw new GatewayError("invalid_request_error", describeIssues(result.error));
+  return result.data;
+}
+
+function found<T>(value: T | null, what: string): T {
+  if (value === null) throw new GatewayError("not_found_error", `${what} not found.`);
+  return value;
+}
+
+/** Operators' API: tenants, their keys and their usage. */
+export const admin = new Hono<GatewayAppEnv>()
+  .use(adminAuth)
+  .post("/tenants", async (c) => {
+    const input = await body(c.req.raw, tenantInputSchema);
+    const tenant = await c.get("services").tenants.createTenant(input);
+    if (!tenant) throw new GatewayError("invalid_request_error", `Tenant "${input.id}" already exists.`, { status: 409 });
+    return c.json(tenant, 201);
+  })
+  .get("/tenants", async (c) => c.json({ data: await c.get("services").tenants.listTenants() }))
+  .get("/tenants/:id", async (c) => c.json(found(await c.get("services").tenants.getTenant(c.req.param("id")), "Tenant")))
+  .patch("/tenants/:id", async (c) => {
+    const update = await body(c.req.raw, tenantUpdateSchema);
+    return c.json(found(await c.get("services").tenants.updateTenant(c.req.param("id"), update), "Tenant"));
+  })
+  .post("/tenants/:id/disable", async (c) =>
+    c.json(found(await c.get("services").tenants.updateTenant(c.req.param("id"), { disabled: true }), "Tenant")),
+  )
+  .post("/tenants/:id/enable", async (c) =>
+    c.json(found(await c.get("services").tenants.updateTenant(c.req.param("id"), { disabled: false }), "Tenant")),
+  )
+  .post("/tenants/:id/keys", async (c) => {
+    const tenant = found(await c.get("services").tenants.getTenant(c.req.param("id")), "Tenant");
+    const input = await body(c.req.raw, keyInputSchema);
+    const created = await c.get("services").tenants.createKey(tenant.id, input);
+    return c.json({ key: created.secret, ...publicKey(created.record) }, 201);
+  })
+  .get("/tenants/:id/keys", async (c) => {
+    const keys = await c.get("services").tenants.listKeys(c.req.param("id"));
+    return c.json({ data: keys.map(publicKey) });
+  })
+  .post("/tenants/:id/keys/:keyId/revoke", async (c) => {
+    const revoked = await c.get("services").tenants.revokeKey(c.req.param("id"), c.req.param("keyId"));
+    return c.json(publicKey(found(revoked, "Key")));
+  })
+  .post("/tenants/:id/keys/:keyId/rotate", async (c) => {
+    const rotated = found(
+      await c.get("services").tenants.rotateKey(c.req.param("id"), c.req.param("keyId")),
+      "Active key",
+    );
+    return c.json({ key: rotated.secret, ...publicKey(rotated.record) }, 201);
+  })
+  .get("/tenants/:id/usage", async (c) => {
+    const tenant: Tenant = found(await c.get("services").tenants.getTenant(c.req.param("id")), "Tenant");
+    return c.json(
+      await usageReport(c.get("services").redis, tenant.id, {
+        daily: tenant.limits.dailyBudgetUsd,
+        monthly: tenant.limits.monthlyBudgetUsd,
+      }),
+    );
+  });
+
+/** A key record as operators see it: the hash stays in storage. */
+function publicKey<T extends { hash: string }>(record: T): Omit<T, "hash"> {
+  const { hash: _hash, ...rest } = record;
+  return rest;
+}

@@ -1,0 +1,25 @@
+import type { MessageCountTokensParams } from "@anthropic-ai/sdk/resources/messages";
+import { Hono } from "hono";
+import { readJsonBody } from "../../../shared/http/body.js";
+import { forwardedHeaders, upstreamClient } from "../../../shared/upstream/client.js";
+import { upstreamErrorResponse } from "../../../shared/upstream/errors.js";
+import { type CountTokensRequest, countTokensRequestSchema } from "../../../shared/validation/messages.js";
+import type { GatewayAppEnv } from "../context.js";
+
+export const countTokens = new Hono<GatewayAppEnv>().post("/v1/messages/count_tokens", async (c) => {
+  const config = c.get("config");
+  const request = await readJsonBody(c.req.raw, countTokensRequestSchema, config.maxBodyBytes);
+  try {
+    const upstream = await upstreamClient(config)
+      .messages.countTokens(request as CountTokensRequest & MessageCountTokensParams, {
+        headers: forwardedHeaders(c.req.raw.headers),
+      })
+      .asResponse();
+    return new Response(upstream.body, {
+      status: upstream.status,
+      headers: { "content-type": upstream.headers.get("content-type") ?? "application/json" },
+    });
+  } catch (error) {
+    return upstreamErrorResponse(error, c.get("log").requestId, config.upstreamTimeoutMs);
+  }
+});

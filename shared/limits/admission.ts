@@ -1,0 +1,198 @@
+import type { Redis } from "@upstash/redis";
+import { GatewayError } from "../http/errors.js";
+import { periodResets, redisKeys, usagePeriods } from "../storage/keys.js";
+import { runScript } from "../storage/scripts.js";
+import type { KeyRecord, Tenant } from "../tenants/model.js";
+import { parse } from "../tenants/store.js";
+import { AUTHORIZE, SETTLE } from "./budget-scripts.js";
+import { type LimitCheck, type LimitOutcome, type RateLimits, rateLimitHeaders } from "./rate-limits.js";
+
+export interface DefaultLimits {
+  requestsPerMinute: number;
+  tokensPerMinute: number;
+}
+
+export interface AdmissionRequest {
+  keyHash: string;
+  /** Key and tenant as last seen (from the isolate cache); re-validated here. */
+  key: KeyRecord;
+  tenant: Tenant;
+  /** Worst-case cost of the request, reserved against the budgets. */
+  reserveMicroUsd: number;
+  /** Likely tokens (input estimate + max_tokens), taken from the per-minute token limits. */
+  tokens: number;
+  /** Longest the request may hold its reservation before it is presumed dead. */
+  reservationTtlMs: number;
+  now: Date;
+}
+
+export interface Admission {
+  key: KeyRecord;
+  tenant: Tenant;
+  reservationId: string;
+  periods: { day: string; month: string };
+  tokenChecks: LimitCheck[];
+  headers: Record<string, string>;
+}
+
+type AuthorizeStatus =
+  | "ok"
+  | "unknown_key"
+  | "unknown_tenant"
+  | "revoked_key"
+  | "tenant_disabled"
+  | "daily_budget"
+  | "monthly_budget";
+
+type AuthorizeReply = [AuthorizeStatus, string, string, number, number];
+
+/**
+ * Authentication re-check, rate limits and budget reservation in ONE Upstash round
+ * trip: the AUTHORIZE script and every rate-limit check are issued in the same tick,
+ * so auto-pipelining sends them as a single HTTP request. Whatever a refusal left
+ * consumed is given back off the critical path through `defer`.
+ */
+export async function admit(
+  redis: Redis,
+  rateLimits: RateLimits,
+  defaults: DefaultLimits,
+  request: AdmissionRequest,
+  defer: (work: Promise<unknown>) => void,
+): Promise<Admission> {
+  const periods = usagePeriods(request.now);
+  const tenantId = request.key.tenantId;
+  const reservationId = crypto.randomUUID();
+  const checks = limitChecks(request.key, request.tenant, defaults, request.tokens);
+  const nowMs = request.now.getTime();
+
+  const authorizing = runScript<AuthorizeReply>(
+    redis,
+    AUTHORIZE,
+    [
+      redisKeys.key(request.keyHash),
+      redisKeys.tenant(tenantId),
+      redisKeys.dailyUsage(tenantId, periods.day),
+      redisKeys.monthlyUsage(tenantId, periods.month),
+      redisKeys.reservations(tenantId),
+      redisKeys.reservationExpiry(tenantId),
+    ],
+    [reservationId, request.reserveMicroUsd, nowMs, nowMs + request.reservationTtlMs],
+  );
+  const limiting = rateLimits.check(checks);
+  const [reply, outcomes] = await Promise.all([authorizing, limiting]);
+
+  const [status, keyJson, tenantJson, used, budget] = reply;
+  const headers = rateLimitHeaders(outcomes, nowMs);
+  const refundLimits = () => defer(rateLimits.adjust(consumed(outcomes).map((o) => ({ ...o, rate: -o.rate }))));
+
+  if (status !== "ok") {
+    refundLimits();
+    throw refusal(status, { used, budget, request: request.reserveMicroUsd }, request.now, headers);
+  }
+  const blocked = outcomes.find((outcome) => !outcome.success);
+  if (blocked) {
+    refundLimits();
+    defer(releaseReservation(redis, tenantId, reservationId, periods));
+    throw rateLimited(blocked, nowMs, headers);
+  }
+  return {
+    key: parse<KeyRecord>(keyJson)!,
+    tenant: parse<Tenant>(tenantJson)!,
+    reservationId,
+    periods,
+    tokenChecks: checks.filter((check) => check.dimension === "tokens"),
+    headers,
+  };
+}
+
+function limitChecks(key: KeyRecord, tenant: Tenant, defaults: DefaultLimits, tokens: number): LimitCheck[] {
+  const checks: LimitCheck[] = [
+    {
+      dimension: "requests",
+      identifier: `tenant:${tenant.id}`,
+      limit: tenant.limits.requestsPerMinute ?? defaults.requestsPerMinute,
+      rate: 1,
+    },
+    {
+      dimension: "tokens",
+      identifier: `tenant:${tenant.id}`,
+      limit: tenant.limits.tokensPerMinute ?? defaults.tokensPerMinute,
+      rate: tokens,
+    },
+  ];
+  if (key.requestsPerMinute !== null) {
+    checks.push({ dimension: "requests", identifier: `key:${key.id}`, limit: key.requestsPerMinute, rate: 1 });
+  }
+  if (key.tokensPerMinute !== null) {
+    checks.push({ dimension: "tokens", identifier: `key:${key.id}`, limit: key.tokensPerMinute, rate: tokens });
+  }
+  return checks;
+}
+
+function consumed(outcomes: LimitOutcome[]): LimitOutcome[] {
+  return outcomes.filter((outcome) => outcome.success);
+}
+
+export function releaseReservation(
+  redis: Redis,
+  tenantId: string,
+  reservationId: string,
+  periods: { day: string; month: string },
+): Promise<unknown> {
+  return runScript(redis, SETTLE, settleKeys(tenantId, periods), [reservationId, 0, "", 0, 0, 0, 0, 0, 0, 0]);
+}
+
+export function settleKeys(tenantId: string, periods: { day: string; month: string }): string[] {
+  return [
+    redisKeys.reservations(tenantId),
+    redisKeys.reservationExpiry(tenantId),
+    redisKeys.dailyUsage(tenantId, periods.day),
+    redisKeys.monthlyUsage(tenantId, periods.month),
+  ];
+}
+
+function refusal(
+  status: Exclude<AuthorizeStatus, "ok">,
+  amounts: { used: number; budget: number; request: number },
+  now: Date,
+  headers: Record<string, string>,
+): GatewayError {
+  switch (status) {
+    case "unknown_key":
+    case "unknown_tenant":
+      return new GatewayError("authentication_error", "Invalid API key.");
+    case "revoked_key":
+      return new GatewayError("authentication_error", "This API key has been revoked; ask your operator for a new one.");
+    case "tenant_disabled":
+      return new GatewayError("authentication_error", "This account is disabled; contact your operator.");
+    case "daily_budget":
+    case "monthly_budget": {
+      const period = status === "daily_budget" ? "daily" : "monthly";
+      const resetsAt = periodResets(now)[status === "daily_budget" ? "day" : "month"];
+      const retryAfter = Math.ceil((resetsAt.getTime() - now.getTime()) / 1000);
+      return new GatewayError(
+        "budget_exceeded",
+        `The ${period} budget of ${usd(amounts.budget)} would be exceeded: ${usd(amounts.used)} is spent or reserved ` +
+          `and this request could cost up to ${usd(amounts.request)}. It resets at ${resetsAt.toISOString()}; ` +
+          "lower max_tokens or ask your operator to raise the budget.",
+        { headers: { ...headers, "retry-after": String(retryAfter) } },
+      );
+    }
+  }
+}
+
+function rateLimited(blocked: LimitOutcome, nowMs: number, headers: Record<string, string>): GatewayError {
+  const retryAfter = Math.max(1, Math.ceil((blocked.reset - nowMs) / 1000));
+  const scope = blocked.identifier.startsWith("key:") ? "this key" : "your account";
+  const message =
+    blocked.dimension === "requests"
+      ? `Rate limit of ${blocked.limit} requests per minute for ${scope} reached; retry in ${retryAfter} s.`
+      : blocked.rate > blocked.limit
+        ? `This request needs about ${blocked.rate} tokens, more than ${scope}'s limit of ${blocked.limit} tokens per minute; lower max_tokens or shorten the input.`
+        : `Rate limit of ${blocked.limit} tokens per minute for ${scope} reached; retry in ${retryAfter} s.`;
+  return new GatewayError("rate_limit_error", message, { headers: { ...headers, "retry-after": String(retryAfter) } });
+}
+
+function usd(microUsd: number): string {
+  return `$${(microUsd / 1_000_000).toFixed(4)}`;
+}

@@ -1,0 +1,102 @@
+import type { Redis } from "@upstash/redis";
+import { redisKeys, usagePeriods } from "../storage/keys.js";
+
+export interface UsageFigures {
+  requests: number;
+  input_tokens: number;
+  output_tokens: number;
+  cache_write_tokens: number;
+  cache_read_tokens: number;
+  estimated_requests: number;
+  cost_usd: number;
+  /** What the same tokens would have cost on the strongest model. */
+  strongest_model_cost_usd: number;
+  savings_usd: number;
+}
+
+export interface PeriodUsage extends UsageFigures {
+  period: string;
+  reserved_usd: number;
+  budget_usd: number | null;
+  by_model: Record<string, UsageFigures>;
+}
+
+export interface UsageReport {
+  tenant_id: string;
+  day: PeriodUsage;
+  month: PeriodUsage;
+}
+
+const FIELD_NAMES: Record<string, keyof UsageFigures | "reserved"> = {
+  requests: "requests",
+  input: "input_tokens",
+  output: "output_tokens",
+  cache_write: "cache_write_tokens",
+  cache_read: "cache_read_tokens",
+  estimated: "estimated_requests",
+  cost: "cost_usd",
+  cost_strongest: "strongest_model_cost_usd",
+  reserved: "reserved",
+};
+
+/** Today's and this month's counters for a tenant, in one round trip. */
+export async function usageReport(
+  redis: Redis,
+  tenantId: string,
+  budgets: { daily: number | null; monthly: number | null },
+  now = new Date(),
+): Promise<UsageReport> {
+  const periods = usagePeriods(now);
+  const [day, month] = await Promise.all([
+    redis.hgetall<Record<string, string | number>>(redisKeys.dailyUsage(tenantId, periods.day)),
+    redis.hgetall<Record<string, string | number>>(redisKeys.monthlyUsage(tenantId, periods.month)),
+  ]);
+  return {
+    tenant_id: tenantId,
+    day: periodUsage(periods.day, day ?? {}, budgets.daily),
+    month: periodUsage(periods.month, month ?? {}, budgets.monthly),
+  };
+}
+
+function periodUsage(period: string, fields: Record<string, string | number>, budget: number | null): PeriodUsage {
+  const byModel: Record<string, UsageFigures> = {};
+  let reservedMicroUsd = 0;
+  let total = emptyFigures();
+  for (const [field, raw] of Object.entries(fields)) {
+    const separator = field.lastIndexOf("|");
+    const model = field.slice(0, separator);
+    const name = FIELD_NAMES[field.slice(separator + 1)];
+    if (!name) continue;
+    const value = Number(raw);
+    if (name === "reserved") {
+      if (model === "total") reservedMicroUsd = value;
+      continue;
+    }
+    const figures = model === "total" ? total : (byModel[model] ??= emptyFigures());
+    figures[name] = value;
+  }
+  total = toUsd(total);
+  for (const model of Object.keys(byModel)) byModel[model] = toUsd(byModel[model]!);
+  return { period, ...total, reserved_usd: reservedMicroUsd / 1e6, budget_usd: budget, by_model: byModel };
+}
+
+function emptyFigures(): UsageFigures {
+  return {
+    requests: 0,
+    input_tokens: 0,
+    output_tokens: 0,
+    cache_write_tokens: 0,
+    cache_read_tokens: 0,
+    estimated_requests: 0,
+    cost_usd: 0,
+    strongest_model_cost_usd: 0,
+    savings_usd: 0,
+  };
+}
+
+/** Counters hold micro-dollars; the report speaks dollars. */
+function toUsd(figures: UsageFigures): UsageFigures {
+  const cost = figures.cost_usd / 1e6;
+  const strongest = figures.strongest_model_cost_usd / 1e6;
+  return { ...figures, cost_usd: cost, strongest_model_cost_usd: strongest, savings_usd: Math.max(0, strongest - cost) };
+}

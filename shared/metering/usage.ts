@@ -1,0 +1,169 @@
+import type { SseEvent } from "../sse/parser.js";
+
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
+}
+
+export interface UpstreamErrorEvent {
+  type: string;
+  message: string;
+}
+
+/** What one upstream response produced, as observed while relaying it. */
+export interface MeteredResponse {
+  model: string | null;
+  usage: TokenUsage;
+  stopReason: string | null;
+  /** message_delta (or a complete non-streamed message) reported the final output count. */
+  usageReported: boolean;
+  /** Output tokens were estimated from relayed text because the final usage never arrived. */
+  estimated: boolean;
+  /** Characters of generated content relayed (text, tool input JSON, thinking). */
+  generatedChars: number;
+  /** performance.now() when the first content delta was seen, or null. */
+  firstTokenAt: number | null;
+  upstreamError: UpstreamErrorEvent | null;
+  completed: boolean;
+}
+
+/** Rough output-token estimate used only when the upstream never reported usage. */
+export const CHARS_PER_TOKEN_ESTIMATE = 4;
+
+interface RawUsage {
+  input_tokens?: number | null;
+  output_tokens?: number | null;
+  cache_creation_input_tokens?: number | null;
+  cache_read_input_tokens?: number | null;
+}
+
+/**
+ * Accumulates usage from Anthropic stream events (or a whole message). Pure: the
+ * caller supplies the clock so the meter can be tested without timing.
+ */
+export class UsageMeter {
+  private model: string | null = null;
+  private readonly usage: TokenUsage = {
+    inputTokens: 0,
+    outputTokens: 0,
+    cacheCreationInputTokens: 0,
+    cacheReadInputTokens: 0,
+  };
+  private stopReason: string | null = null;
+  private usageReported = false;
+  private generatedChars = 0;
+  private firstTokenAt: number | null = null;
+  private upstreamError: UpstreamErrorEvent | null = null;
+  private completed = false;
+
+  observe(event: SseEvent, now: number): void {
+    switch (event.event) {
+      case "content_block_delta":
+        this.firstTokenAt ??= now;
+        this.generatedChars += deltaLength(parseJson(event.data));
+        return;
+      case "message_start": {
+        const message = field(parseJson(event.data), "message");
+        this.model = stringField(message, "model") ?? this.model;
+        this.applyUsage(field(message, "usage") as RawUsage | undefined);
+        return;
+      }
+      case "message_delta": {
+        const data = parseJson(event.data);
+        this.stopReason = stringField(field(data, "delta"), "stop_reason") ?? this.stopReason;
+        const usage = field(data, "usage") as RawUsage | undefined;
+        this.applyUsage(usage);
+        if (typeof usage?.output_tokens === "number") this.usageReported = true;
+        return;
+      }
+      case "message_stop":
+        this.completed = true;
+        return;
+      case "error": {
+        const error = field(parseJson(event.data), "error");
+        this.upstreamError = {
+          type: stringField(error, "type") ?? "api_error",
+          message: stringField(error, "message") ?? "",
+        };
+        return;
+      }
+      default:
+        return; // ping, content_block_start/stop and future event types carry no usage
+    }
+  }
+
+  /** Meters a complete (non-streamed) Messages API response body. */
+  observeMessage(message: unknown): void {
+    this.model = stringField(message, "model") ?? this.model;
+    this.stopReason = stringField(message, "stop_reason") ?? this.stopReason;
+    const usage = field(message, "usage") as RawUsage | undefined;
+    this.applyUsage(usage);
+    this.usageReported = typeof usage?.output_tokens === "number";
+    this.completed = this.usageReported;
+    const content = field(message, "content");
+    if (Array.isArray(content)) {
+      for (const block of content) this.generatedChars += blockLength(block);
+    }
+  }
+
+  result(): MeteredResponse {
+    const usage = { ...this.usage };
+    const estimated = !this.usageReported && this.generatedChars > 0;
+    if (estimated) {
+      usage.outputTokens = Math.max(usage.outputTokens, Math.ceil(this.generatedChars / CHARS_PER_TOKEN_ESTIMATE));
+    }
+    return {
+      model: this.model,
+      usage,
+      stopReason: this.stopReason,
+      usageReported: this.usageReported,
+      estimated,
+      generatedChars: this.generatedChars,
+      firstTokenAt: this.firstTokenAt,
+      upstreamError: this.upstreamError,
+      completed: this.completed,
+    };
+  }
+
+  private applyUsage(raw: RawUsage | undefined): void {
+    if (!raw) return;
+    if (typeof raw.input_tokens === "number") this.usage.inputTokens = raw.input_tokens;
+    if (typeof raw.output_tokens === "number") this.usage.outputTokens = raw.output_tokens;
+    if (typeof raw.cache_creation_input_tokens === "number") {
+      this.usage.cacheCreationInputTokens = raw.cache_creation_input_tokens;
+    }
+    if (typeof raw.cache_read_input_tokens === "number") this.usage.cacheReadInputTokens = raw.cache_read_input_tokens;
+  }
+}
+
+function parseJson(data: string): unknown {
+  try {
+    return JSON.parse(data);
+  } catch {
+    return undefined;
+  }
+}
+
+function field(value: unknown, name: string): unknown {
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+}
+
+function stringField(value: unknown, name: string): string | null {
+  const found = field(value, name);
+  return typeof found === "string" ? found : null;
+}
+
+function deltaLength(data: unknown): number {
+  const delta = field(data, "delta");
+  const text = field(delta, "text") ?? field(delta, "partial_json") ?? field(delta, "thinking");
+  return typeof text === "string" ? text.length : 0;
+}
+
+function blockLength(block: unknown): number {
+  const text = field(block, "text") ?? field(block, "thinking");
+  if (typeof text === "string") return text.length;
+  const input = field(block, "input");
+  return input === undefined ? 0 : JSON.stringify(input).length;
+}

@@ -1,0 +1,30 @@
+/** Every Redis key edgegate uses, in one place. */
+export const redisKeys = {
+  tenant: (tenantId: string) => `eg:t:${tenantId}`,
+  tenantIds: () => "eg:tenants",
+  /** Key record, addressed by the SHA-256 of the plaintext key. */
+  key: (keyHash: string) => `eg:k:${keyHash}`,
+  /** Hash of key id -> key hash, per tenant, for listing and revoking by id. */
+  tenantKeys: (tenantId: string) => `eg:tk:${tenantId}`,
+  keyLastUsed: (keyId: string) => `eg:lu:${keyId}`,
+  dailyUsage: (tenantId: string, day: string) => `eg:u:${tenantId}:d:${day}`,
+  monthlyUsage: (tenantId: string, month: string) => `eg:u:${tenantId}:m:${month}`,
+  /** Open budget reservations: id -> "amount|dayKey|monthKey", and their expiry times. */
+  reservations: (tenantId: string) => `eg:r:${tenantId}`,
+  reservationExpiry: (tenantId: string) => `eg:rz:${tenantId}`,
+  rateLimitPrefix: (dimension: "requests" | "tokens") => `eg:rl:${dimension}`,
+} as const;
+
+/** UTC calendar day and month of a moment, as used in usage keys. */
+export function usagePeriods(now: Date): { day: string; month: string } {
+  const iso = now.toISOString();
+  return { day: iso.slice(0, 10), month: iso.slice(0, 7) };
+}
+
+/** When the daily and monthly budgets that contain `now` reset (UTC). */
+export function periodResets(now: Date): { day: Date; month: Date } {
+  return {
+    day: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1)),
+    month: new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() + 1, 1)),
+  };
+}

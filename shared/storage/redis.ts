@@ -1,0 +1,30 @@
+import { Redis } from "@upstash/redis/cloudflare";
+
+export interface RedisConnection {
+  url: string;
+  token: string;
+}
+
+let cached: { key: string; redis: Redis } | null = null;
+
+/**
+ * One client per isolate. Auto-pipelining batches the commands issued in the same
+ * tick into one HTTP request, which is how the hot path stays at one round trip.
+ * Records are stored as JSON strings; the client's automatic deserialisation may
+ * hand them back parsed, which `parse` in tenants/store.ts accepts either way.
+ */
+export function redisClient(connection: RedisConnection): Redis {
+  const key = `${connection.url}\n${connection.token}`;
+  if (cached?.key !== key) {
+    cached = {
+      key,
+      redis: new Redis({
+        url: connection.url,
+        token: connection.token,
+        enableAutoPipelining: true,
+        retry: false,
+      }),
+    };
+  }
+  return cached.redis;
+}

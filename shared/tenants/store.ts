@@ -1,0 +1,152 @@
+import type { Redis } from "@upstash/redis";
+import { sha256Hex } from "../auth/constant-time.js";
+import { redisKeys } from "../storage/keys.js";
+import { luaScript, runScript } from "../storage/scripts.js";
+import { keyPreview, newKey, newKeyId } from "./key-format.js";
+import {
+  type KeyInput,
+  type KeyRecord,
+  type Tenant,
+  type TenantInput,
+  type TenantUpdate,
+  tenantInputSchema,
+} from "./model.js";
+
+/** Key record and its tenant in one round trip; the tenant key is only known from the record. */
+const LOOKUP = luaScript(`
+local keyJson = redis.call("GET", KEYS[1])
+if not keyJson then return {"", ""} end
+local tenantId = cjson.decode(keyJson).tenantId
+return {keyJson, redis.call("GET", "${redisKeys.tenant("")}" .. tenantId) or ""}
+`);
+
+export interface KeyLookup {
+  key: KeyRecord;
+  tenant: Tenant | null;
+}
+
+export interface CreatedKey {
+  /** The plaintext key: shown once, never stored. */
+  secret: string;
+  record: KeyRecord;
+}
+
+export class TenantStore {
+  constructor(private readonly redis: Redis) {}
+
+  async createTenant(input: TenantInput): Promise<Tenant | null> {
+    const now = new Date().toISOString();
+    const { id = `t_${crypto.randomUUID().slice(0, 8)}`, ...rest } = input;
+    const tenant: Tenant = { id, ...rest, createdAt: now, updatedAt: now };
+    const created = await this.redis.set(redisKeys.tenant(id), JSON.stringify(tenant), { nx: true });
+    if (created === null) return null;
+    await this.redis.sadd(redisKeys.tenantIds(), id);
+    return tenant;
+  }
+
+  async getTenant(id: string): Promise<Tenant | null> {
+    return parse<Tenant>(await this.redis.get<string>(redisKeys.tenant(id)));
+  }
+
+  async listTenants(): Promise<Tenant[]> {
+    const ids = await this.redis.smembers(redisKeys.tenantIds());
+    if (ids.length === 0) return [];
+    const records = await this.redis.mget<(string | null)[]>(...ids.map(redisKeys.tenant));
+    return records.flatMap((record) => parse<Tenant>(record) ?? []).sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  async updateTenant(id: string, update: TenantUpdate): Promise<Tenant | null> {
+    const current = await this.getTenant(id);
+    if (!current) return null;
+    const merged = tenantInputSchema.parse({
+      ...current,
+      ...update,
+      id,
+      limits: { ...current.limits, ...update.limits },
+      modelPolicy: { ...current.modelPolicy, ...update.modelPolicy },
+      createdAt: undefined,
+      updatedAt: undefined,
+    });
+    const tenant: Tenant = { ...merged, id, createdAt: current.createdAt, updatedAt: new Date().toISOString() };
+    await this.redis.set(redisKeys.tenant(id), JSON.stringify(tenant));
+    return tenant;
+  }
+
+  async createKey(tenantId: string, input: KeyInput): Promise<CreatedKey> {
+    const secret = newKey(input.kind);
+    const record: KeyRecord = {
+      id: newKeyId(),
+      tenantId,
+      kind: input.kind,
+      label: input.label,
+      hash: await sha256Hex(secret),
+      preview: keyPreview(secret),
+      requestsPerMinute: input.requestsPerMinute,
+      tokensPerMinute: input.tokensPerMinute,
+      createdAt: new Date().toISOString(),
+      revokedAt: null,
+    };
+    const pipeline = this.redis.multi();
+    pipeline.set(redisKeys.key(record.hash), JSON.stringify(record));
+    pipeline.hset(redisKeys.tenantKeys(tenantId), { [record.id]: record.hash });
+    await pipeline.exec();
+    return { secret, record };
+  }
+
+  async listKeys(tenantId: string): Promise<Array<KeyRecord & { lastUsedAt: string | null }>> {
+    const hashes = Object.values((await this.redis.hgetall<Record<string, string>>(redisKeys.tenantKeys(tenantId))) ?? {});
+    if (hashes.length === 0) return [];
+    const records = (await this.redis.mget<(string | null)[]>(...hashes.map(redisKeys.key))).flatMap(
+      (json) => parse<KeyRecord>(json) ?? [],
+    );
+    const lastUsed = await this.redis.mget<(number | null)[]>(...records.map((record) => redisKeys.keyLastUsed(record.id)));
+    return records
+      .map((record, i) => ({ ...record, lastUsedAt: lastUsed[i] ? new Date(Number(lastUsed[i])).toISOString() : null }))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+  }
+
+  async revokeKey(tenantId: string, keyId: string): Promise<KeyRecord | null> {
+    const record = await this.keyById(tenantId, keyId);
+    if (!record) return null;
+    if (record.revokedAt) return record;
+    const revoked: KeyRecord = { ...record, revokedAt: new Date().toISOString() };
+    await this.redis.set(redisKeys.key(record.hash), JSON.stringify(revoked));
+    return revoked;
+  }
+
+  /** Issues a new key with the same settings and revokes the old one. */
+  async rotateKey(tenantId: string, keyId: string): Promise<CreatedKey | null> {
+    const record = await this.keyById(tenantId, keyId);
+    if (!record || record.revokedAt) return null;
+    const created = await this.createKey(tenantId, {
+      kind: record.kind,
+      label: record.label,
+      requestsPerMinute: record.requestsPerMinute,
+      tokensPerMinute: record.tokensPerMinute,
+    });
+    await this.revokeKey(tenantId, keyId);
+    return created;
+  }
+
+  async lookupKey(keyHash: string): Promise<KeyLookup | null> {
+    const [keyJson, tenantJson] = await runScript<[string, string]>(this.redis, LOOKUP, [redisKeys.key(keyHash)], []);
+    const key = parse<KeyRecord>(keyJson);
+    return key ? { key, tenant: parse<Tenant>(tenantJson) } : null;
+  }
+
+  private async keyById(tenantId: string, keyId: string): Promise<KeyRecord | null> {
+    const hash = await this.redis.hget<string>(redisKeys.tenantKeys(tenantId), keyId);
+    return hash ? parse<KeyRecord>(await this.redis.get<string>(redisKeys.key(hash))) : null;
+  }
+}
+
+/** Records are stored as JSON strings; the client may already have deserialised them. */
+export function parse<T>(value: unknown): T | null {
+  if (value === null || value === undefined || value === "") return null;
+  if (typeof value !== "string") return value as T;
+  try {
+    return JSON.parse(value) as T;
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { UsageMeter } from "../../shared/metering/usage.js";
+
+const event = (type: string, data: unknown) => ({ event: type, data: JSON.stringify(data) });
+
+const start = event("message_start", {
+  type: "message_start",
+  message: {
+    model: "claude-sonnet-4-6",
+    usage: { input_tokens: 120, cache_creation_input_tokens: 2048, cache_read_input_tokens: 0, output_tokens: 1 },
+  },
+});
+const delta = (text: string) =>
+  event("content_block_delta", { type: "content_block_delta", index: 0, delta: { type: "text_delta", text } });
+
+describe("UsageMeter", () => {
+  it("takes input and cache tokens from message_start and the final output count from message_delta", () => {
+    const meter = new UsageMeter();
+    meter.observe(start, 10);
+    meter.observe(event("ping", { type: "ping" }), 11);
+    meter.observe(delta("Hello"), 25);
+    meter.observe(delta(" world"), 30);
+    meter.observe(event("message_delta", { delta: { stop_reason: "end_turn" }, usage: { output_tokens: 2 } }), 31);
+    meter.observe(event("message_stop", { type: "message_stop" }), 32);
+    expect(meter.result()).toEqual({
+      model: "claude-sonnet-4-6",
+      usage: { inputTokens: 120, outputTokens: 2, cacheCreationInputTokens: 2048, cacheReadInputTokens: 0 },
+      stopReason: "end_turn",
+      usageReported: true,
+      estimated: false,
+      generatedChars: 11,
+      firstTokenAt: 25,
+      upstreamError: null,
+      completed: true,
+    });
+  });
+
+  it("estimates output tokens from relayed text when the final usage never arrived", () => {
+    const meter = new UsageMeter();
+    meter.observe(start, 0);
+    meter.observe(delta("x".repeat(41)), 1);
+    const result = meter.result();
+    expect(result.estimated).toBe(true);
+    expect(result.usage.outputTokens).toBe(11);
+    expect(result.completed).toBe(false);
+  });
+
+  it("records an upstream error event and counts tool-input and thinking deltas", () => {
+    const meter = new UsageMeter();
+    meter.observe(start, 0);
+    meter.observe(event("content_block_delta", { delta: { type: "thinking_delta", thinking: "abcd" } }), 1);
+    meter.observe(event("content_block_delta", { delta: { type: "input_json_delta", partial_json: '{"a":' } }), 2);
+    meter.observe(event("error", { type: "error", error: { type: "overloaded_error", message: "Overloaded" } }), 3);
+    const result = meter.result();
+    expect(result.generatedChars).toBe(9);
+    expect(result.upstreamError).toEqual({ type: "overloaded_error", message: "Overloaded" });
+  });
+
+  it("ignores unknown event types and malformed data", () => {
+    const meter = new UsageMeter();
+    meter.observe({ event: "future_event", data: "{}" }, 0);
+    meter.observe({ event: "message_delta", data: "not json" }, 0);
+    expect(meter.result().usageReported).toBe(false);
+  });
+
+  it("meters a complete non-streamed message", () => {
+    const meter = new UsageMeter();
+    meter.observeMessage({
+      model: "claude-haiku-4-5",
+      stop_reason: "tool_use",
+      content: [{ type: "text", text: "abc" }, { type: "tool_use", input: { q: 1 } }],
+      usage: { input_tokens: 5, output_tokens: 7, cache_creation_input_tokens: 0, cache_read_input_tokens: 3 },
+    });
+    const result = meter.result();
+    expect(result.usage).toEqual({ inputTokens: 5, outputTokens: 7, cacheCreationInputTokens: 0, cacheReadInputTokens: 3 });
+    expect(result.stopReason).toBe("tool_use");
+    expect(result.generatedChars).toBe(3 + '{"q":1}'.length);
+    expect(result.completed).toBe(true);
+  });
+});
