@@ -58,16 +58,15 @@ export class TenantStore {
   async updateTenant(id: string, update: TenantUpdate): Promise<Tenant | null> {
     const current = await this.getTenant(id);
     if (!current) return null;
+    const { createdAt, updatedAt: _previousUpdate, ...settings } = current;
     const merged = tenantInputSchema.parse({
-      ...current,
+      ...settings,
       ...update,
       id,
       limits: { ...current.limits, ...update.limits },
       modelPolicy: { ...current.modelPolicy, ...update.modelPolicy },
-      createdAt: undefined,
-      updatedAt: undefined,
     });
-    const tenant: Tenant = { ...merged, id, createdAt: current.createdAt, updatedAt: new Date().toISOString() };
+    const tenant: Tenant = { ...merged, id, createdAt, updatedAt: new Date().toISOString() };
     await this.redis.set(redisKeys.tenant(id), JSON.stringify(tenant));
     return tenant;
   }

@@ -39,6 +39,8 @@ export interface BridgeStats {
   byPath: Record<string, number>;
   /** Redis commands received in authorized requests (a pipeline of N counts N). */
   commands: number;
+  /** performance.now() at each request's arrival (the most recent 10,000), to order round trips against other events. */
+  arrivals: number[];
 }
 
 export interface BridgeFaults {
@@ -278,13 +280,15 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
   let requests = 0;
   let commands = 0;
   let byPath = new Map<string, number>();
+  let arrivals: number[] = [];
   let faults: BridgeFaults = {};
 
-  const getStats = (): BridgeStats => ({ requests, byPath: Object.fromEntries(byPath), commands });
+  const getStats = (): BridgeStats => ({ requests, byPath: Object.fromEntries(byPath), commands, arrivals: [...arrivals] });
   const resetStats = () => {
     requests = 0;
     commands = 0;
     byPath = new Map();
+    arrivals = [];
   };
 
   /** A short-lived connection for blocking commands. */
@@ -410,6 +414,7 @@ export async function startUpstashBridge(opts: UpstashBridgeOptions): Promise<Up
 
     requests++;
     byPath.set(path, (byPath.get(path) ?? 0) + 1);
+    if (arrivals.push(performance.now()) > 10_000) arrivals.shift();
 
     const f = faults;
     if (f.down) {

@@ -1,0 +1,52 @@
+import type { Stack } from "../stack/stack.js";
+
+export const MODEL = "claude-sonnet-4-6";
+
+export interface MessageBody {
+  model?: string;
+  max_tokens?: number;
+  stream?: boolean;
+  system?: unknown;
+  messages?: unknown[];
+  [field: string]: unknown;
+}
+
+export function messageBody(prompt: string, extra: MessageBody = {}): MessageBody {
+  return { model: MODEL, max_tokens: 200, messages: [{ role: "user", content: prompt }], ...extra };
+}
+
+/** POSTs a Messages request to the gateway with a key. */
+export function sendMessage(stack: Stack, key: string, body: MessageBody, signal?: AbortSignal): Promise<Response> {
+  return fetch(`${stack.gateway.url}/v1/messages`, {
+    method: "POST",
+    headers: { "x-api-key": key, "content-type": "application/json" },
+    body: JSON.stringify(body),
+    signal,
+  });
+}
+
+/** A fresh tenant with one secret key. */
+export async function newTenant(stack: Stack, fields: Record<string, unknown> = {}): Promise<{ id: string; key: string; keyId: string }> {
+  const id = `t-${crypto.randomUUID().slice(0, 8)}`;
+  await stack.admin.createTenant({ id, name: `Test tenant ${id}`, ...fields });
+  const created = await stack.admin.createKey(id, { label: "test" });
+  return { id, key: created.key, keyId: created.id };
+}
+
+/** Reads a streamed response until `predicate` holds for the text so far, then aborts the request. */
+export async function readUntilThenAbort(
+  response: Response,
+  controller: AbortController,
+  predicate: (text: string) => boolean,
+): Promise<string> {
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  while (!predicate(text)) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  controller.abort();
+  return text;
+}
