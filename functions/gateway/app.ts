@@ -8,11 +8,14 @@ import { countTokens } from "./routes/count-tokens.js";
 import { health } from "./routes/health.js";
 import { messages } from "./routes/messages.js";
 import { usage } from "./routes/usage.js";
+import { withServices } from "./services.js";
 
 export const app = new Hono<GatewayAppEnv>();
 
 app.use(requestContext);
 app.route("/", health);
+app.use("/admin/*", withServices);
+app.use("/v1/*", withServices);
 app.route("/admin", admin);
 app.use("/v1/messages", authenticate({ revalidatedDownstream: true }));
 app.use("/v1/messages/count_tokens", authenticate({ revalidatedDownstream: false }));

@@ -3,7 +3,6 @@ import { gatewayConfig } from "../../../shared/config/env.js";
 import { newRequestId } from "../../../shared/http/request-id.js";
 import { RequestLog } from "../../../shared/observability/request-log.js";
 import type { GatewayAppEnv } from "../context.js";
-import { services } from "../services.js";
 
 export const REQUEST_ID_HEADER = "x-request-id";
 
@@ -16,7 +15,6 @@ export const requestContext = createMiddleware<GatewayAppEnv>(async (c, next) =>
   const log = new RequestLog(newRequestId(), performance.now());
   log.set({ region: config.region, method: c.req.method, path: c.req.path });
   c.set("config", config);
-  c.set("services", services(config));
   c.set("log", log);
   await next();
   c.res.headers.set(REQUEST_ID_HEADER, log.requestId);
