@@ -1,0 +1,239 @@
+/**
+ * Turns scanner counts and request metadata into a fixed feature vector.
+ *
+ * Every feature is a number in [0, 1] (counts pass through a saturating
+ * curve, sizes through a clamped log scale), so a weight in score.ts reads as
+ * "log-odds added when this signal is fully present".
+ */
+
+import { Cat } from "./lexicon.js";
+import type { Extracted } from "./extract.js";
+import type { ScanStats } from "./text-scan.js";
+
+export const FEATURE_IDS = [
+  "length",
+  "long-context",
+  "code",
+  "debugging",
+  "math",
+  "quantities",
+  "multi-step",
+  "reasoning",
+  "constraints",
+  "logic",
+  "complex-syntax",
+  "domain",
+  "system-design",
+  "conversation-depth",
+  "tools",
+  "output-size",
+  "extended-thinking",
+  "writing",
+  "greeting",
+  "support-chat",
+  "short-question",
+] as const;
+
+export type FeatureId = (typeof FEATURE_IDS)[number];
+export type FeatureVector = Record<FeatureId, number>;
+
+export interface Features {
+  /** Feature values in FEATURE_IDS order. */
+  values: number[];
+  /** Display id for the domain feature, e.g. "domain-legal". */
+  domainLabel: string;
+}
+
+/** x / (x + k): 0 at 0, 0.5 at k, approaches 1. */
+export function sat(x: number, k: number): number {
+  return x <= 0 ? 0 : x / (x + k);
+}
+
+export function clamp01(x: number): number {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}
+
+/** 0 at or below `lo`, 1 at or above `hi`, log-linear in between. */
+function logScale(x: number, lo: number, hi: number): number {
+  if (x <= lo) return 0;
+  return clamp01(Math.log(x / lo) / Math.log(hi / lo));
+}
+
+function cat(s: ScanStats, c: number): number {
+  return s.cats[c] ?? 0;
+}
+
+function hasCat(bits: number, c: number): boolean {
+  return bits > 0 && (bits & (1 << c)) !== 0;
+}
+
+/** Raw evidence of code in a stats block (weighted count). */
+function codeEvidence(s: ScanStats): number {
+  const syntax =
+    s.fences * 4 +
+    s.codeLineEnds +
+    s.identifiers +
+    s.calls +
+    s.dotted * 0.5 +
+    s.codeOps +
+    s.braces * 0.5 +
+    s.backticks * 0.25;
+  // Indentation and code vocabulary only count once some syntax is present.
+  // Technology names (python, sql, docker) are evidence on their own; a single
+  // generic word ("class", "function") is not.
+  const tech = cat(s, Cat.codeTech);
+  const vocab = cat(s, Cat.code);
+  const words = syntax > 0 || tech > 0 ? vocab * 0.5 : Math.max(0, vocab - 1) * 0.5;
+  const layout = syntax > 0 ? s.indentedLines * 0.3 : 0;
+  // A coding task without code yet: "Write a C++ program...", "implement a function...".
+  const made = (s.askCats[Cat.writing] ?? 0) + (s.askCats[Cat.reasonVerb] ?? 0);
+  const task = made > 0 && tech + vocab > 0 ? 2 : 0;
+  return syntax + tech * 1.5 + words + layout + task;
+}
+
+/** Hits of a category counted fully when asked for, `mention` each otherwise. */
+function asked(s: ScanStats, c: number, mention: number): number {
+  const all = cat(s, c);
+  const ask = s.askCats[c] ?? 0;
+  return ask + (all - ask) * mention;
+}
+
+/**
+ * Mathematical content. Plain arithmetic operators ("3 + 4", "x = 5") weigh
+ * little; notation (LaTeX, ∫ ∑ √ ≤, Greek variables) and mathematical
+ * vocabulary (integral, matrix, theorem), especially when asked for, weigh more.
+ */
+function mathEvidence(s: ScanStats): number {
+  return s.exprOps * 0.3 + s.mathUnicode + s.latex * 1.5 + asked(s, Cat.math, 0.4);
+}
+
+/** Quantities and the relations between them (twice, more than, remaining...). */
+function quantityEvidence(s: ScanStats): number {
+  return cat(s, Cat.quant) + (s.numbers + cat(s, Cat.numword) + s.percents) * 0.2;
+}
+
+const DOMAIN_NAMES = ["legal", "financial", "medical", "scientific"] as const;
+
+function domainCounts(s: ScanStats): [number, number, number, number] {
+  return [
+    cat(s, Cat.legal),
+    cat(s, Cat.finance),
+    cat(s, Cat.medical) + s.domainSuffix * 0.5,
+    cat(s, Cat.science),
+  ];
+}
+
+export function computeFeatures(ex: Extracted): Features {
+  const p = ex.primary;
+  const c = ex.context;
+  const len = ex.primaryChars;
+
+  const sys = ex.system;
+  // Earlier turns count half, the system prompt (instructions, often long and
+  // generic) a quarter.
+  const code = Math.max(codeEvidence(p), codeEvidence(c) * 0.5, codeEvidence(sys) * 0.25);
+  const codeF = sat(code, 6);
+  const debugRaw = cat(p, Cat.debug) + p.fileRefs * 2 + c.fileRefs;
+  const debugF = code >= 2 || p.fileRefs + c.fileRefs > 0 ? sat(debugRaw, 3) : 0;
+
+  // Operators, negations, commas and list markers inside pasted code are part
+  // of the code, not separate maths / logic / structure signals: damp the
+  // prose features by how code-like the ask itself is.
+  const prose = 1 - 0.6 * sat(codeEvidence(p), 6);
+
+  const mathF = prose * sat(Math.max(mathEvidence(p), mathEvidence(c) * 0.5), 4);
+  const quantF = prose * sat(quantityEvidence(p), 4);
+
+  const steps =
+    p.listItems + p.labeledParts + cat(p, Cat.sequence) * 0.5 + Math.max(0, p.questions - 1);
+  const multiStepF = prose * sat(steps, 3);
+  // Asked-for analysis ("Compare ...", "can you design ...") counts fully;
+  // the same vocabulary as a topic ("the design of ...", "a comparison")
+  // counts a tenth; "explain" / "why" asks count a little.
+  const reasonF = sat(
+    (p.askCats[Cat.reasonVerb] ?? 0) + cat(p, Cat.reason) * 0.1 + asked(p, Cat.explain, 0) * 0.3,
+    1.2,
+  );
+  const constraintF = prose * sat(cat(p, Cat.constraint), 4);
+  const logicF = prose * sat(cat(p, Cat.logic), 3);
+  const syntaxF = prose * sat(p.commas + p.semicolons + cat(p, Cat.clause), 10);
+
+  let domainTotal = 0;
+  let domainLabel = "domain";
+  let best = 0;
+  const counts = domainCounts(p);
+  const sysCounts = domainCounts(sys);
+  for (let k = 0; k < counts.length; k++) {
+    const n = (counts[k] ?? 0) + (sysCounts[k] ?? 0) * 0.25;
+    domainTotal += n;
+    if (n > best) {
+      best = n;
+      domainLabel = DOMAIN_NAMES[k] ?? "domain";
+    }
+  }
+  const domainF = sat(domainTotal, 4);
+  const systemsF = sat(cat(p, Cat.systems) + cat(c, Cat.systems) * 0.3, 3);
+
+  const depthF = sat(Math.max(0, ex.userTurns - 1), 4);
+  const toolsF = clamp01(sat(ex.toolsDefined, 4) * 0.6 + sat(ex.toolBlocks, 6) * 0.6);
+  const outputF = logScale(ex.maxTokens, 2048, 32768);
+  const thinkingF = ex.thinking ? 0.6 + 0.4 * sat(ex.thinkingBudget, 8000) : 0;
+  const writingF = sat(asked(p, Cat.writing, 0.2), 1.5);
+
+  // ---- simplicity signals (negative weights) ---------------------------
+  const heavy = codeF + mathF + reasonF + multiStepF + domainF + systemsF;
+  // Support messages run from one line to a short paragraph or two.
+  const chatSized = 1 - clamp01((len - 300) / 900); // 1 up to 300 chars, 0 from 1200
+  const first = p.firstCats;
+  const greetingWords = cat(p, Cat.greeting) + cat(p, Cat.thanks);
+  const greetingF =
+    p.words > 0 && p.words <= 12 && greetingWords > 0 && (hasCat(first, Cat.greeting) || hasCat(first, Cat.thanks))
+      ? clamp01(1 - (p.words - 1) / 12) * clamp01(1 - heavy)
+      : 0;
+  // Support chat is phrased in first / second person ("where is my order",
+  // "are you open"); narrative word problems that mention prices or stores
+  // are not, and carry many quantities.
+  const personal = cat(p, Cat.personal) > 0 || hasCat(first, Cat.wh);
+  const supportF = personal
+    ? sat(cat(p, Cat.support), 1) * chatSized * clamp01(1 - heavy) * clamp01(1.5 - quantF * 2)
+    : 0;
+  const questionLike = p.questions > 0 || hasCat(first, Cat.wh);
+  const shortQuestionF =
+    questionLike && len < 160 ? clamp01(1 - len / 160) * clamp01(1 - heavy * 1.5) : 0;
+
+  // In FEATURE_IDS order (checked by the unit tests).
+  const values: number[] = [
+    logScale(len, 30, 12_000), // length
+    // Images and documents (PDFs) are context the model must read.
+    Math.max(logScale(ex.totalChars, 8_000, 200_000), sat(ex.attachments, 2) * 0.6), // long-context
+    codeF, // code
+    debugF, // debugging
+    mathF, // math
+    quantF, // quantities
+    multiStepF, // multi-step
+    reasonF, // reasoning
+    constraintF, // constraints
+    logicF, // logic
+    syntaxF, // complex-syntax
+    domainF, // domain
+    systemsF, // system-design
+    depthF, // conversation-depth
+    toolsF, // tools
+    outputF, // output-size
+    thinkingF, // extended-thinking
+    writingF, // writing
+    greetingF, // greeting
+    supportF, // support-chat
+    shortQuestionF, // short-question
+  ];
+  return { values, domainLabel: domainTotal > 0 ? `domain-${domainLabel}` : "domain" };
+}
+
+/** Feature values keyed by id (for tools and tests). */
+export function featureRecord(values: readonly number[]): FeatureVector {
+  const out = {} as FeatureVector;
+  FEATURE_IDS.forEach((id, k) => {
+    out[id] = values[k] ?? 0;
+  });
+  return out;
+}

@@ -1,0 +1,87 @@
+/**
+ * Transparent logistic model over the feature vector of features.ts.
+ *
+ *   z = BIAS + sum(WEIGHTS[f] * value[f]),   score = 1 / (1 + e^-z)
+ *
+ * Each weight is the log-odds a fully present signal adds (features are in
+ * [0, 1]). `reasons` are the largest positive contributions w*v (or, for a
+ * request with none, the strongest simplicity signals). The weights were set
+ * by hand and adjusted within hand-chosen bounds on the development files;
+ * see README.md for the table and how they were chosen.
+ */
+
+import { FEATURE_IDS, type FeatureId, type Features } from "./features.js";
+
+export const BIAS = -1.5;
+
+export const WEIGHTS: Readonly<Record<FeatureId, number>> = {
+  length: 0.9,
+  "long-context": 1.5,
+  code: 3.0,
+  debugging: 0.8,
+  math: 0.5,
+  quantities: 1.2,
+  "multi-step": 3.0,
+  reasoning: 1.5,
+  constraints: 0.3,
+  logic: 2.9,
+  "complex-syntax": 1.0,
+  domain: 1.3,
+  "system-design": 1.2,
+  "conversation-depth": 0.6,
+  tools: 0.8,
+  "output-size": 1.2,
+  "extended-thinking": 2.0,
+  writing: 0.6,
+  greeting: -2.5,
+  "support-chat": -1.2,
+  "short-question": -0.4,
+};
+
+/** WEIGHTS in FEATURE_IDS order. */
+const WEIGHT_VECTOR: readonly number[] = FEATURE_IDS.map((id) => WEIGHTS[id]);
+const DOMAIN_INDEX = FEATURE_IDS.indexOf("domain");
+
+/** A contribution must reach this many log-odds to be listed as a reason. */
+export const REASON_MIN = 0.25;
+export const MAX_REASONS = 4;
+
+export interface Scored {
+  score: number;
+  z: number;
+  reasons: string[];
+}
+
+/** Indices of the `max` largest sign-adjusted contributions >= REASON_MIN, best first; ties by feature order. */
+function topIndices(contrib: readonly number[], sign: 1 | -1, max: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < contrib.length; k++) {
+    const c = (contrib[k] ?? 0) * sign;
+    if (c < REASON_MIN) continue;
+    // insertion into a short sorted list
+    let pos = out.length;
+    while (pos > 0 && c > (contrib[out[pos - 1] ?? 0] ?? 0) * sign) pos--;
+    if (pos < max) {
+      out.splice(pos, 0, k);
+      if (out.length > max) out.pop();
+    }
+  }
+  return out;
+}
+
+export function scoreFeatures(f: Features): Scored {
+  let z = BIAS;
+  const contrib: number[] = [];
+  for (let k = 0; k < WEIGHT_VECTOR.length; k++) {
+    const c = (WEIGHT_VECTOR[k] ?? 0) * (f.values[k] ?? 0);
+    contrib.push(c);
+    z += c;
+  }
+  // Largest positive contributions; when none qualifies, the strongest
+  // simplicity signals (negative contributions) explain the low score.
+  let idx = topIndices(contrib, 1, MAX_REASONS);
+  if (idx.length === 0) idx = topIndices(contrib, -1, MAX_REASONS);
+  const reasons = idx.map((k) => (k === DOMAIN_INDEX ? f.domainLabel : (FEATURE_IDS[k] ?? "")));
+  const score = 1 / (1 + Math.exp(-z));
+  return { score: Number.isFinite(score) ? score : 0, z, reasons };
+}

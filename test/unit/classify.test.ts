@@ -1,0 +1,402 @@
+import { describe, expect, it } from "vitest";
+import {
+  DEFAULT_THRESHOLDS,
+  FEATURE_IDS,
+  WEIGHTS,
+  classify,
+  explain,
+  tierFor,
+  type MessagesRequestLike,
+} from "../../shared/classify/index.js";
+import { computeFeatures } from "../../shared/classify/features.js";
+import { extract } from "../../shared/classify/extract.js";
+import { emptyStats, scanText } from "../../shared/classify/text-scan.js";
+import { Cat } from "../../shared/classify/lexicon.js";
+import {
+  accuracy,
+  apgr,
+  apgrDiscrete,
+  cpt,
+  randomApgr,
+  rocAuc,
+  routerCurve,
+} from "../eval/metrics.js";
+import { DEEP, MIDDLE, SIMPLE, SUPPORT, longSourceFile } from "./fixtures/classify/prompts.js";
+
+const user = (content: MessagesRequestLike["messages"][number]["content"]): MessagesRequestLike => ({
+  messages: [{ role: "user", content }],
+});
+
+describe("classify: simple support and chat traffic", () => {
+  const results = SIMPLE.map((f) => ({ f, r: classify(user(f.prompt)) }));
+
+  it("sends simple support / chat prompts to light (at most two to standard, none to deep)", () => {
+    const notLight = results
+      .filter(({ r }) => r.tier !== "light")
+      .map(({ f, r }) => `${f.name}: ${r.tier} ${r.score.toFixed(2)}`);
+    expect(notLight.length, notLight.join("; ")).toBeLessThanOrEqual(2);
+    expect(results.filter(({ r }) => r.tier === "deep")).toEqual([]);
+  });
+
+  it("never sends longer customer-support messages to deep, and mostly to light", () => {
+    const tiers = SUPPORT.map((f) => ({ f, r: classify(user(f.prompt)) }));
+    const deep = tiers.filter(({ r }) => r.tier === "deep").map(({ f, r }) => `${f.name} ${r.score.toFixed(2)}`);
+    expect(deep, deep.join("; ")).toEqual([]);
+    expect(tiers.filter(({ r }) => r.tier === "light").length).toBeGreaterThanOrEqual(SUPPORT.length / 2);
+  });
+
+  it("sends the obvious ones to light", () => {
+    for (const p of ["hi", "thanks!", "What are your opening hours?", "ok great, bye", "Hello!"]) {
+      expect(classify(user(p)).tier, p).toBe("light");
+    }
+  });
+
+  it("explains light decisions with simplicity signals", () => {
+    expect(classify(user("hi")).reasons).toEqual(["greeting"]);
+    expect(classify(user("What are your opening hours?")).reasons).toContain("support-chat");
+  });
+});
+
+describe("classify: deep asks", () => {
+  for (const f of DEEP) {
+    it(`${f.name} -> deep, with reason ${f.reason}`, () => {
+      const r = classify(user(f.prompt));
+      expect(r.tier, `${r.score.toFixed(3)} ${r.reasons.join(",")}`).toBe("deep");
+      expect(r.reasons).toContain(f.reason);
+      expect(r.reasons.length).toBeGreaterThan(0);
+      expect(r.reasons.length).toBeLessThanOrEqual(4);
+    });
+  }
+
+  it("detects the mathematics of a proof", () => {
+    const proof = DEEP.find((f) => f.name === "analysis proof");
+    expect(explain(user(proof?.prompt ?? "")).features.math).toBeGreaterThan(0.5);
+  });
+
+  it("lists code first for a long pasted refactor", () => {
+    const refactor = DEEP.find((f) => f.name === "long code refactor");
+    expect(refactor).toBeDefined();
+    expect(longSourceFile().split("\n").length).toBeGreaterThanOrEqual(280);
+    const r = classify(user(refactor?.prompt ?? ""));
+    expect(r.reasons[0]).toBe("code");
+  });
+});
+
+describe("classify: in-between requests", () => {
+  for (const f of MIDDLE) {
+    it(`${f.name} -> ${f.allowed.join(" or ")}`, () => {
+      const r = classify(user(f.prompt));
+      expect(f.allowed, `${r.tier} ${r.score.toFixed(3)} ${r.reasons.join(",")}`).toContain(r.tier);
+    });
+  }
+
+  it("orders light < middle < deep on average", () => {
+    const mean = (ps: string[]): number => ps.reduce((a, p) => a + classify(user(p)).score, 0) / ps.length;
+    const s = mean(SIMPLE.map((f) => f.prompt));
+    const m = mean(MIDDLE.map((f) => f.prompt));
+    const d = mean(DEEP.map((f) => f.prompt));
+    expect(s).toBeLessThan(m);
+    expect(m).toBeLessThan(d);
+  });
+});
+
+describe("classify: output contract", () => {
+  it("returns a score in [0, 1], a tier consistent with the thresholds and kebab-case reasons", () => {
+    for (const f of [...SIMPLE, ...SUPPORT, ...MIDDLE, ...DEEP]) {
+      const r = classify(user(f.prompt));
+      expect(r.score).toBeGreaterThanOrEqual(0);
+      expect(r.score).toBeLessThanOrEqual(1);
+      expect(r.tier).toBe(tierFor(r.score, DEFAULT_THRESHOLDS));
+      for (const id of r.reasons) expect(id).toMatch(/^[a-z]+(-[a-z]+)*$/);
+      expect(new Set(r.reasons).size).toBe(r.reasons.length);
+    }
+  });
+
+  it("is deterministic", () => {
+    for (const f of [...SIMPLE, ...MIDDLE, ...DEEP]) {
+      const req = user(f.prompt);
+      expect(classify(req)).toEqual(classify(structuredClone(req)));
+    }
+  });
+
+  it("honours custom thresholds", () => {
+    const req = user(MIDDLE[0]?.prompt ?? "");
+    const { score } = classify(req);
+    expect(classify(req, { standard: 0, deep: 0 }).tier).toBe("deep");
+    expect(classify(req, { standard: 1.01, deep: 1.01 }).tier).toBe("light");
+    expect(classify(req, { standard: score, deep: 1.01 }).tier).toBe("standard");
+  });
+
+  it("keeps the feature vector aligned with FEATURE_IDS and weights", () => {
+    const f = computeFeatures(extract(user("Compare Raft and Paxos.")));
+    expect(f.values).toHaveLength(FEATURE_IDS.length);
+    expect(Object.keys(WEIGHTS).sort()).toEqual([...FEATURE_IDS].sort());
+    const e = explain(user("Compare Raft and Paxos."));
+    expect(Object.keys(e.features)).toEqual([...FEATURE_IDS]);
+    for (const v of Object.values(e.features)) {
+      expect(v).toBeGreaterThanOrEqual(0);
+      expect(v).toBeLessThanOrEqual(1);
+    }
+  });
+});
+
+describe("classify: malformed input never throws", () => {
+  const junk: unknown[] = [
+    undefined,
+    null,
+    42,
+    "hello",
+    [],
+    {},
+    { messages: null },
+    { messages: "hi" },
+    { messages: [null, 1, "x", { role: "user" }, { role: "user", content: null }] },
+    { messages: [{ role: "user", content: [null, 3, { type: "text" }, { type: "text", text: 5 }] }] },
+    { messages: [{ role: "user", content: [{ type: "tool_result", content: [{ text: null }, 7] }] }] },
+    { messages: [{ role: "user", content: [{ type: "image", source: { data: "xxxx" } }] }] },
+    { system: 12, messages: [], tools: "nope", max_tokens: "lots", thinking: "yes" },
+    { system: [null, { text: 3 }, { type: "text", text: "be brief" }], messages: [{ role: 7, content: "hi" }] },
+    { messages: [{ role: "user", content: "x" }], max_tokens: Number.NaN, thinking: { type: "enabled", budget_tokens: -5 } },
+    { messages: [{ role: "user", content: "\u0000\uffff\ud800 ```` \\\\ {{{{ }}}} ^^^ === ||| " }] },
+  ];
+  it.each(junk.map((j, i) => [i, j] as const))("case %i", (_i, j) => {
+    const r = classify(j as MessagesRequestLike);
+    expect(Number.isFinite(r.score)).toBe(true);
+    expect(["light", "standard", "deep"]).toContain(r.tier);
+    expect(Array.isArray(r.reasons)).toBe(true);
+  });
+
+  it("handles huge and pathological strings", () => {
+    const words = "word ".repeat(100_000);
+    const oneToken = "x".repeat(300_000);
+    const symbols = "(((((".repeat(20_000) + "=".repeat(50_000);
+    for (const s of [words, oneToken, symbols]) {
+      const r = classify(user(s));
+      expect(Number.isFinite(r.score)).toBe(true);
+    }
+  });
+
+  it("treats invalid thresholds as the defaults", () => {
+    const req = user("hi");
+    expect(classify(req, null as unknown as { standard: number; deep: number })).toEqual(classify(req));
+  });
+});
+
+describe("classify: request-level signals", () => {
+  const base = "Can you help me plan the migration of our billing service to the new database?";
+
+  it("max_tokens raises the score", () => {
+    const a = classify(user(base)).score;
+    const b = classify({ ...user(base), max_tokens: 32_000 }).score;
+    expect(b).toBeGreaterThan(a);
+    expect(classify({ ...user(base), max_tokens: 64_000 }).reasons).toContain("output-size");
+  });
+
+  it("extended thinking raises the score and is listed", () => {
+    const a = classify(user(base));
+    const b = classify({ ...user(base), thinking: { type: "enabled", budget_tokens: 16_000 } });
+    expect(b.score).toBeGreaterThan(a.score);
+    expect(b.reasons).toContain("extended-thinking");
+    // a disabled thinking block changes nothing
+    expect(classify({ ...user(base), thinking: { type: "disabled" } }).score).toBe(a.score);
+  });
+
+  it("tools raise the score", () => {
+    const tools = ["search", "read_file", "write_file", "run_tests", "deploy"].map((name) => ({
+      name,
+      input_schema: { type: "object" },
+    }));
+    const a = classify(user(base)).score;
+    const b = classify({ ...user(base), tools });
+    expect(b.score).toBeGreaterThan(a);
+    expect(b.reasons).toContain("tools");
+  });
+
+  it("a long multi-turn conversation raises the score", () => {
+    const single = classify(user("And what about the second option?")).score;
+    const messages: MessagesRequestLike["messages"] = [];
+    for (let t = 0; t < 12; t++) {
+      messages.push({
+        role: "user",
+        content: `Step ${t + 1}: here is the next part of the schema migration. We must keep the ledger consistent, so compare the two approaches again.`,
+      });
+      messages.push({ role: "assistant", content: "Here is an analysis of both approaches ... ".repeat(40) });
+    }
+    messages.push({ role: "user", content: "And what about the second option?" });
+    const multi = classify({ messages });
+    expect(multi.score).toBeGreaterThan(single);
+    expect(multi.reasons).toContain("conversation-depth");
+  });
+
+  it("code in earlier turns counts for a short follow-up", () => {
+    const followUp = "Why does it fail?";
+    const alone = classify(user(followUp)).score;
+    const withCode = classify({
+      messages: [
+        { role: "user", content: "```ts\n" + longSourceFile() + "\n```" },
+        { role: "assistant", content: "This module loads and saves JSON files." },
+        { role: "user", content: followUp },
+      ],
+    }).score;
+    expect(withCode).toBeGreaterThan(alone);
+  });
+
+  it("uses the last user text as the ask when the last message only carries tool results", () => {
+    const ask = "Refactor the repository layer and fix the failing test.";
+    const r = classify({
+      messages: [
+        { role: "user", content: ask },
+        { role: "assistant", content: [{ type: "tool_use", id: "t1", name: "read_file", input: { path: "a.ts" } }] },
+        {
+          role: "user",
+          content: [{ type: "tool_result", tool_use_id: "t1", content: "```ts\n" + longSourceFile() + "\n```" }],
+        },
+      ],
+      tools: [{ name: "read_file" }],
+    });
+    const ex = extract({
+      messages: [
+        { role: "user", content: ask },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: "x" }] },
+      ],
+    });
+    expect(ex.primaryChars).toBe(ask.length);
+    expect(r.score).toBeGreaterThan(classify(user(ask)).score);
+    expect(r.reasons).toContain("code");
+  });
+
+  it("attached images and documents count as context", () => {
+    const text = "What does this show?";
+    const withImage = classify({
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "image", source: { type: "base64", media_type: "image/png", data: "iVBORw0KGgo=" } },
+            { type: "document", source: { type: "base64", media_type: "application/pdf", data: "JVBERi0=" } },
+            { type: "text", text },
+          ],
+        },
+      ],
+    });
+    expect(withImage.score).toBeGreaterThan(classify(user(text)).score);
+  });
+
+  it("a long system prompt alone does not make a greeting deep", () => {
+    const system = "You are the support assistant of Acme. Always be polite. Never share internal data. ".repeat(60);
+    expect(classify({ system, messages: [{ role: "user", content: "hi" }] }).tier).toBe("light");
+  });
+
+  it("a very long conversation is flagged as long-context", () => {
+    const chunk = "Background notes on the incident timeline and the affected services. ".repeat(300);
+    const messages: MessagesRequestLike["messages"] = [];
+    for (let t = 0; t < 10; t++) {
+      messages.push({ role: "user", content: chunk });
+      messages.push({ role: "assistant", content: chunk });
+    }
+    messages.push({ role: "user", content: "Summarise where we are." });
+    const r = classify({ messages });
+    expect(r.reasons).toContain("long-context");
+  });
+});
+
+describe("text scanner", () => {
+  const scan = (t: string) => {
+    const s = emptyStats();
+    scanText(s, t, 0, t.length);
+    return s;
+  };
+
+  it("counts code structure", () => {
+    const s = scan("```ts\nconst user_id = getUser(req.params.id);\nif (a === b && c) {\n  return x;\n}\n```");
+    expect(s.fences).toBe(2);
+    expect(s.identifiers).toBeGreaterThanOrEqual(2); // user_id, getUser
+    expect(s.calls).toBeGreaterThanOrEqual(1);
+    expect(s.codeOps).toBeGreaterThanOrEqual(2); // === &&
+    expect(s.codeLineEnds).toBeGreaterThanOrEqual(3);
+  });
+
+  it("counts maths notation but not LaTeX braces as code", () => {
+    const s = scan("Solve x^2 + 3x = 10, then show that $\\frac{1}{2} \\le \\sqrt{x}$ and ∫ f(x) dx ≥ 0.");
+    expect(s.exprOps).toBeGreaterThanOrEqual(2);
+    expect(s.latex).toBe(3);
+    expect(s.mathUnicode).toBeGreaterThanOrEqual(2);
+    expect(s.braces).toBe(0);
+  });
+
+  it("finds phrases, asks and stems", () => {
+    const s = scan("Please compare at least two designs. The analysis should list trade-offs.");
+    expect(s.askCats[Cat.reasonVerb]).toBe(1); // "compare" after "please"
+    expect(s.cats[Cat.constraint]).toBeGreaterThanOrEqual(2); // "at least", "should"
+    expect(s.cats[Cat.reason]).toBeGreaterThanOrEqual(3); // compare, analysis (stem), trade-offs
+  });
+
+  it("recognises medical / scientific word endings and C++ / C#", () => {
+    expect(scan("Chronic gastritis or cardiomyopathy? Ask the cardiology team.").domainSuffix).toBe(3);
+    expect(scan("Port this C# class to C++ please.").cats[Cat.codeTech]).toBe(2);
+  });
+
+  it("does not count blanks or brand names as identifiers", () => {
+    expect(scan("The ______ is an iPhone from YouTube.").identifiers).toBe(0);
+  });
+
+  it("recognises stack-trace references and labelled parts", () => {
+    expect(scan("at render (/srv/app/views.ts:42:18)").fileRefs).toBeGreaterThanOrEqual(1);
+    expect(scan("Part 1: setup. Part 2: tests.").labeledParts).toBe(2);
+  });
+});
+
+describe("eval metrics", () => {
+  const weak = [0, 0, 1, 1, 0, 1, 0, 1];
+  const strong = [1, 1, 1, 1, 1, 0, 1, 1];
+
+  it("scores a perfect, a constant and a reversed router", () => {
+    const gain = strong.map((s, i) => s - (weak[i] ?? 0));
+    const perfect = apgr(routerCurve(gain, weak, strong));
+    const constant = apgr(routerCurve(gain.map(() => 1), weak, strong));
+    const reversed = apgr(routerCurve(gain.map((g) => -g), weak, strong));
+    expect(constant).toBeCloseTo(0.5, 10);
+    expect(perfect).toBeGreaterThan(0.8);
+    expect(reversed).toBeLessThan(0.3);
+    expect(apgrDiscrete(routerCurve(gain.map(() => 1), weak, strong), 10)).toBeCloseTo(0.5, 10);
+  });
+
+  it("handles ties independently of input order", () => {
+    const scores = [1, 1, 2, 2, 3, 3, 0, 0];
+    const a = apgr(routerCurve(scores, weak, strong));
+    const order = [7, 6, 5, 4, 3, 2, 1, 0];
+    const b = apgr(
+      routerCurve(
+        order.map((i) => scores[i] ?? 0),
+        order.map((i) => weak[i] ?? 0),
+        order.map((i) => strong[i] ?? 0),
+      ),
+    );
+    expect(a).toBeCloseTo(b, 12);
+  });
+
+  it("computes CPT on the interpolated curve", () => {
+    const gain = strong.map((s, i) => s - (weak[i] ?? 0));
+    const curve = routerCurve(gain, weak, strong);
+    const c50 = cpt(curve, 0.5);
+    expect(c50).toBeGreaterThan(0);
+    expect(c50).toBeLessThanOrEqual(0.5);
+    expect(cpt(curve, 0.8)).toBeGreaterThanOrEqual(c50);
+  });
+
+  it("random baseline is close to 0.5", () => {
+    const w: number[] = [];
+    const s: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      w.push(i % 3 === 0 ? 1 : 0);
+      s.push(i % 5 === 0 ? 0 : 1);
+    }
+    expect(Math.abs(randomApgr(w, s, 20, 1) - 0.5)).toBeLessThan(0.05);
+  });
+
+  it("computes ROC AUC with ties and accuracy", () => {
+    expect(rocAuc([0.1, 0.4, 0.35, 0.8], [0, 0, 1, 1])).toBeCloseTo(0.75, 10);
+    expect(rocAuc([1, 1, 1, 1], [0, 1, 0, 1])).toBeCloseTo(0.5, 10);
+    expect(accuracy([true, false, true], [1, 0, 0])).toBeCloseTo(2 / 3, 10);
+  });
+});
