@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { DEFAULT_THRESHOLDS } from "../classify/index.js";
 import { DEFAULT_PRICES, type ModelPrice } from "../pricing/prices.js";
+import type { RoutingDefaults } from "../routing/policy.js";
 
 const modelPricesSchema = z.record(
   z.string(),
@@ -38,6 +40,13 @@ export interface GatewayEnv {
   /** Per-minute limits for tenants that set none. */
   DEFAULT_REQUESTS_PER_MINUTE?: string;
   DEFAULT_TOKENS_PER_MINUTE?: string;
+  /** Model of each tier, for `model: "auto"` and widget requests. */
+  MODEL_LIGHT?: string;
+  MODEL_STANDARD?: string;
+  MODEL_DEEP?: string;
+  /** Classifier scores at which requests move up to the standard and deep tiers. */
+  TIER_STANDARD_THRESHOLD?: string;
+  TIER_DEEP_THRESHOLD?: string;
   /** JSON object of model -> prices (USD per million tokens), merged over the defaults. */
   PRICING_JSON?: string;
 }
@@ -53,6 +62,7 @@ export interface GatewayConfig {
   adminToken: string;
   defaultLimits: { requestsPerMinute: number; tokensPerMinute: number };
   prices: Record<string, ModelPrice>;
+  routing: RoutingDefaults;
 }
 
 export const DEFAULTS = {
@@ -63,6 +73,7 @@ export const DEFAULTS = {
   region: "local",
   requestsPerMinute: 600,
   tokensPerMinute: 2_000_000,
+  tierModels: { light: "claude-haiku-4-5", standard: "claude-sonnet-4-6", deep: "claude-opus-4-7" },
 } as const;
 
 const cache = new WeakMap<GatewayEnv, GatewayConfig>();
@@ -85,6 +96,17 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
         tokensPerMinute: positiveInt(env.DEFAULT_TOKENS_PER_MINUTE, DEFAULTS.tokensPerMinute),
       },
       prices: { ...DEFAULT_PRICES, ...parsePrices(env.PRICING_JSON) },
+      routing: {
+        tierModels: {
+          light: env.MODEL_LIGHT || DEFAULTS.tierModels.light,
+          standard: env.MODEL_STANDARD || DEFAULTS.tierModels.standard,
+          deep: env.MODEL_DEEP || DEFAULTS.tierModels.deep,
+        },
+        thresholds: {
+          standard: unitInterval(env.TIER_STANDARD_THRESHOLD, DEFAULT_THRESHOLDS.standard),
+          deep: unitInterval(env.TIER_DEEP_THRESHOLD, DEFAULT_THRESHOLDS.deep),
+        },
+      },
     };
     cache.set(env, config);
   }
@@ -96,6 +118,11 @@ function parsePrices(raw: string | undefined): Record<string, ModelPrice> {
   const parsed = modelPricesSchema.safeParse(JSON.parse(raw));
   if (!parsed.success) throw new Error(`PRICING_JSON is invalid: ${parsed.error.message}`);
   return parsed.data;
+}
+
+function unitInterval(raw: string | undefined, fallback: number): number {
+  const value = Number(raw);
+  return raw !== undefined && raw !== "" && value >= 0 && value <= 1 ? value : fallback;
 }
 
 function positiveInt(raw: string | undefined, fallback: number): number {

@@ -218,3 +218,48 @@ describe("upstream errors before the first byte", () => {
     expect(viaGatewayCount.input_tokens).toBeGreaterThan(0);
   });
 });
+
+describe("model routing", () => {
+  it("routes model auto by the classifier and explains the decision in headers and the log", async () => {
+    const easy = await fetch(`${stack.gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": stack.clientKey, "content-type": "application/json" },
+      body: JSON.stringify({ ...ask("sim:tokens=2 what are your opening hours?"), model: "auto" }),
+    });
+    expect(easy.status).toBe(200);
+    expect(easy.headers.get("x-edgegate-tier")).toBe("light");
+    expect(easy.headers.get("x-edgegate-model")).toBe("claude-haiku-4-5");
+    expect(simulatorRecord(easy.headers.get("request-id")).model).toMatch(/^claude-haiku-4-5/);
+    const log = await stack.gateway.waitForLog(easy.headers.get("x-request-id")!);
+    expect(log).toMatchObject({ model_requested: "auto", tier: "light" });
+    expect(typeof log.score).toBe("number");
+
+    const hardPrompt =
+      "sim:tokens=2 Design a multi-region, strongly consistent payment ledger: compare consensus protocols, " +
+      "derive the failure modes step by step, prove the invariants hold under partitions, and analyse the trade-offs.";
+    const hard = await fetch(`${stack.gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": stack.clientKey, "content-type": "application/json" },
+      body: JSON.stringify({ ...ask(hardPrompt), model: "auto", max_tokens: 8000 }),
+    });
+    await hard.text();
+    expect(hard.headers.get("x-edgegate-tier")).not.toBe("light");
+    expect(hard.headers.get("x-edgegate-reasons")).toBeTruthy();
+  });
+
+  it("downgrades an explicit model above the tenant's tier cap and says so", async () => {
+    const tenantId = `capped-${crypto.randomUUID().slice(0, 8)}`;
+    await stack.admin.createTenant({ id: tenantId, name: "Capped", modelPolicy: { maxTier: "standard" } });
+    const { key } = await stack.admin.createKey(tenantId);
+    const response = await fetch(`${stack.gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": key, "content-type": "application/json" },
+      body: JSON.stringify({ ...ask("sim:tokens=2 hello"), model: "claude-opus-4-7" }),
+    });
+    const body = (await response.json()) as { model: string };
+    expect(response.headers.get("x-edgegate-downgraded")).toBe(
+      "claude-opus-4-7 -> claude-sonnet-4-6 (highest tier allowed is standard)",
+    );
+    expect(body.model).toMatch(/^claude-sonnet-4-6/);
+  });
+});

@@ -2,13 +2,15 @@ import type { MessageCountTokensParams } from "@anthropic-ai/sdk/resources/messa
 import { Hono } from "hono";
 import { readJsonBody } from "../../../shared/http/body.js";
 import { forwardedHeaders, upstreamClient } from "../../../shared/upstream/client.js";
+import { routeRequest } from "../../../shared/routing/policy.js";
 import { upstreamErrorResponse } from "../../../shared/upstream/errors.js";
 import { type CountTokensRequest, countTokensRequestSchema } from "../../../shared/validation/messages.js";
 import type { GatewayAppEnv } from "../context.js";
 
 export const countTokens = new Hono<GatewayAppEnv>().post("/v1/messages/count_tokens", async (c) => {
   const config = c.get("config");
-  const request = await readJsonBody(c.req.raw, countTokensRequestSchema, config.maxBodyBytes);
+  const parsed = await readJsonBody(c.req.raw, countTokensRequestSchema, config.maxBodyBytes);
+  const request = { ...parsed, model: routeRequest(parsed, c.get("caller").tenant.modelPolicy, config.routing).model };
   try {
     const upstream = await upstreamClient(config)
       .messages.countTokens(request as CountTokensRequest & MessageCountTokensParams, {

@@ -13,6 +13,7 @@ import { forwardedHeaders, upstreamClient } from "../../../shared/upstream/clien
 import { upstreamErrorResponse } from "../../../shared/upstream/errors.js";
 import { withPromptCaching } from "../../../shared/upstream/prompt-caching.js";
 import { relaySse } from "../../../shared/upstream/relay.js";
+import { routeRequest, routingHeaders } from "../../../shared/routing/policy.js";
 import { type MessagesRequest, messagesRequestSchema } from "../../../shared/validation/messages.js";
 import type { GatewayAppEnv } from "../context.js";
 import { logMetered } from "./metered-log.js";
@@ -33,8 +34,16 @@ export const messages = new Hono<GatewayAppEnv>().post("/v1/messages", async (c)
   const request = await readJsonBody(c.req.raw, messagesRequestSchema, config.maxBodyBytes);
   const stream = request.stream === true;
   enforceMaxTokens(request, caller.tenant.limits.maxTokensPerRequest);
-  const model = request.model;
-  log.set({ model_requested: request.model, stream });
+  const decision = routeRequest(request, caller.tenant.modelPolicy, config.routing);
+  const model = decision.model;
+  log.set({
+    model_requested: request.model,
+    stream,
+    tier: decision.tier,
+    score: round(decision.score, 3),
+    reasons: decision.reasons.slice(0, 3).join(","),
+    downgraded_from: decision.downgrade?.from,
+  });
 
   const defer = (work: Promise<unknown>): void =>
     c.executionCtx.waitUntil(work.catch((error: unknown) => console.error(`deferred work failed: ${String(error)}`)));
@@ -59,7 +68,9 @@ export const messages = new Hono<GatewayAppEnv>().post("/v1/messages", async (c)
     settle(redis, rateLimits, prices, admission, metered, model).then((settled) =>
       log.set({ cost_usd: settled.costMicroUsd / 1e6, strongest_model_cost_usd: settled.strongestCostMicroUsd / 1e6 }),
     );
-  const upstreamRequest = admission.tenant.promptCaching ? withPromptCaching(request) : request;
+  const routed = { ...request, model };
+  const upstreamRequest = admission.tenant.promptCaching ? withPromptCaching(routed) : routed;
+  const ownHeaders = { ...admission.headers, ...routingHeaders(decision) };
 
   const abort = new AbortController();
   const upstreamStartedAt = performance.now();
@@ -69,7 +80,7 @@ export const messages = new Hono<GatewayAppEnv>().post("/v1/messages", async (c)
     defer(settleWith(null));
     const response = upstreamErrorResponse(error, log.requestId, config.upstreamTimeoutMs);
     log.set({ outcome: "upstream_error", upstream_status: response.status });
-    for (const [name, value] of Object.entries(admission.headers)) response.headers.set(name, value);
+    for (const [name, value] of Object.entries(ownHeaders)) response.headers.set(name, value);
     return response;
   };
   let upstream: Response;
@@ -84,7 +95,7 @@ export const messages = new Hono<GatewayAppEnv>().post("/v1/messages", async (c)
     return failBeforeFirstByte(error);
   }
 
-  const headers = relayedHeaders(upstream.headers, admission.headers);
+  const headers = relayedHeaders(upstream.headers, ownHeaders);
   if (!stream || !upstream.body) {
     const text = await upstream.text();
     const upstreamMs = performance.now() - upstreamStartedAt;

@@ -1,0 +1,97 @@
+import { classify, type MessagesRequestLike, type Thresholds, type Tier } from "../classify/index.js";
+import { GatewayError } from "../http/errors.js";
+import type { ModelPolicy } from "../tenants/model.js";
+
+export const AUTO_MODEL = "auto";
+export const TIER_ORDER: readonly Tier[] = ["light", "standard", "deep"];
+
+export interface RoutingDefaults {
+  tierModels: Record<Tier, string>;
+  thresholds: Thresholds;
+}
+
+export interface RoutingDecision {
+  model: string;
+  requestedModel: string;
+  /** The tier the classifier chose (after the tenant's cap, for auto requests). */
+  tier: Tier;
+  score: number;
+  reasons: string[];
+  /** Set when the tenant's policy replaced the requested model, with why. */
+  downgrade: { from: string; reason: string } | null;
+}
+
+/**
+ * Picks the model for a request. `auto` (and every widget request) gets the model of
+ * the classifier's tier; an explicit model is honoured unless the tenant's policy caps
+ * it (highest tier, allowed models), in which case it is downgraded and the decision
+ * says so. Both the tier map and the thresholds can be overridden per tenant.
+ */
+export function routeRequest(
+  request: MessagesRequestLike & { model: string },
+  policy: ModelPolicy,
+  defaults: RoutingDefaults,
+  options: { forceAuto?: boolean } = {},
+): RoutingDecision {
+  const tierModels = { ...defaults.tierModels, ...policy.tierModels };
+  const classification = classify(request, policy.thresholds ?? defaults.thresholds);
+  const requestedModel = options.forceAuto ? AUTO_MODEL : request.model;
+  const cap = policy.maxTier;
+  const base = { requestedModel, score: classification.score, reasons: classification.reasons };
+
+  if (requestedModel === AUTO_MODEL) {
+    const tier = cap !== null && rank(classification.tier) > rank(cap) ? cap : classification.tier;
+    const model = allowedAtOrBelow(tier, tierModels, policy);
+    return { ...base, model, tier, downgrade: null };
+  }
+
+  const requestedTier = tierOfModel(requestedModel, tierModels);
+  if (cap !== null && rank(requestedTier) > rank(cap)) {
+    const model = allowedAtOrBelow(cap, tierModels, policy);
+    return { ...base, model, tier: cap, downgrade: { from: requestedModel, reason: `highest tier allowed is ${cap}` } };
+  }
+  if (policy.allowedModels !== null && !policy.allowedModels.includes(requestedModel)) {
+    const model = allowedAtOrBelow(requestedTier, tierModels, policy);
+    return { ...base, model, tier: requestedTier, downgrade: { from: requestedModel, reason: "model not allowed" } };
+  }
+  return { ...base, model: requestedModel, tier: requestedTier, downgrade: null };
+}
+
+function rank(tier: Tier): number {
+  return TIER_ORDER.indexOf(tier);
+}
+
+/** The tier a model serves: its place in the tier map, or its family's. */
+export function tierOfModel(model: string, tierModels: Record<Tier, string>): Tier {
+  const mapped = TIER_ORDER.find((tier) => tierModels[tier] === model);
+  if (mapped) return mapped;
+  if (model.includes("haiku")) return "light";
+  if (model.includes("sonnet")) return "standard";
+  return "deep";
+}
+
+/** The tier's model, or the nearest cheaper tier's when the tenant does not allow it. */
+function allowedAtOrBelow(tier: Tier, tierModels: Record<Tier, string>, policy: ModelPolicy): string {
+  for (let index = rank(tier); index >= 0; index--) {
+    const model = tierModels[TIER_ORDER[index]!];
+    if (policy.allowedModels === null || policy.allowedModels.includes(model)) return model;
+  }
+  throw new GatewayError(
+    "permission_error",
+    `None of the models your account allows (${policy.allowedModels?.join(", ")}) serves tier ${tier} or below; ask your operator to adjust the model policy.`,
+  );
+}
+
+/** Response headers that explain a routing decision. */
+export function routingHeaders(decision: RoutingDecision): Record<string, string> {
+  const headers: Record<string, string> = {
+    "x-edgegate-model": decision.model,
+    "x-edgegate-tier": decision.tier,
+    "x-edgegate-score": decision.score.toFixed(3),
+    "x-edgegate-reasons": decision.reasons.slice(0, 3).join(", "),
+  };
+  if (decision.downgrade) {
+    headers["x-edgegate-downgraded"] = `${decision.downgrade.from} -> ${decision.model} (${decision.downgrade.reason})`;
+  }
+  return headers;
+}
