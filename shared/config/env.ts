@@ -1,17 +1,13 @@
-import { z } from "zod";
 import { DEFAULT_THRESHOLDS } from "../classify/index.js";
 import { DEFAULT_PRICES, type ModelPrice } from "../pricing/prices.js";
 import type { RoutingDefaults } from "../routing/policy.js";
+import * as z from "zod/mini";
+import { describeIssues } from "../validation/zod.js";
 
+const price = z.number().check(z.minimum(0));
 const modelPricesSchema = z.record(
   z.string(),
-  z.strictObject({
-    input: z.number().nonnegative(),
-    output: z.number().nonnegative(),
-    cacheWrite5m: z.number().nonnegative(),
-    cacheWrite1h: z.number().nonnegative(),
-    cacheRead: z.number().nonnegative(),
-  }),
+  z.strictObject({ input: price, output: price, cacheWrite5m: price, cacheWrite1h: price, cacheRead: price }),
 );
 
 /**
@@ -116,7 +112,7 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
 function parsePrices(raw: string | undefined): Record<string, ModelPrice> {
   if (!raw) return {};
   const parsed = modelPricesSchema.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new Error(`PRICING_JSON is invalid: ${parsed.error.message}`);
+  if (!parsed.success) throw new Error(`PRICING_JSON is invalid: ${describeIssues(parsed.error.issues)}`);
   return parsed.data;
 }
 

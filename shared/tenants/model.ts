@@ -1,47 +1,55 @@
-import { z } from "zod";
+import * as z from "zod/mini";
+import "../validation/zod.js";
 
 export const TIERS = ["light", "standard", "deep"] as const;
 
-const nullablePositiveInt = z.number().int().positive().nullable();
-const nullableUsd = z.number().positive().max(1_000_000_000).nullable();
+const nullablePositiveInt = z.nullable(z.int().check(z.positive()));
+const nullableUsd = z.nullable(z.number().check(z.positive(), z.maximum(1_000_000_000)));
+const nonEmptyString = z.string().check(z.minLength(1));
+const name = z.string().check(z.minLength(1), z.maxLength(200));
+const regionPin = z.nullable(z.array(nonEmptyString).check(z.minLength(1)));
 
 export const tenantLimitsSchema = z.strictObject({
-  requestsPerMinute: nullablePositiveInt.default(null),
-  tokensPerMinute: nullablePositiveInt.default(null),
-  dailyBudgetUsd: nullableUsd.default(null),
-  monthlyBudgetUsd: nullableUsd.default(null),
-  maxTokensPerRequest: nullablePositiveInt.default(null),
+  requestsPerMinute: z._default(nullablePositiveInt, null),
+  tokensPerMinute: z._default(nullablePositiveInt, null),
+  dailyBudgetUsd: z._default(nullableUsd, null),
+  monthlyBudgetUsd: z._default(nullableUsd, null),
+  maxTokensPerRequest: z._default(nullablePositiveInt, null),
 });
 
+const unitInterval = z.number().check(z.minimum(0), z.maximum(1));
+
 export const modelPolicySchema = z.strictObject({
-  /** Models the tenant may call explicitly; null = any model in the price table. */
-  allowedModels: z.array(z.string().min(1)).nullable().default(null),
+  /** Models the tenant may call explicitly; null = any model. */
+  allowedModels: z._default(z.nullable(z.array(nonEmptyString)), null),
   /** Highest tier the tenant may reach; requests above it are downgraded. */
-  maxTier: z.enum(TIERS).nullable().default(null),
+  maxTier: z._default(z.nullable(z.enum(TIERS)), null),
   /** Per-tenant overrides of the tier-to-model map and thresholds. */
-  tierModels: z.partialRecord(z.enum(TIERS), z.string().min(1)).default({}),
-  thresholds: z.strictObject({ standard: z.number().min(0).max(1), deep: z.number().min(0).max(1) }).nullable().default(null),
+  tierModels: z._default(z.partialRecord(z.enum(TIERS), nonEmptyString), {}),
+  thresholds: z._default(z.nullable(z.strictObject({ standard: unitInterval, deep: unitInterval })), null),
 });
 
 export const tenantInputSchema = z.strictObject({
-  id: z.string().regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "use 2-63 lowercase letters, digits or dashes").optional(),
-  name: z.string().min(1).max(200),
-  limits: tenantLimitsSchema.default(tenantLimitsSchema.parse({})),
-  modelPolicy: modelPolicySchema.default(modelPolicySchema.parse({})),
-  regionPin: z.array(z.string().min(1)).min(1).nullable().default(null),
-  allowedOrigins: z.array(z.url()).default([]),
-  promptCaching: z.boolean().default(true),
-  disabled: z.boolean().default(false),
+  id: z.optional(
+    z.string().check(z.regex(/^[a-z0-9][a-z0-9-]{1,62}$/, "use 2-63 lowercase letters, digits or dashes")),
+  ),
+  name,
+  limits: z._default(tenantLimitsSchema, () => tenantLimitsSchema.parse({})),
+  modelPolicy: z._default(modelPolicySchema, () => modelPolicySchema.parse({})),
+  regionPin: z._default(regionPin, null),
+  allowedOrigins: z._default(z.array(z.url()), []),
+  promptCaching: z._default(z.boolean(), true),
+  disabled: z._default(z.boolean(), false),
 });
 
 export const tenantUpdateSchema = z.strictObject({
-  name: z.string().min(1).max(200).optional(),
-  limits: tenantLimitsSchema.partial().optional(),
-  modelPolicy: modelPolicySchema.partial().optional(),
-  regionPin: z.array(z.string().min(1)).min(1).nullable().optional(),
-  allowedOrigins: z.array(z.url()).optional(),
-  promptCaching: z.boolean().optional(),
-  disabled: z.boolean().optional(),
+  name: z.optional(name),
+  limits: z.optional(z.partial(tenantLimitsSchema)),
+  modelPolicy: z.optional(z.partial(modelPolicySchema)),
+  regionPin: z.optional(regionPin),
+  allowedOrigins: z.optional(z.array(z.url())),
+  promptCaching: z.optional(z.boolean()),
+  disabled: z.optional(z.boolean()),
 });
 
 export type TenantLimits = z.infer<typeof tenantLimitsSchema>;
@@ -58,10 +66,10 @@ export interface Tenant extends Omit<TenantInput, "id"> {
 export type KeyKind = "secret" | "publishable";
 
 export const keyInputSchema = z.strictObject({
-  kind: z.enum(["secret", "publishable"]).default("secret"),
-  label: z.string().max(200).default(""),
-  requestsPerMinute: nullablePositiveInt.default(null),
-  tokensPerMinute: nullablePositiveInt.default(null),
+  kind: z._default(z.enum(["secret", "publishable"]), "secret"),
+  label: z._default(z.string().check(z.maxLength(200)), ""),
+  requestsPerMinute: z._default(nullablePositiveInt, null),
+  tokensPerMinute: z._default(nullablePositiveInt, null),
 });
 
 export type KeyInput = z.infer<typeof keyInputSchema>;

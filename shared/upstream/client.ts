@@ -1,15 +1,24 @@
-import Anthropic from "@anthropic-ai/sdk";
+import { BaseAnthropic } from "@anthropic-ai/sdk/client";
+import { Messages } from "@anthropic-ai/sdk/resources/messages/messages";
 import type { GatewayConfig } from "../config/env.js";
 
-let cached: { key: string; client: Anthropic } | null = null;
+/**
+ * The official SDK's client with only the Messages resource attached: the full
+ * client pulls in every API resource and weighs about 60 KB more (gzip) in the bundle.
+ */
+export class UpstreamClient extends BaseAnthropic {
+  messages = new Messages(this);
+}
+
+let cached: { key: string; client: UpstreamClient } | null = null;
 
 /** One SDK client per isolate and upstream; retries are the gateway's decision, not the SDK's. */
-export function upstreamClient(config: GatewayConfig): Anthropic {
+export function upstreamClient(config: GatewayConfig): UpstreamClient {
   const key = `${config.upstreamBaseUrl}\n${config.upstreamApiKey}`;
   if (cached?.key !== key) {
     cached = {
       key,
-      client: new Anthropic({
+      client: new UpstreamClient({
         apiKey: config.upstreamApiKey,
         baseURL: config.upstreamBaseUrl,
         maxRetries: 0,

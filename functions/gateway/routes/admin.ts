@@ -1,24 +1,15 @@
 import { Hono } from "hono";
-import type { z } from "zod";
+import { readJsonBody } from "../../../shared/http/body.js";
 import { GatewayError } from "../../../shared/http/errors.js";
 import { usageReport } from "../../../shared/metering/usage-report.js";
-import { describeIssues } from "../../../shared/validation/messages.js";
 import { keyInputSchema, type Tenant, tenantInputSchema, tenantUpdateSchema } from "../../../shared/tenants/model.js";
 import type { GatewayAppEnv } from "../context.js";
 import { adminAuth } from "../middleware/admin-auth.js";
 
-async function body<Schema extends z.ZodType>(request: Request, schema: Schema): Promise<z.infer<Schema>> {
-  let parsed: unknown;
-  try {
-    const text = await request.text();
-    parsed = text ? JSON.parse(text) : {};
-  } catch {
-    throw new GatewayError("invalid_request_error", "The request body is not valid JSON.");
-  }
-  const result = schema.safeParse(parsed);
-  if (!result.success) throw new GatewayError("invalid_request_error", describeIssues(result.error));
-  return result.data;
-}
+/** Admin bodies are small; an empty body means "no fields". */
+const ADMIN_BODY_LIMIT = 64 * 1024;
+const body = <Schema extends Parameters<typeof readJsonBody>[1]>(request: Request, schema: Schema) =>
+  readJsonBody(request, schema, ADMIN_BODY_LIMIT, { emptyAs: {} });
 
 function found<T>(value: T | null, what: string): T {
   if (value === null) throw new GatewayError("not_found_error", `${what} not found.`);
