@@ -1,26 +1,40 @@
 import { AdminClient } from "../../shared/admin-client/client.js";
-import { startSimulator, type Simulator } from "./simulator/server.js";
-import { startRedisServer, type RedisServer } from "./redis/redis-server.js";
-import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge/server.js";
+import { REGIONS } from "../../shared/geo/regions.js";
+import { REGION_UPSTREAM_LATENCY_MS } from "./geography.js";
 import { findFreePort } from "./ports.js";
+import { startRedisServer, type RedisServer } from "./redis/redis-server.js";
+import { startSimulator, type Simulator } from "./simulator/server.js";
+import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge/server.js";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
 
 export interface StackOptions {
+  /** "single": one gateway (region "local"). "regions": the front Worker plus one gateway per region. */
+  topology?: "single" | "regions";
   /** Multiplies every simulated delay: 1 = realistic, 0.02 = 50x faster, 0 = none. */
   timeScale?: number;
-  /** Fixed ports for a human-facing stack; random free ports when absent. */
-  ports?: Partial<Record<"gateway" | "simulator" | "bridge" | "redis", number>>;
-  /** Talk to the real Anthropic API with this key instead of the simulator. */
+  /** Fixed ports for a human-facing stack (the entry point, redis, bridge); random free ports otherwise. */
+  ports?: Partial<Record<"gateway" | "bridge" | "redis", number>>;
+  /** Talk to the real Anthropic API with this key instead of the simulators. */
   anthropicApiKey?: string;
-  /** The gateway's stream idle timeout; tests shorten it. */
+  /** The gateways' stream idle timeout; tests shorten it. */
   streamIdleTimeoutMs?: number;
   /** Echo wrangler's output to the terminal. */
   echo?: boolean;
 }
 
-export interface Stack {
+export interface Deployment {
+  region: string;
   gateway: WranglerDev;
   /** Null when the stack talks to the real Anthropic API. */
+  simulator: Simulator | null;
+}
+
+export interface Stack {
+  /** Where clients connect: the front Worker, or the single gateway. */
+  gateway: WranglerDev;
+  /** The regional gateways, each reachable directly; one ("local") in the single topology. */
+  deployments: Deployment[];
+  /** The first deployment's simulator (the only one in the single topology). */
   simulator: Simulator | null;
   bridge: UpstashBridge;
   redis: RedisServer;
@@ -36,41 +50,68 @@ export const ADMIN_TOKEN = "edgegate-local-admin-token";
 const SIMULATOR_PROVIDER_KEY = "sk-ant-simulator";
 const BRIDGE_TOKEN = "edgegate-local-upstash-token";
 
-/** Starts redis-server, the Upstash bridge, the simulator and the gateway in workerd, all on loopback. */
+/**
+ * Starts the local stack on loopback: redis-server, the Upstash bridge, and per region
+ * a simulator and a gateway in workerd (wrangler dev), plus the front Worker in the
+ * regional topology. Every region shares the one database (the global primary).
+ */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
-  const port = async (name: keyof NonNullable<StackOptions["ports"]>): Promise<number> =>
-    options.ports?.[name] ?? findFreePort();
   const started: Array<() => Promise<void>> = [];
   const stop = async (): Promise<void> => {
     for (const close of started.reverse()) await close().catch(() => {});
   };
   try {
-    const redis = await startRedisServer({ port: await port("redis") });
+    const redis = await startRedisServer({ port: options.ports?.redis ?? 0 });
     started.push(() => redis.stop());
-    const bridge = await startUpstashBridge({ port: await port("bridge"), redisUrl: redis.url, token: BRIDGE_TOKEN });
+    const bridge = await startUpstashBridge({ port: options.ports?.bridge ?? 0, redisUrl: redis.url, token: BRIDGE_TOKEN });
     started.push(() => bridge.close());
-    const simulator = options.anthropicApiKey
-      ? null
-      : await startSimulator({ port: await port("simulator"), timeScale: options.timeScale ?? 1, apiKeys: [SIMULATOR_PROVIDER_KEY] });
-    if (simulator) started.push(() => simulator.close());
-    const gateway = await startWranglerDev({
-      port: await port("gateway"),
-      echo: options.echo,
-      vars: {
-        ANTHROPIC_API_KEY: options.anthropicApiKey ?? SIMULATOR_PROVIDER_KEY,
-        UPSTREAM_BASE_URL: simulator?.url ?? "https://api.anthropic.com",
-        UPSTASH_REDIS_REST_URL: bridge.url,
-        UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN,
-        ADMIN_TOKEN,
-        STREAM_IDLE_TIMEOUT_MS: String(options.streamIdleTimeoutMs ?? 60_000),
-        REGION: "local",
-      },
-    });
-    started.push(() => gateway.stop());
-    const admin = new AdminClient(gateway.url, ADMIN_TOKEN);
+    const storage = { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN };
+    const regional = options.topology === "regions";
+
+    const deploy = async (region: string, environment: string | undefined, port: number): Promise<Deployment> => {
+      const simulator = options.anthropicApiKey
+        ? null
+        : await startSimulator({
+            timeScale: options.timeScale ?? 1,
+            apiKeys: [SIMULATOR_PROVIDER_KEY],
+            extraLatencyMs: REGION_UPSTREAM_LATENCY_MS[region] ?? 0,
+          });
+      if (simulator) started.push(() => simulator.close());
+      const gateway = await startWranglerDev({
+        port,
+        environment,
+        echo: options.echo,
+        vars: {
+          ...storage,
+          ANTHROPIC_API_KEY: options.anthropicApiKey ?? SIMULATOR_PROVIDER_KEY,
+          UPSTREAM_BASE_URL: simulator?.url ?? "https://api.anthropic.com",
+          ADMIN_TOKEN,
+          STREAM_IDLE_TIMEOUT_MS: String(options.streamIdleTimeoutMs ?? 60_000),
+          REGION: region,
+        },
+      });
+      started.push(() => gateway.stop());
+      return { region, gateway, simulator };
+    };
+
+    const deployments = regional
+      ? await Promise.all(REGIONS.map(async (region) => deploy(region.id, region.id, await findFreePort())))
+      : [await deploy("local", undefined, options.ports?.gateway ?? (await findFreePort()))];
+    let entry = deployments[0]!.gateway;
+    if (regional) {
+      entry = await startWranglerDev({
+        port: options.ports?.gateway ?? (await findFreePort()),
+        environment: "edge",
+        echo: options.echo,
+        vars: storage,
+      });
+      started.push(() => entry.stop());
+    }
+
+    const admin = new AdminClient(deployments[0]!.gateway.url, ADMIN_TOKEN);
     await admin.createTenant({ id: DEV_TENANT_ID, name: "Local development" });
     const { key: clientKey } = await admin.createKey(DEV_TENANT_ID, { label: "local stack" });
-    return { gateway, simulator, bridge, redis, admin, clientKey, stop };
+    return { gateway: entry, deployments, simulator: deployments[0]!.simulator, bridge, redis, admin, clientKey, stop };
   } catch (error) {
     await stop();
     throw error;

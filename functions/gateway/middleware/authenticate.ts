@@ -43,6 +43,14 @@ export function authenticate(options: { revalidatedDownstream: boolean }) {
       throw new GatewayError("authentication_error", "This API key has been revoked; ask your operator for a new one.");
     }
     if (entry.tenant.disabled) throw new GatewayError("authentication_error", "This account is disabled; contact your operator.");
+    const region = c.get("config").region;
+    if (entry.tenant.regionPin && !entry.tenant.regionPin.includes(region)) {
+      throw new GatewayError(
+        "permission_error",
+        `Your account is pinned to ${entry.tenant.regionPin.join(", ")}; this is region ${region}. ` +
+          "Call your region's endpoint (or the global one, which routes there).",
+      );
+    }
     if (entry.key.kind === "publishable") {
       throw new GatewayError("permission_error", "Publishable keys only work on the widget endpoint; use a secret key here.");
     }

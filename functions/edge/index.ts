@@ -1,0 +1,79 @@
+import { Hono } from "hono";
+import { CacheApiBreakerStore } from "../../shared/geo/breaker-store.js";
+import { breakerStatus } from "../../shared/geo/circuit-breaker.js";
+import { clientLocation, type RankedRegion, rankRegions } from "../../shared/geo/ranking.js";
+import { DEFAULT_REGION_ID, REGIONS } from "../../shared/geo/regions.js";
+import { GatewayError, errorResponse } from "../../shared/http/errors.js";
+import { newRequestId } from "../../shared/http/request-id.js";
+import type { EdgeEnv } from "./env.js";
+import { type Attempt, forwardWithFailover } from "./failover.js";
+import { regionPinOf } from "./region-pins.js";
+
+const breakers = new CacheApiBreakerStore();
+const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+const RETRY_AFTER_SECONDS = "10";
+
+const app = new Hono<{ Bindings: EdgeEnv }>();
+
+app.get("/healthz", async (c) => {
+  const now = Date.now();
+  const regions = Object.fromEntries(
+    await Promise.all(REGIONS.map(async (region) => [region.id, breakerStatus(await breakers.get(region.id), now)] as const)),
+  );
+  return c.json({ status: "ok", role: "edge", regions });
+});
+
+/** Everything else goes to the nearest healthy region the tenant may use. */
+app.all("*", async (c) => {
+  const request = c.req.raw;
+  const maxBytes = Number(c.env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
+  const body = request.method === "GET" || request.method === "HEAD" ? null : await request.arrayBuffer();
+  if (body && body.byteLength > maxBytes) {
+    throw new GatewayError("request_too_large", `The request body exceeds the ${maxBytes}-byte limit.`);
+  }
+  const pin = await regionPinOf(request, c.env);
+  const candidates = rankRegions(clientLocation(request), REGIONS, {
+    pin,
+    defaultRegionId: c.env.DEFAULT_REGION || DEFAULT_REGION_ID,
+  });
+  const result = await forwardWithFailover(request, body, candidates, c.env, breakers);
+  const tried = describeAttempts(result.attempts);
+  if (!result.response || !result.served) throw noRegion(pin, tried);
+
+  const response = new Response(result.response.body, result.response);
+  response.headers.set("x-edgegate-region", result.served.region.id);
+  response.headers.set("x-edgegate-regions-tried", tried);
+  response.headers.set("x-edgegate-route", routeReason(result.served, pin, result.attempts.length > 1));
+  return response;
+});
+
+app.onError((error, c) => {
+  const known = error instanceof GatewayError ? error : new GatewayError("api_error", "Internal edge error; retry shortly.");
+  return errorResponse(known, c.req.header("x-request-id") ?? newRequestId());
+});
+
+function describeAttempts(attempts: Attempt[]): string {
+  return attempts.map((attempt) => `${attempt.regionId}=${attempt.outcome}`).join(" ");
+}
+
+function routeReason(served: RankedRegion, pin: readonly string[] | null, failedOver: boolean): string {
+  const basis =
+    served.basis === "distance"
+      ? `nearest by distance (${Math.round(served.distanceKm ?? 0)} km)`
+      : served.basis === "continent"
+        ? "nearest by continent"
+        : "default region";
+  const pinned = pin ? `; pinned to ${pin.join(",")}` : "";
+  return `${basis}${pinned}${failedOver ? "; failed over" : ""}`;
+}
+
+function noRegion(pin: readonly string[] | null, tried: string): GatewayError {
+  const attempts = tried ? ` (tried: ${tried})` : "";
+  const message = pin
+    ? `Your account is pinned to ${pin.join(", ")} and no region there is available${attempts}. ` +
+      "edgegate never serves a pinned account from another region; retry shortly."
+    : `No region is available right now${attempts}; retry shortly.`;
+  return new GatewayError("api_error", message, { status: 503, headers: { "retry-after": RETRY_AFTER_SECONDS } });
+}
+
+export default app;
