@@ -2,7 +2,7 @@ import type { BreakerStore } from "../../shared/geo/breaker-store.js";
 import { canAttempt, recordFailure, recordSuccess } from "../../shared/geo/circuit-breaker.js";
 import { isRegionFailure } from "../../shared/geo/health.js";
 import type { RankedRegion } from "../../shared/geo/ranking.js";
-import { type EdgeEnv, regionBinding } from "./env.js";
+import { breakerConfig, type EdgeEnv, regionBinding } from "./env.js";
 
 export interface Attempt {
   regionId: string;
@@ -32,6 +32,7 @@ export async function forwardWithFailover(
   breakers: BreakerStore,
 ): Promise<FailoverResult> {
   const attempts: Attempt[] = [];
+  const config = breakerConfig(env);
   const bound = candidates.filter((candidate) => env[regionBinding(candidate.region)]);
   const tryRegion = async (candidate: RankedRegion): Promise<Response | null> => {
     const regionId = candidate.region.id;
@@ -44,7 +45,7 @@ export async function forwardWithFailover(
     }
     const failed = isRegionFailure(response?.status ?? null);
     await breakers.update(regionId, (state) => ({
-      state: failed ? recordFailure(state, Date.now()) : recordSuccess(state, Date.now()),
+      state: failed ? recordFailure(state, Date.now(), config) : recordSuccess(state, Date.now(), config),
     }));
     attempts.push({ regionId, outcome: response?.status ?? "unreachable" });
     if (failed) {
@@ -55,7 +56,7 @@ export async function forwardWithFailover(
   };
 
   for (const candidate of bound) {
-    const decision = await breakers.update(candidate.region.id, (state) => canAttempt(state, Date.now()));
+    const decision = await breakers.update(candidate.region.id, (state) => canAttempt(state, Date.now(), config));
     if (!decision.allowed) {
       attempts.push({ regionId: candidate.region.id, outcome: "open" });
       continue;

@@ -5,7 +5,7 @@ import { clientLocation, type RankedRegion, rankRegions } from "../../shared/geo
 import { DEFAULT_REGION_ID, REGIONS } from "../../shared/geo/regions.js";
 import { GatewayError, errorResponse } from "../../shared/http/errors.js";
 import { newRequestId } from "../../shared/http/request-id.js";
-import type { EdgeEnv } from "./env.js";
+import { breakerConfig, type EdgeEnv } from "./env.js";
 import { type Attempt, forwardWithFailover } from "./failover.js";
 import { regionPinOf } from "./region-pins.js";
 
@@ -17,8 +17,11 @@ const app = new Hono<{ Bindings: EdgeEnv }>();
 
 app.get("/healthz", async (c) => {
   const now = Date.now();
+  const config = breakerConfig(c.env);
   const regions = Object.fromEntries(
-    await Promise.all(REGIONS.map(async (region) => [region.id, breakerStatus(await breakers.get(region.id), now)] as const)),
+    await Promise.all(
+      REGIONS.map(async (region) => [region.id, breakerStatus(await breakers.get(region.id), now, config)] as const),
+    ),
   );
   return c.json({ status: "ok", role: "edge", regions });
 });

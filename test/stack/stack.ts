@@ -18,6 +18,8 @@ export interface StackOptions {
   anthropicApiKey?: string;
   /** The gateways' stream idle timeout; tests shorten it. */
   streamIdleTimeoutMs?: number;
+  /** The front Worker's breaker cool-down; tests shorten it. */
+  breakerCoolDownMs?: number;
   /** Echo wrangler's output to the terminal. */
   echo?: boolean;
 }
@@ -103,7 +105,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         port: options.ports?.gateway ?? (await findFreePort()),
         environment: "edge",
         echo: options.echo,
-        vars: storage,
+        vars: { ...storage, BREAKER_COOL_DOWN_MS: String(options.breakerCoolDownMs ?? 10_000) },
       });
       started.push(() => entry.stop());
     }

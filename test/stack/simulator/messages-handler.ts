@@ -27,8 +27,8 @@ async function answer(exchange: V1Exchange, state: SimulatorState, record: Ledge
   record.stream = request.stream === true;
   const model = requireModel(request.model);
   const directives = parseDirectives(lastUserText(request), exchange.request.headers);
-  record.fault = directives.fault;
-  const faultError = upfrontFaultError(directives);
+  record.fault = state.settings.outage ?? directives.fault;
+  const faultError = upfrontFaultError(state.settings.outage ? { ...directives, fault: state.settings.outage } : directives);
   if (faultError !== null) throw faultError;
 
   const input = state.promptCache.apply(promptSegments(request), model);

@@ -31,6 +31,8 @@ export interface Simulator {
   url: string;
   port: number;
   ledger: Ledger;
+  /** Starts (or, with null, ends) an outage: every Messages request fails up front with that status. */
+  setOutage(fault: "429" | "500" | "529" | null): void;
   /** Stops listening and drops open connections (stalled streams included). */
   close(): Promise<void>;
 }
@@ -67,6 +69,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
       timeScale: options.timeScale ?? 1,
       extraLatencyMs: options.extraLatencyMs ?? 0,
       apiKeys: options.apiKeys === undefined ? null : new Set(options.apiKeys),
+      outage: null,
     },
     ledger: new Ledger(),
     promptCache: new PromptCache(),
@@ -94,6 +97,9 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     url: `http://${host}:${port}`,
     port,
     ledger: state.ledger,
+    setOutage: (fault) => {
+      state.settings.outage = fault;
+    },
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((error) => (error === undefined ? resolve() : reject(error)));

@@ -3,6 +3,8 @@ import type { PromptCache } from "./prompt-cache.js";
 import type { RateLimitWindow } from "./rate-limits.js";
 
 export interface SimulatorSettings {
+  /** When set, every Messages request fails up front with this fault: a whole-upstream outage. */
+  outage: "429" | "500" | "529" | null;
   timeScale: number;
   /** Network delay before headers and first token, in ms; not scaled. */
   extraLatencyMs: number;
