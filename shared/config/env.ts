@@ -1,6 +1,8 @@
-import { DEFAULT_THRESHOLDS } from "../classify/index.js";
+import { DEFAULT_THRESHOLDS, type Tier } from "../classify/index.js";
+import type { UsageSpool } from "../metering/usage-spool.js";
 import { DEFAULT_PRICES, type ModelPrice } from "../pricing/prices.js";
 import type { RoutingDefaults } from "../routing/policy.js";
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../upstream/backoff.js";
 import * as z from "zod/mini";
 import { describeIssues } from "../validation/zod.js";
 
@@ -16,21 +18,33 @@ const modelPricesSchema = z.record(
  * Each is documented, with its default, in the README's configuration table.
  */
 export interface GatewayEnv {
-  /** Secret: the provider key the gateway calls Anthropic with. */
+  /** Secret: the provider key(s) the gateway calls Anthropic with; several, comma-separated, form a pool. */
   ANTHROPIC_API_KEY?: string;
   /** Base URL of the Anthropic API (the local simulator in development). */
   UPSTREAM_BASE_URL?: string;
   /** Milliseconds to wait for the upstream's response headers. */
   UPSTREAM_TIMEOUT_MS?: string;
-  /** Longest silence between upstream stream events before the gateway ends the stream. */
+  /** Longest silence between upstream stream events before the gateway ends the stream: ms, or per tier "light:30000,deep:120000". */
   STREAM_IDLE_TIMEOUT_MS?: string;
+  /** Time-to-first-token limit, ms or per tier: before the first byte the attempt is retried, after it the stream ends with an error event. */
+  FIRST_TOKEN_TIMEOUT_MS?: string;
+  /** Retries before the first byte: total deadline, first backoff ceiling, largest backoff. */
+  RETRY_DEADLINE_MS?: string;
+  RETRY_BASE_DELAY_MS?: string;
+  RETRY_MAX_DELAY_MS?: string;
+  /** Overloaded (529) answers from one model before falling back to the next tier's model. */
+  OVERLOADED_BEFORE_FALLBACK?: string;
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES?: string;
   /** Region id this deployment serves, reported in headers and logs. */
   REGION?: string;
+  /** Longest wait for storage on the hot path before the tenant's fail-open/fail-closed choice applies. */
+  STORAGE_TIMEOUT_MS?: string;
   /** Upstash Redis REST endpoint and token of this region's database. */
   UPSTASH_REDIS_REST_URL?: string;
   UPSTASH_REDIS_REST_TOKEN?: string;
+  /** Durable Object namespace holding settlements that could not be written yet. */
+  USAGE_SPOOL?: DurableObjectNamespace<UsageSpool>;
   /** Secret: bearer token for the /admin API. The admin API is off while it is unset. */
   ADMIN_TOKEN?: string;
   /** Per-minute limits for tenants that set none. */
@@ -47,13 +61,18 @@ export interface GatewayEnv {
   PRICING_JSON?: string;
 }
 
+export type PerTier = Record<Tier, number>;
+
 export interface GatewayConfig {
-  upstreamApiKey: string;
+  upstreamApiKeys: string[];
   upstreamBaseUrl: string;
   upstreamTimeoutMs: number;
-  streamIdleTimeoutMs: number;
+  streamIdleTimeoutMs: PerTier;
+  firstTokenTimeoutMs: PerTier;
+  retry: RetryPolicy;
   maxBodyBytes: number;
   region: string;
+  storageTimeoutMs: number;
   redis: { url: string; token: string };
   adminToken: string;
   defaultLimits: { requestsPerMinute: number; tokensPerMinute: number };
@@ -64,9 +83,11 @@ export interface GatewayConfig {
 export const DEFAULTS = {
   upstreamBaseUrl: "https://api.anthropic.com",
   upstreamTimeoutMs: 600_000,
-  streamIdleTimeoutMs: 60_000,
+  streamIdleTimeoutMs: { light: 60_000, standard: 60_000, deep: 120_000 } as PerTier,
+  firstTokenTimeoutMs: { light: 15_000, standard: 30_000, deep: 60_000 } as PerTier,
   maxBodyBytes: 10 * 1024 * 1024,
   region: "local",
+  storageTimeoutMs: 2_000,
   requestsPerMinute: 600,
   tokensPerMinute: 2_000_000,
   tierModels: { light: "claude-haiku-4-5", standard: "claude-sonnet-4-6", deep: "claude-opus-4-7" },
@@ -79,12 +100,20 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
   let config = cache.get(env);
   if (!config) {
     config = {
-      upstreamApiKey: env.ANTHROPIC_API_KEY ?? "",
+      upstreamApiKeys: (env.ANTHROPIC_API_KEY ?? "").split(",").map((key) => key.trim()).filter(Boolean),
       upstreamBaseUrl: (env.UPSTREAM_BASE_URL || DEFAULTS.upstreamBaseUrl).replace(/\/+$/, ""),
       upstreamTimeoutMs: positiveInt(env.UPSTREAM_TIMEOUT_MS, DEFAULTS.upstreamTimeoutMs),
-      streamIdleTimeoutMs: positiveInt(env.STREAM_IDLE_TIMEOUT_MS, DEFAULTS.streamIdleTimeoutMs),
+      streamIdleTimeoutMs: perTier(env.STREAM_IDLE_TIMEOUT_MS, DEFAULTS.streamIdleTimeoutMs),
+      firstTokenTimeoutMs: perTier(env.FIRST_TOKEN_TIMEOUT_MS, DEFAULTS.firstTokenTimeoutMs),
+      retry: {
+        deadlineMs: positiveInt(env.RETRY_DEADLINE_MS, DEFAULT_RETRY_POLICY.deadlineMs),
+        baseDelayMs: positiveInt(env.RETRY_BASE_DELAY_MS, DEFAULT_RETRY_POLICY.baseDelayMs),
+        maxDelayMs: positiveInt(env.RETRY_MAX_DELAY_MS, DEFAULT_RETRY_POLICY.maxDelayMs),
+        overloadedBeforeFallback: positiveInt(env.OVERLOADED_BEFORE_FALLBACK, DEFAULT_RETRY_POLICY.overloadedBeforeFallback),
+      },
       maxBodyBytes: positiveInt(env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes),
       region: env.REGION || DEFAULTS.region,
+      storageTimeoutMs: positiveInt(env.STORAGE_TIMEOUT_MS, DEFAULTS.storageTimeoutMs),
       redis: { url: env.UPSTASH_REDIS_REST_URL ?? "", token: env.UPSTASH_REDIS_REST_TOKEN ?? "" },
       adminToken: env.ADMIN_TOKEN ?? "",
       defaultLimits: {
@@ -114,6 +143,20 @@ function parsePrices(raw: string | undefined): Record<string, ModelPrice> {
   const parsed = modelPricesSchema.safeParse(JSON.parse(raw));
   if (!parsed.success) throw new Error(`PRICING_JSON is invalid: ${describeIssues(parsed.error.issues)}`);
   return parsed.data;
+}
+
+/** "45000" (every tier) or "light:15000,deep:60000" (the tiers named; the rest keep their defaults). */
+function perTier(raw: string | undefined, fallback: PerTier): PerTier {
+  if (!raw) return fallback;
+  const single = Number(raw);
+  if (Number.isInteger(single) && single > 0) return { light: single, standard: single, deep: single };
+  const result = { ...fallback };
+  for (const part of raw.split(",")) {
+    const [tier, value] = part.split(":").map((item) => item.trim());
+    const ms = Number(value);
+    if ((tier === "light" || tier === "standard" || tier === "deep") && Number.isInteger(ms) && ms > 0) result[tier] = ms;
+  }
+  return result;
 }
 
 function unitInterval(raw: string | undefined, fallback: number): number {

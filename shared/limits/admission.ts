@@ -13,6 +13,8 @@ export interface DefaultLimits {
 }
 
 export interface AdmissionRequest {
+  /** Names the budget reservation and, later, the settlement. */
+  reservationId: string;
   keyHash: string;
   /** Key and tenant as last seen (from the isolate cache); re-validated here. */
   key: KeyRecord;
@@ -61,7 +63,7 @@ export async function admit(
 ): Promise<Admission> {
   const periods = usagePeriods(request.now);
   const tenantId = request.key.tenantId;
-  const reservationId = crypto.randomUUID();
+  const { reservationId } = request;
   const checks = limitChecks(request.key, request.tenant, defaults, request.tokens);
   const nowMs = request.now.getTime();
 
@@ -139,15 +141,16 @@ export function releaseReservation(
   reservationId: string,
   periods: { day: string; month: string },
 ): Promise<unknown> {
-  return runScript(redis, SETTLE, settleKeys(tenantId, periods), [reservationId, 0, "", 0, 0, 0, 0, 0, 0, 0]);
+  return runScript(redis, SETTLE, settleKeys(tenantId, periods, reservationId), [reservationId, 0, "", 0, 0, 0, 0, 0, 0, 0]);
 }
 
-export function settleKeys(tenantId: string, periods: { day: string; month: string }): string[] {
+export function settleKeys(tenantId: string, periods: { day: string; month: string }, reservationId: string): string[] {
   return [
     redisKeys.reservations(tenantId),
     redisKeys.reservationExpiry(tenantId),
     redisKeys.dailyUsage(tenantId, periods.day),
     redisKeys.monthlyUsage(tenantId, periods.month),
+    redisKeys.settled(reservationId),
   ];
 }
 

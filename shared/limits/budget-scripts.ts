@@ -61,15 +61,19 @@ return {"ok", keyJson, tenantJson, dayUsed + amount, 0}
 `);
 
 /**
- * Ends a request: releases its reservation (if it still holds one) and, when it was
- * served, adds its actual usage and cost to the day and month counters.
+ * Ends a request, exactly once: releases its reservation (if it still holds one) and,
+ * when it was served, adds its actual usage and cost to the day and month counters.
+ * A settlement marker makes a retried settlement (storage answered but the reply was
+ * lost) a no-op instead of counting twice.
  *
- * KEYS: reservations, reservation expiry, day usage, month usage
+ * KEYS: reservations, reservation expiry, day usage, month usage, settlement marker
  * ARGV: reservation id, served (1/0), model, input, output, cache write, cache read,
  *       cost, cost on the strongest model, estimated (1/0)
+ * Returns 1 when settled now, 0 when it had been settled before.
  */
 export const SETTLE = luaScript(`${RELEASE}
-local released = release(KEYS[1], KEYS[2], ARGV[1])
+if not redis.call("SET", KEYS[5], "1", "NX", "EX", 172800) then return 0 end
+release(KEYS[1], KEYS[2], ARGV[1])
 if ARGV[2] == "1" then
   local model = ARGV[3]
   local fields = {"input", "output", "cache_write", "cache_read", "cost", "cost_strongest", "estimated"}
@@ -85,5 +89,5 @@ if ARGV[2] == "1" then
     end
   end
 end
-return released
+return 1
 `);

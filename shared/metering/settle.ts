@@ -7,10 +7,20 @@ import { redisKeys } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
 import type { MeteredResponse } from "./usage.js";
 
-export interface SettledUsage {
+/** Everything needed to settle a request, self-contained so it can be retried or spooled. */
+export interface Settlement {
+  tenantId: string;
+  reservationId: string;
+  periods: { day: string; month: string };
+  served: boolean;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  cacheCreationInputTokens: number;
+  cacheReadInputTokens: number;
   costMicroUsd: number;
   strongestCostMicroUsd: number;
-  tokens: number;
+  estimated: boolean;
 }
 
 /** Tokens counted against per-minute token limits: cache reads are excluded, as upstream does. */
@@ -19,41 +29,61 @@ export function limitedTokens(metered: MeteredResponse): number {
   return usage.inputTokens + usage.cacheCreationInputTokens + usage.outputTokens;
 }
 
+/** Prices what a request produced (nothing, when it never reached the upstream). */
+export function settlementOf(
+  admission: Pick<Admission, "reservationId" | "periods"> & { tenantId: string },
+  metered: MeteredResponse | null,
+  model: string,
+  prices: PriceTable,
+): Settlement {
+  const usage = metered?.usage ?? { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 };
+  const billedModel = metered?.model ?? model;
+  return {
+    tenantId: admission.tenantId,
+    reservationId: admission.reservationId,
+    periods: admission.periods,
+    served: metered !== null,
+    model: billedModel,
+    ...usage,
+    costMicroUsd: metered ? costMicroUsd(usage, prices.priceOf(billedModel)) : 0,
+    strongestCostMicroUsd: metered ? costMicroUsd(usage, prices.strongest.price) : 0,
+    estimated: metered?.estimated ?? false,
+  };
+}
+
+/** Writes a settlement: release the reservation, add usage and cost. Exactly once per reservation id. */
+export function writeSettlement(redis: Redis, settlement: Settlement): Promise<unknown> {
+  return runScript(redis, SETTLE, settleKeys(settlement.tenantId, settlement.periods, settlement.reservationId), [
+    settlement.reservationId,
+    settlement.served ? 1 : 0,
+    settlement.model,
+    settlement.inputTokens,
+    settlement.outputTokens,
+    settlement.cacheCreationInputTokens,
+    settlement.cacheReadInputTokens,
+    settlement.costMicroUsd,
+    settlement.strongestCostMicroUsd,
+    settlement.estimated ? 1 : 0,
+  ]);
+}
+
 /**
- * Ends a request's accounting in one round trip: releases its budget reservation,
- * adds the actual usage and cost (and what the strongest model would have cost) to the
- * day and month counters, corrects the token limits from the estimate to the actual
- * count, and stamps the key's last use. Called off the critical path (waitUntil).
+ * Ends a request's accounting in one round trip: the settlement itself, the token
+ * limits corrected from the estimate to the actual count, and the key's last use.
+ * Called off the critical path (waitUntil). Only the settlement must land; the
+ * corrections are best effort.
  */
 export async function settle(
   redis: Redis,
   rateLimits: RateLimits,
-  prices: PriceTable,
   admission: Admission,
-  metered: MeteredResponse | null,
-  model: string,
-): Promise<SettledUsage> {
-  const served = metered !== null;
-  const usage = metered?.usage ?? { inputTokens: 0, outputTokens: 0, cacheCreationInputTokens: 0, cacheReadInputTokens: 0 };
-  const billedModel = metered?.model ?? model;
-  const cost = served ? costMicroUsd(usage, prices.priceOf(billedModel)) : 0;
-  const strongestCost = served ? costMicroUsd(usage, prices.strongest.price) : 0;
-  const tokens = metered ? limitedTokens(metered) : 0;
-
-  const settling = runScript(redis, SETTLE, settleKeys(admission.tenant.id, admission.periods), [
-    admission.reservationId,
-    served ? 1 : 0,
-    billedModel,
-    usage.inputTokens,
-    usage.outputTokens,
-    usage.cacheCreationInputTokens,
-    usage.cacheReadInputTokens,
-    cost,
-    strongestCost,
-    metered?.estimated ? 1 : 0,
-  ]);
-  const correcting = rateLimits.adjust(admission.tokenChecks.map((check) => ({ ...check, rate: tokens - check.rate })));
-  const stamping = redis.set(redisKeys.keyLastUsed(admission.key.id), Date.now());
-  await Promise.all([settling, correcting, stamping]);
-  return { costMicroUsd: cost, strongestCostMicroUsd: strongestCost, tokens };
+  settlement: Settlement,
+  limitedTokenCount: number,
+): Promise<void> {
+  const writing = writeSettlement(redis, settlement);
+  const correcting = rateLimits
+    .adjust(admission.tokenChecks.map((check) => ({ ...check, rate: limitedTokenCount - check.rate })))
+    .catch(() => undefined);
+  const stamping = redis.set(redisKeys.keyLastUsed(admission.key.id), Date.now()).catch(() => undefined);
+  await Promise.all([writing, correcting, stamping]);
 }

@@ -58,6 +58,10 @@ export class UsageMeter {
   private upstreamError: UpstreamErrorEvent | null = null;
   private completed = false;
 
+  get sawFirstToken(): boolean {
+    return this.firstTokenAt !== null;
+  }
+
   observe(event: SseEvent, now: number): void {
     switch (event.event) {
       case "content_block_delta":

@@ -95,3 +95,20 @@ export function routingHeaders(decision: RoutingDecision): Record<string, string
   }
   return headers;
 }
+
+/**
+ * The models to try in order when the chosen one stays overloaded: the chosen model,
+ * then the model of each lower tier the tenant allows. Only the chosen model when the
+ * tenant turned fallback off.
+ */
+export function fallbackChain(decision: RoutingDecision, policy: ModelPolicy, defaults: RoutingDefaults): string[] {
+  const chain = [decision.model];
+  if (policy.fallback === false) return chain; // records written before the field existed fall back
+  const tierModels = { ...defaults.tierModels, ...policy.tierModels };
+  for (let index = rank(decision.tier) - 1; index >= 0; index--) {
+    const model = tierModels[TIER_ORDER[index]!];
+    const allowed = policy.allowedModels === null || policy.allowedModels.includes(model);
+    if (allowed && !chain.includes(model)) chain.push(model);
+  }
+  return chain;
+}

@@ -12,6 +12,8 @@ export const redisKeys = {
   /** Open budget reservations: id -> "amount|dayKey|monthKey", and their expiry times. */
   reservations: (tenantId: string) => `eg:r:${tenantId}`,
   reservationExpiry: (tenantId: string) => `eg:rz:${tenantId}`,
+  /** Marks a request as settled (for two days), so a retried settlement cannot count twice. */
+  settled: (reservationId: string) => `eg:s:${reservationId}`,
   rateLimitPrefix: (dimension: "requests" | "tokens") => `eg:rl:${dimension}`,
 } as const;
 

@@ -27,6 +27,8 @@ export const modelPolicySchema = z.strictObject({
   /** Per-tenant overrides of the tier-to-model map and thresholds. */
   tierModels: z._default(z.partialRecord(z.enum(TIERS), nonEmptyString), {}),
   thresholds: z._default(z.nullable(z.strictObject({ standard: unitInterval, deep: unitInterval })), null),
+  /** Whether an overloaded model may give way to the next lower tier's model. */
+  fallback: z._default(z.boolean(), true),
 });
 
 export const tenantInputSchema = z.strictObject({
@@ -39,6 +41,8 @@ export const tenantInputSchema = z.strictObject({
   regionPin: z._default(regionPin, null),
   allowedOrigins: z._default(z.array(z.url()), []),
   promptCaching: z._default(z.boolean(), true),
+  /** When storage is down: serve and settle later ("open") or refuse ("closed"); null = by key kind. */
+  storageFailMode: z._default(z.nullable(z.enum(["open", "closed"])), null),
   disabled: z._default(z.boolean(), false),
 });
 
@@ -49,6 +53,7 @@ export const tenantUpdateSchema = z.strictObject({
   regionPin: z.optional(regionPin),
   allowedOrigins: z.optional(z.array(z.url())),
   promptCaching: z.optional(z.boolean()),
+  storageFailMode: z.optional(z.nullable(z.enum(["open", "closed"]))),
   disabled: z.optional(z.boolean()),
 });
 

@@ -1,6 +1,7 @@
 import { BaseAnthropic } from "@anthropic-ai/sdk/client";
 import { Messages } from "@anthropic-ai/sdk/resources/messages/messages";
 import type { GatewayConfig } from "../config/env.js";
+import { KeyPool } from "./key-pool.js";
 
 /**
  * The official SDK's client with only the Messages resource attached: the full
@@ -10,23 +11,24 @@ export class UpstreamClient extends BaseAnthropic {
   messages = new Messages(this);
 }
 
-let cached: { key: string; client: UpstreamClient } | null = null;
+export interface Upstream {
+  pool: KeyPool;
+  /** The SDK client of one provider key of the pool. */
+  clientFor(keyIndex: number): UpstreamClient;
+}
 
-/** One SDK client per isolate and upstream; retries are the gateway's decision, not the SDK's. */
-export function upstreamClient(config: GatewayConfig): UpstreamClient {
-  const key = `${config.upstreamBaseUrl}\n${config.upstreamApiKey}`;
-  if (cached?.key !== key) {
-    cached = {
-      key,
-      client: new UpstreamClient({
-        apiKey: config.upstreamApiKey,
-        baseURL: config.upstreamBaseUrl,
-        maxRetries: 0,
-        timeout: config.upstreamTimeoutMs,
-      }),
-    };
+let cached: { config: GatewayConfig; upstream: Upstream } | null = null;
+
+/** The key pool and one SDK client per key, per isolate; retries are the gateway's decision, not the SDK's. */
+export function upstream(config: GatewayConfig): Upstream {
+  if (cached?.config !== config) {
+    const clients = config.upstreamApiKeys.map(
+      (apiKey) =>
+        new UpstreamClient({ apiKey, baseURL: config.upstreamBaseUrl, maxRetries: 0, timeout: config.upstreamTimeoutMs }),
+    );
+    cached = { config, upstream: { pool: new KeyPool(config.upstreamApiKeys), clientFor: (index) => clients[index]! } };
   }
-  return cached.client;
+  return cached.upstream;
 }
 
 /** Client headers that change the upstream's behaviour and are safe to forward. */

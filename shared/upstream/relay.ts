@@ -1,7 +1,7 @@
 import { type MeteredResponse, UsageMeter } from "../metering/usage.js";
 import { SseParser } from "../sse/parser.js";
 
-export type RelayEnding = "completed" | "client_disconnected" | "upstream_failed" | "idle_timeout";
+export type RelayEnding = "completed" | "client_disconnected" | "upstream_failed" | "idle_timeout" | "first_token_timeout";
 
 export interface RelayResult {
   ending: RelayEnding;
@@ -24,6 +24,8 @@ export interface RelayOptions {
   clientSignal: AbortSignal;
   /** Longest silence allowed between upstream chunks before the stream is ended. */
   idleTimeoutMs: number;
+  /** Date.now() by which the first token must have arrived, else the stream is ended. */
+  firstTokenDeadline: number;
 }
 
 const encoder = new TextEncoder();
@@ -77,9 +79,14 @@ export function relaySse(upstream: ReadableStreamDefaultReader<Uint8Array>, opti
   options.clientSignal.addEventListener("abort", () => clientGone(options.clientSignal.reason), { once: true });
   const watchdog = setInterval(
     () => {
-      if (Date.now() - lastChunkAt < options.idleTimeoutMs) return;
-      stopUpstream(new Error("idle timeout"));
-      end("idle_timeout", errorEvent("timeout_error", `The upstream sent nothing for ${options.idleTimeoutMs} ms.`));
+      const now = Date.now();
+      if (!meter.sawFirstToken && now >= options.firstTokenDeadline) {
+        stopUpstream(new Error("first token timeout"));
+        end("first_token_timeout", errorEvent("timeout_error", "The upstream sent no token in time; retry, or lower the prompt size."));
+      } else if (now - lastChunkAt >= options.idleTimeoutMs) {
+        stopUpstream(new Error("idle timeout"));
+        end("idle_timeout", errorEvent("timeout_error", `The upstream sent nothing for ${options.idleTimeoutMs} ms.`));
+      }
     },
     Math.min(1_000, options.idleTimeoutMs),
   );

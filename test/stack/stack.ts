@@ -18,6 +18,8 @@ export interface StackOptions {
   anthropicApiKey?: string;
   /** The gateways' stream idle timeout; tests shorten it. */
   streamIdleTimeoutMs?: number;
+  /** Retries before the first byte; short by default so that tests of upstream faults stay fast. */
+  retry?: { deadlineMs: number; baseDelayMs: number };
   /** The front Worker's breaker cool-down; tests shorten it. */
   breakerCoolDownMs?: number;
   /** Echo wrangler's output to the terminal. */
@@ -88,7 +90,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ANTHROPIC_API_KEY: options.anthropicApiKey ?? SIMULATOR_PROVIDER_KEY,
           UPSTREAM_BASE_URL: simulator?.url ?? "https://api.anthropic.com",
           ADMIN_TOKEN,
-          STREAM_IDLE_TIMEOUT_MS: String(options.streamIdleTimeoutMs ?? 60_000),
+          ...(options.streamIdleTimeoutMs ? { STREAM_IDLE_TIMEOUT_MS: String(options.streamIdleTimeoutMs) } : {}),
+          RETRY_DEADLINE_MS: String(options.retry?.deadlineMs ?? 1_500),
+          RETRY_BASE_DELAY_MS: String(options.retry?.baseDelayMs ?? 25),
           REGION: region,
         },
       });

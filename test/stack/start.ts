@@ -6,6 +6,7 @@ const stack = await startStack({
   topology: "regions",
   anthropicApiKey,
   timeScale: Number(process.env.SIM_TIME_SCALE ?? 1),
+  retry: { deadlineMs: 20_000, baseDelayMs: 250 },
   ports: {
     gateway: Number(process.env.GATEWAY_PORT ?? 8787),
     bridge: Number(process.env.UPSTASH_BRIDGE_PORT ?? 8079),

@@ -31,7 +31,12 @@ export function authenticate(options: { revalidatedDownstream: boolean }) {
     const now = Date.now();
     let entry = keyCache.get(keyHash, maxAgeMs, now);
     if (!entry) {
-      const found = await tenants.lookupKey(keyHash);
+      const found = await tenants.lookupKey(keyHash).catch(() => {
+        throw new GatewayError("api_error", "Cannot verify the API key: usage storage is unavailable; retry shortly.", {
+          status: 503,
+          headers: { "retry-after": "5" },
+        });
+      });
       if (!found?.tenant) {
         keyCache.delete(keyHash);
         throw new GatewayError("authentication_error", "Invalid API key.");

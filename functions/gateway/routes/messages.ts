@@ -1,20 +1,19 @@
-import type { MessageCreateParams } from "@anthropic-ai/sdk/resources/messages";
 import { Hono } from "hono";
 import { GatewayError } from "../../../shared/http/errors.js";
 import { readJsonBody } from "../../../shared/http/body.js";
 import { serverTiming } from "../../../shared/http/server-timing.js";
-import { admit } from "../../../shared/limits/admission.js";
 import { estimateInputTokens } from "../../../shared/metering/estimate.js";
-import { settle } from "../../../shared/metering/settle.js";
 import { type MeteredResponse, UsageMeter } from "../../../shared/metering/usage.js";
 import { round } from "../../../shared/observability/request-log.js";
 import { worstCaseCostMicroUsd } from "../../../shared/pricing/cost.js";
-import { forwardedHeaders, upstreamClient } from "../../../shared/upstream/client.js";
+import { fallbackChain, routeRequest, routingHeaders } from "../../../shared/routing/policy.js";
+import { type AttemptRecord, openUpstream } from "../../../shared/upstream/attempts.js";
+import { forwardedHeaders, upstream } from "../../../shared/upstream/client.js";
 import { upstreamErrorResponse } from "../../../shared/upstream/errors.js";
 import { withPromptCaching } from "../../../shared/upstream/prompt-caching.js";
 import { relaySse } from "../../../shared/upstream/relay.js";
-import { routeRequest, routingHeaders } from "../../../shared/routing/policy.js";
 import { type MessagesRequest, messagesRequestSchema } from "../../../shared/validation/messages.js";
+import { admitWithStoragePolicy, settler } from "../accounting.js";
 import type { GatewayAppEnv } from "../context.js";
 import { logMetered } from "./metered-log.js";
 
@@ -30,12 +29,12 @@ export const messages = new Hono<GatewayAppEnv>().post("/v1/messages", async (c)
   const config = c.get("config");
   const log = c.get("log");
   const caller = c.get("caller");
-  const { redis, rateLimits, prices, keyCache } = c.get("services");
+  const { prices, keyCache } = c.get("services");
   const request = await readJsonBody(c.req.raw, messagesRequestSchema, config.maxBodyBytes);
   const stream = request.stream === true;
   enforceMaxTokens(request, caller.tenant.limits.maxTokensPerRequest);
   const decision = routeRequest(request, caller.tenant.modelPolicy, config.routing);
-  const model = decision.model;
+  const models = fallbackChain(decision, caller.tenant.modelPolicy, config.routing);
   log.set({
     model_requested: request.model,
     stream,
@@ -48,15 +47,14 @@ export const messages = new Hono<GatewayAppEnv>().post("/v1/messages", async (c)
   const defer = (work: Promise<unknown>): void =>
     c.executionCtx.waitUntil(work.catch((error: unknown) => console.error(`deferred work failed: ${String(error)}`)));
   const estimate = estimateInputTokens(request);
-  const admission = await admit(
-    redis,
-    rateLimits,
-    config.defaultLimits,
+  const admission = await admitWithStoragePolicy(
+    c,
     {
       keyHash: caller.keyHash,
       key: caller.key,
       tenant: caller.tenant,
-      reserveMicroUsd: worstCaseCostMicroUsd(estimate.upperBound, request.max_tokens, prices.priceOf(model)),
+      // The chosen model heads its fallback chain and is the dearest in it.
+      reserveMicroUsd: worstCaseCostMicroUsd(estimate.upperBound, request.max_tokens, prices.priceOf(decision.model)),
       tokens: estimate.typical + request.max_tokens,
       reservationTtlMs: RESERVATION_GRACE_MS + request.max_tokens * RESERVATION_MS_PER_OUTPUT_TOKEN,
       now: new Date(),
@@ -64,40 +62,42 @@ export const messages = new Hono<GatewayAppEnv>().post("/v1/messages", async (c)
     defer,
   );
   keyCache.set(caller.keyHash, admission.key, admission.tenant, Date.now());
-  const settleWith = (metered: MeteredResponse | null) =>
-    settle(redis, rateLimits, prices, admission, metered, model).then((settled) =>
-      log.set({ cost_usd: settled.costMicroUsd / 1e6, strongest_model_cost_usd: settled.strongestCostMicroUsd / 1e6 }),
-    );
-  const routed = { ...request, model };
-  const upstreamRequest = admission.tenant.promptCaching ? withPromptCaching(routed) : routed;
-  const ownHeaders = { ...admission.headers, ...routingHeaders(decision) };
+  const settleWith = settler(c, admission);
+  const body = admission.tenant.promptCaching ? withPromptCaching(request) : request;
 
-  const abort = new AbortController();
   const upstreamStartedAt = performance.now();
+  const firstTokenDeadline = Date.now() + config.firstTokenTimeoutMs[decision.tier];
   const gatewayMs = upstreamStartedAt - log.startedAt;
   log.set({ gateway_ms: round(gatewayMs) });
-  const failBeforeFirstByte = (error: unknown): Response => {
-    defer(settleWith(null));
-    const response = upstreamErrorResponse(error, log.requestId, config.upstreamTimeoutMs);
+  const { pool, clientFor } = upstream(config);
+  const opened = await openUpstream(
+    {
+      body,
+      models,
+      stream,
+      headers: forwardedHeaders(c.req.raw.headers),
+      firstTokenTimeoutMs: config.firstTokenTimeoutMs[decision.tier],
+    },
+    clientFor,
+    pool,
+    config.retry,
+    c.req.raw.signal,
+  );
+  const ownHeaders = { ...admission.headers, ...routingHeaders(decision), ...attemptHeaders(opened.attempts, decision.model) };
+  log.set({ attempts: opened.attempts.length, attempt_outcomes: describeAttempts(opened.attempts) });
+
+  if (!opened.ok) {
+    defer(settleWith(null, decision.model));
+    const response = upstreamErrorResponse(opened.error, log.requestId, config.upstreamTimeoutMs);
     log.set({ outcome: "upstream_error", upstream_status: response.status });
     for (const [name, value] of Object.entries(ownHeaders)) response.headers.set(name, value);
     return response;
-  };
-  let upstream: Response;
-  try {
-    upstream = await upstreamClient(config)
-      .messages.create(upstreamRequest as MessagesRequest & MessageCreateParams, {
-        signal: abort.signal,
-        headers: forwardedHeaders(c.req.raw.headers),
-      })
-      .asResponse();
-  } catch (error) {
-    return failBeforeFirstByte(error);
   }
 
-  const headers = relayedHeaders(upstream.headers, ownHeaders);
-  if (!stream || !upstream.body) {
-    const text = await upstream.text();
+  const served = opened.model;
+  const headers = relayedHeaders(opened.response.headers, ownHeaders);
+  if (!opened.reader) {
+    const text = await opened.response.text().finally(opened.release);
     const upstreamMs = performance.now() - upstreamStartedAt;
     const meter = new UsageMeter();
     meter.observeMessage(parseJson(text));
@@ -109,23 +109,17 @@ export const messages = new Hono<GatewayAppEnv>().post("/v1/messages", async (c)
     logMetered(log, metered, { upstreamTtfbMs: upstreamMs, upstreamStartedAt, endedAt: performance.now() });
     log.set({ outcome: "completed" });
     log.deferred = true;
-    c.executionCtx.waitUntil(settleWith(metered).finally(() => log.emit()));
-    return new Response(text, { status: upstream.status, headers });
+    c.executionCtx.waitUntil(settleWith(metered, served).finally(() => log.emit()));
+    return new Response(text, { status: opened.response.status, headers });
   }
 
-  const reader = upstream.body.getReader();
-  let first: ReadableStreamReadResult<Uint8Array>;
-  try {
-    first = await reader.read();
-  } catch (error) {
-    return failBeforeFirstByte(error);
-  }
   const upstreamTtfbMs = performance.now() - upstreamStartedAt;
-  const relay = relaySse(reader, {
-    firstChunk: first.value,
-    abortUpstream: (reason) => abort.abort(reason),
+  const relay = relaySse(opened.reader, {
+    firstChunk: opened.firstChunk,
+    abortUpstream: (reason) => opened.abort.abort(reason),
     clientSignal: c.req.raw.signal,
-    idleTimeoutMs: config.streamIdleTimeoutMs,
+    idleTimeoutMs: config.streamIdleTimeoutMs[decision.tier],
+    firstTokenDeadline,
   });
   headers.set("cache-control", "no-cache");
   headers.set("server-timing", serverTiming([
@@ -136,12 +130,13 @@ export const messages = new Hono<GatewayAppEnv>().post("/v1/messages", async (c)
   log.deferred = true;
   c.executionCtx.waitUntil(
     relay.done.then(async (result) => {
+      opened.release();
       logMetered(log, result.metered, { upstreamTtfbMs, upstreamStartedAt, endedAt: result.endedAt });
       log.set({ outcome: result.ending });
-      await settleWith(result.metered).finally(() => log.emit());
+      await settleWith(result.metered, served).finally(() => log.emit());
     }),
   );
-  return new Response(relay.body, { status: upstream.status, headers });
+  return new Response(relay.body, { status: opened.response.status, headers });
 });
 
 function enforceMaxTokens(request: MessagesRequest, cap: number | null): void {
@@ -153,10 +148,26 @@ function enforceMaxTokens(request: MessagesRequest, cap: number | null): void {
   }
 }
 
-function relayedHeaders(upstream: Headers, own: Record<string, string>): Headers {
+function describeAttempts(attempts: readonly AttemptRecord[]): string {
+  return attempts.map((attempt) => `${attempt.model}#k${attempt.key}=${attempt.outcome}`).join(" ");
+}
+
+/** Which attempt served and why: set only when it took more than one, or another model. */
+function attemptHeaders(attempts: readonly AttemptRecord[], chosen: string): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (attempts.length > 1) headers["x-edgegate-attempts"] = describeAttempts(attempts);
+  const last = attempts.at(-1);
+  if (last && last.model !== chosen) {
+    headers["x-edgegate-model"] = last.model;
+    headers["x-edgegate-fallback"] = `${chosen} -> ${last.model} (${chosen} overloaded)`;
+  }
+  return headers;
+}
+
+function relayedHeaders(upstreamHeaders: Headers, own: Record<string, string>): Headers {
   const headers = new Headers(own);
   for (const name of RELAYED_HEADERS) {
-    const value = upstream.get(name);
+    const value = upstreamHeaders.get(name);
     if (value) headers.set(name, value);
   }
   return headers;

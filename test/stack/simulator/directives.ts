@@ -18,6 +18,8 @@ export type Fault = (typeof FAULTS)[number];
  * - `tps=N`                 output tokens per second
  * - `tokens=N`              length of the text answer in tokens
  * - `tool`                  answer with a tool call when the request has tools
+ * - `fail-first=N`          the fault strikes only the first N requests with this same text (for retries)
+ * - `fault-model=PREFIX`    the fault strikes only requests for models starting with PREFIX (for fallbacks)
  */
 export interface Directives {
   fault: Fault | null;
@@ -27,6 +29,8 @@ export interface Directives {
   tokensPerSecond: number | null;
   textTokens: number | null;
   forceToolUse: boolean;
+  failFirst: number | null;
+  faultModelPrefix: string | null;
 }
 
 type RawValue = string | null;
@@ -77,6 +81,13 @@ const APPLIERS: Readonly<Record<string, (value: RawValue, into: Directives) => v
   tool: (value, into) => {
     into.forceToolUse = flag("tool", value);
   },
+  "fail-first": (value, into) => {
+    into.failFirst = parseNumber("fail-first", value, "an integer >= 0", isNonNegativeInteger);
+  },
+  "fault-model": (value, into) => {
+    if (!value) throw invalid("fault-model", value, "a model id prefix");
+    into.faultModelPrefix = value;
+  },
 };
 
 const TEXT_DIRECTIVE = /\bsim:([a-z][a-z-]*)(?:=([\w.-]+))?/g;
@@ -105,6 +116,8 @@ export function parseDirectives(lastUserText: string, headers: IncomingHttpHeade
     tokensPerSecond: null,
     textTokens: null,
     forceToolUse: false,
+    failFirst: null,
+    faultModelPrefix: null,
   };
   const raw = new Map([...fromText(lastUserText), ...fromHeaders(headers)]);
   for (const [name, value] of raw) {

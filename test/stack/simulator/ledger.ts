@@ -8,6 +8,8 @@ import type { StopReason } from "./generate.js";
  */
 export interface LedgerRecord {
   requestId: string;
+  /** The provider key the request came with; null when it had none. */
+  apiKey: string | null;
   /** The model as requested; null when the request was rejected before it was read. */
   model: string | null;
   stream: boolean;
@@ -37,6 +39,7 @@ export interface LedgerRecord {
 export function newLedgerRecord(requestId: string, startedAt: number): LedgerRecord {
   return {
     requestId,
+    apiKey: null,
     model: null,
     stream: false,
     inputTokens: 0,

@@ -1,5 +1,5 @@
 import { performance } from "node:perf_hooks";
-import { parseDirectives } from "./directives.js";
+import { type Directives, parseDirectives } from "./directives.js";
 import type { V1Exchange } from "./exchange.js";
 import { respondWithError } from "./exchange.js";
 import { interruptionOf, upfrontFaultError } from "./faults.js";
@@ -19,14 +19,29 @@ import { tokenSchedule } from "./timing.js";
 import { toolToCall } from "./tool-choice.js";
 import { sendWholeAnswer } from "./whole-response.js";
 
+/** Drops the fault where `fail-first` or `fault-model` say this request is spared. */
+function withFaultScope(directives: Directives, text: string, model: string, state: SimulatorState): Directives {
+  if (directives.fault === null) return directives;
+  if (directives.faultModelPrefix !== null && !model.startsWith(directives.faultModelPrefix)) {
+    return { ...directives, fault: null };
+  }
+  if (directives.failFirst !== null) {
+    const strikes = state.faultStrikes.get(text) ?? 0;
+    state.faultStrikes.set(text, strikes + 1);
+    if (strikes >= directives.failFirst) return { ...directives, fault: null };
+  }
+  return directives;
+}
+
 async function answer(exchange: V1Exchange, state: SimulatorState, record: LedgerRecord): Promise<void> {
-  authenticate(exchange.request, state.settings.apiKeys);
+  record.apiKey = authenticate(exchange.request, state.settings.apiKeys);
   const body = await readJsonBody(exchange.request);
   const request = parseMessagesRequest(body);
   record.model = request.model;
   record.stream = request.stream === true;
   const model = requireModel(request.model);
-  const directives = parseDirectives(lastUserText(request), exchange.request.headers);
+  const text = lastUserText(request);
+  const directives = withFaultScope(parseDirectives(text, exchange.request.headers), text, request.model, state);
   record.fault = state.settings.outage ?? directives.fault;
   const faultError = upfrontFaultError(state.settings.outage ? { ...directives, fault: state.settings.outage } : directives);
   if (faultError !== null) throw faultError;

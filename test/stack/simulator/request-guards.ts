@@ -16,10 +16,12 @@ function apiKeyOf(request: IncomingMessage): string | undefined {
 }
 
 /** Requires an API key, and one of `apiKeys` when those are configured. */
-export function authenticate(request: IncomingMessage, apiKeys: ReadonlySet<string> | null): void {
+/** Checks the provider key and returns it. */
+export function authenticate(request: IncomingMessage, apiKeys: ReadonlySet<string> | null): string {
   const key = apiKeyOf(request);
   if (key === undefined) throw new ApiError("authentication_error", "x-api-key header is required");
   if (apiKeys !== null && !apiKeys.has(key)) throw new ApiError("authentication_error", "invalid x-api-key");
+  return key;
 }
 
 export function requireModel(requestedModel: string): ModelSpec {

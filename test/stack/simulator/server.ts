@@ -74,6 +74,7 @@ export async function startSimulator(options: SimulatorOptions = {}): Promise<Si
     ledger: new Ledger(),
     promptCache: new PromptCache(),
     rateLimits: new RateLimitWindow(),
+    faultStrikes: new Map(),
   };
   const server = createServer({ noDelay: true }, (request, response) => {
     serve(request, response, state).catch((error: unknown) => {

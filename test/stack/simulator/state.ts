@@ -18,4 +18,6 @@ export interface SimulatorState {
   ledger: Ledger;
   promptCache: PromptCache;
   rateLimits: RateLimitWindow;
+  /** Requests seen per last-user text, for the `fail-first` directive. */
+  faultStrikes: Map<string, number>;
 }
