@@ -11,7 +11,7 @@ const MODEL = "claude-sonnet-4-6";
 beforeAll(async () => {
   stack = await startStack({ timeScale: 0.05, streamIdleTimeoutMs: 2_000 });
   viaGateway = new Anthropic({ apiKey: stack.clientKey, baseURL: stack.gateway.url, maxRetries: 0 });
-  direct = new Anthropic({ apiKey: "sk-ant-simulator", baseURL: stack.simulator!.url, maxRetries: 0 });
+  direct = new Anthropic({ apiKey: "sk-ant-simulator-0", baseURL: stack.simulator!.url, maxRetries: 0 });
 });
 
 afterAll(async () => {

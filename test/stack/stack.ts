@@ -20,6 +20,11 @@ export interface StackOptions {
   streamIdleTimeoutMs?: number;
   /** Retries before the first byte; short by default so that tests of upstream faults stay fast. */
   retry?: { deadlineMs: number; baseDelayMs: number };
+  /** The gateways' time-to-first-token limit and storage timeout; tests shorten them. */
+  firstTokenTimeoutMs?: number;
+  storageTimeoutMs?: number;
+  /** How many provider keys the gateways pool (the simulators accept them all). */
+  providerKeys?: number;
   /** The front Worker's breaker cool-down; tests shorten it. */
   breakerCoolDownMs?: number;
   /** Echo wrangler's output to the terminal. */
@@ -51,7 +56,8 @@ export interface Stack {
 
 export const DEV_TENANT_ID = "dev";
 export const ADMIN_TOKEN = "edgegate-local-admin-token";
-const SIMULATOR_PROVIDER_KEY = "sk-ant-simulator";
+const simulatorProviderKeys = (count: number): string[] =>
+  Array.from({ length: count }, (_, index) => `sk-ant-simulator-${index}`);
 const BRIDGE_TOKEN = "edgegate-local-upstash-token";
 
 /**
@@ -71,13 +77,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     started.push(() => bridge.close());
     const storage = { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN };
     const regional = options.topology === "regions";
+    const providerKeys = simulatorProviderKeys(options.providerKeys ?? 1);
 
     const deploy = async (region: string, environment: string | undefined, port: number): Promise<Deployment> => {
       const simulator = options.anthropicApiKey
         ? null
         : await startSimulator({
             timeScale: options.timeScale ?? 1,
-            apiKeys: [SIMULATOR_PROVIDER_KEY],
+            apiKeys: providerKeys,
             extraLatencyMs: REGION_UPSTREAM_LATENCY_MS[region] ?? 0,
           });
       if (simulator) started.push(() => simulator.close());
@@ -87,12 +94,14 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         echo: options.echo,
         vars: {
           ...storage,
-          ANTHROPIC_API_KEY: options.anthropicApiKey ?? SIMULATOR_PROVIDER_KEY,
+          ANTHROPIC_API_KEY: options.anthropicApiKey ?? providerKeys.join(","),
           UPSTREAM_BASE_URL: simulator?.url ?? "https://api.anthropic.com",
           ADMIN_TOKEN,
           ...(options.streamIdleTimeoutMs ? { STREAM_IDLE_TIMEOUT_MS: String(options.streamIdleTimeoutMs) } : {}),
           RETRY_DEADLINE_MS: String(options.retry?.deadlineMs ?? 1_500),
           RETRY_BASE_DELAY_MS: String(options.retry?.baseDelayMs ?? 25),
+          ...(options.firstTokenTimeoutMs ? { FIRST_TOKEN_TIMEOUT_MS: String(options.firstTokenTimeoutMs) } : {}),
+          ...(options.storageTimeoutMs ? { STORAGE_TIMEOUT_MS: String(options.storageTimeoutMs) } : {}),
           REGION: region,
         },
       });
