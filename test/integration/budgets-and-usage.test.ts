@@ -2,7 +2,8 @@ import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { estimateInputTokens } from "../../shared/metering/estimate.js";
 import { startStack, type Stack } from "../stack/stack.js";
-import { MODEL, messageBody, newTenant, readUntilThenAbort, sendMessage } from "./helpers.js";
+import { messageBody, newTenant, sendMessage } from "./helpers.js";
+import { expectCountersMatchTraffic, sendTraffic } from "./traffic.js";
 
 let stack: Stack;
 let redis: Redis;
@@ -64,80 +65,21 @@ describe("budgets", () => {
 describe("metering under a realistic mix", () => {
   it("after 200 streamed requests (disconnects, upstream faults) the counters equal the simulator's counts", async () => {
     const tenant = await newTenant(stack);
-    type Kind = "normal" | "disconnect" | "fault-529" | "error-mid";
-    const kindOf = (i: number): Kind =>
-      i % 10 === 3 ? "disconnect" : i % 10 === 6 ? "fault-529" : i % 10 === 9 ? "error-mid" : "normal";
-    const promptOf = (i: number, kind: Kind) =>
-      kind === "disconnect"
-        ? `sim:tokens=300 sim:tps=40 request ${i}`
-        : kind === "fault-529"
-          ? `sim:fault=529 request ${i}`
-          : kind === "error-mid"
-            ? `sim:fault=error-mid sim:after=${3 + (i % 7)} request ${i}`
-            : `sim:tokens=${5 + (i % 40)} request ${i}`;
-
-    const results: Array<{ kind: Kind; upstreamId: string | null; requestId: string }> = [];
-    let next = 0;
-    const worker = async () => {
-      while (next < 200) {
-        const i = next++;
-        const kind = kindOf(i);
-        const controller = new AbortController();
-        const response = await sendMessage(stack, tenant.key, messageBody(promptOf(i, kind), { stream: true, max_tokens: 400 }), controller.signal);
-        if (kind === "disconnect") await readUntilThenAbort(response, controller, (text) => text.includes("content_block_delta"));
-        else await response.text();
-        results.push({ kind, upstreamId: response.headers.get("request-id"), requestId: response.headers.get("x-request-id")! });
-      }
-    };
-    await Promise.all(Array.from({ length: 16 }, worker));
-    expect(results).toHaveLength(200);
-
-    const logs = await Promise.all(results.map((result) => stack.gateway.waitForLog(result.requestId, 15_000)));
-    await expect.poll(() => openReservations(tenant.id), { timeout: 5_000 }).toBe(0);
-
-    let input = 0;
-    let exactOutput = 0;
-    let estimatedOutput = 0;
-    const estimates: Record<"relayedInFull" | "cutShort", { estimated: number; sent: number }> = {
-      relayedInFull: { estimated: 0, sent: 0 },
-      cutShort: { estimated: 0, sent: 0 },
-    };
-    let served = 0;
-    results.forEach((result, index) => {
-      const record = stack.simulator!.ledger.get(result.upstreamId!)!;
-      const log = logs[index]!;
-      if (result.kind === "fault-529") {
-        expect(record.status).toBe(529);
-        return;
-      }
-      served++;
-      input += record.inputTokens;
-      if (log.usage_estimated) {
-        estimatedOutput += log.output_tokens as number;
-        const bucket = estimates[result.kind === "disconnect" ? "cutShort" : "relayedInFull"];
-        bucket.estimated += log.output_tokens as number;
-        bucket.sent += record.outputTokensSent;
-      } else {
-        expect(log.output_tokens, `request ${index}`).toBe(record.outputTokensSent);
-        exactOutput += record.outputTokensSent;
-      }
+    const plan = (i: number) => ({
+      disconnect: i % 10 === 3,
+      prompt:
+        i % 10 === 3
+          ? `sim:tokens=300 sim:tps=40 request ${i}`
+          : i % 10 === 6
+            ? `sim:fault=529 request ${i}`
+            : i % 10 === 9
+              ? `sim:fault=error-mid sim:after=${3 + (i % 7)} request ${i}`
+              : `sim:tokens=${5 + (i % 40)} request ${i}`,
     });
-    const day = await counters(tenant.id);
-    expect(day["total|requests"]).toBe(served);
-    expect(day["total|input"]).toBe(input);
-    expect(day["total|output"]).toBe(exactOutput + estimatedOutput);
-    expect(day[`${MODEL}|output`]).toBe(exactOutput + estimatedOutput);
-    expect(day["total|estimated"]).toBe(results.filter((_, i) => logs[i]!.usage_estimated).length);
-    // Estimates come from relayed text (about 4 characters a token). Where the stream ended with an
-    // upstream error event, everything sent was relayed: within a factor of two of it. Where the
-    // client left, the simulator may have written more than the gateway read before it aborted.
-    const { relayedInFull, cutShort } = estimates;
-    expect(relayedInFull.estimated).toBeGreaterThan(relayedInFull.sent / 2);
-    expect(relayedInFull.estimated).toBeLessThan(relayedInFull.sent * 2);
-    expect(cutShort.estimated).toBeGreaterThan(0);
-    expect(cutShort.estimated).toBeLessThan(cutShort.sent * 2);
-    expect(day["total|reserved"]).toBe(0);
-    expect(await counters(tenant.id, "m")).toEqual(day);
+    const sent = await sendTraffic(stack, tenant.key, 200, 16, plan);
+    expect(sent).toHaveLength(200);
+    expect(sent.filter((request) => request.status === 529)).toHaveLength(20);
+    await expectCountersMatchTraffic(stack, redis, tenant.id, sent);
   }, 120_000);
 });
 

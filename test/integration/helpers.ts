@@ -15,14 +15,31 @@ export function messageBody(prompt: string, extra: MessageBody = {}): MessageBod
   return { model: MODEL, max_tokens: 200, messages: [{ role: "user", content: prompt }], ...extra };
 }
 
-/** POSTs a Messages request to the gateway with a key. */
-export function sendMessage(stack: Stack, key: string, body: MessageBody, signal?: AbortSignal): Promise<Response> {
-  return fetch(`${stack.gateway.url}/v1/messages`, {
-    method: "POST",
-    headers: { "x-api-key": key, "content-type": "application/json" },
-    body: JSON.stringify(body),
-    signal,
-  });
+/**
+ * POSTs a Messages request to the gateway with a key. Under load, wrangler dev's local
+ * server now and then closes or resets an idle keep-alive connection just as the client
+ * reuses it, before any byte of a response ("other side closed", ECONNRESET); such a
+ * request never reached the Worker, so it is sent again once, on a new connection.
+ */
+export async function sendMessage(stack: Stack, key: string, body: MessageBody, signal?: AbortSignal): Promise<Response> {
+  const send = () =>
+    fetch(`${stack.gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: { "x-api-key": key, "content-type": "application/json" },
+      body: JSON.stringify(body),
+      signal,
+    });
+  try {
+    return await send();
+  } catch (error) {
+    if (!isKeepAliveRace(error)) throw error;
+    return send();
+  }
+}
+
+function isKeepAliveRace(error: unknown): boolean {
+  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
+  return (cause?.code === "UND_ERR_SOCKET" && cause.message === "other side closed") || cause?.code === "ECONNRESET";
 }
 
 /** A fresh tenant with one secret key. */
