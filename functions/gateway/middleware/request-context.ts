@@ -1,5 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { gatewayConfig } from "../../../shared/config/env.js";
+import { errorResponse } from "../../../shared/http/errors.js";
+import { checkHeaderLimits } from "../../../shared/http/header-limits.js";
 import { newRequestId } from "../../../shared/http/request-id.js";
 import { RequestLog } from "../../../shared/observability/request-log.js";
 import type { GatewayAppEnv } from "../context.js";
@@ -16,7 +18,14 @@ export const requestContext = createMiddleware<GatewayAppEnv>(async (c, next) =>
   log.set({ region: config.region, method: c.req.method, path: c.req.path });
   c.set("config", config);
   c.set("log", log);
-  await next();
+  const refused = checkHeaderLimits(c.req.raw.headers);
+  if (refused) {
+    // Answered here rather than thrown, so the id is still stamped and the line still written.
+    log.set({ error_type: refused.type });
+    c.res = errorResponse(refused, log.requestId);
+  } else {
+    await next();
+  }
   c.res.headers.set(REQUEST_ID_HEADER, log.requestId);
   log.set({ status: c.res.status });
   if (!log.deferred) log.emit();
