@@ -61,12 +61,16 @@ export async function admitWithStoragePolicy(
 /**
  * Settles a request so that no usage record is lost: a few quick retries while the
  * request's waitUntil lasts, then the region's durable spool, which retries until
- * storage takes it.
+ * storage takes it. Only the first call settles: a later one (an error path after the
+ * answer was already being settled) must not replace the real usage with nothing.
  */
 export function settler(c: Context<GatewayAppEnv>, admission: Admission) {
   const { redis, rateLimits, prices } = c.get("services");
   const log = c.get("log");
+  let settling = false;
   return async (metered: MeteredResponse | null, model: string): Promise<void> => {
+    if (settling) return;
+    settling = true;
     const settlement = settlementOf({ ...admission, tenantId: admission.tenant.id }, metered, model, prices);
     log.set({ cost_usd: settlement.costMicroUsd / 1e6, strongest_model_cost_usd: settlement.strongestCostMicroUsd / 1e6 });
     const tokens = metered ? limitedTokens(metered) : 0;

@@ -1,9 +1,11 @@
 import { Hono } from "hono";
-import { GatewayError, errorResponse } from "../../shared/http/errors.js";
+import { GatewayError, errorBody, errorResponse } from "../../shared/http/errors.js";
 import type { GatewayAppEnv } from "./context.js";
 import { authenticate } from "./middleware/authenticate.js";
 import { requestContext } from "./middleware/request-context.js";
 import { admin } from "./routes/admin.js";
+import { openAIErrorResponse } from "./pipeline/openai-shape.js";
+import { chatCompletions } from "./routes/chat-completions.js";
 import { countTokens } from "./routes/count-tokens.js";
 import { health } from "./routes/health.js";
 import { messages } from "./routes/messages.js";
@@ -20,9 +22,15 @@ app.route("/admin", admin);
 app.use("/v1/messages", authenticate({ revalidatedDownstream: true }));
 app.use("/v1/messages/count_tokens", authenticate({ revalidatedDownstream: false }));
 app.use("/v1/usage", authenticate({ revalidatedDownstream: false }));
+app.use("/v1/chat/completions", authenticate({ revalidatedDownstream: true }));
+app.use("/v1/models", authenticate({ revalidatedDownstream: false }));
 app.route("/", messages);
 app.route("/", countTokens);
 app.route("/", usage);
+app.route("/", chatCompletions);
+
+/** The OpenAI-compatible routes answer errors in OpenAI's shape, everything else in Anthropic's. */
+const speaksOpenAI = (path: string) => path === "/v1/chat/completions" || path === "/v1/models";
 
 app.notFound((c) =>
   errorResponse(new GatewayError("not_found_error", `No route for ${c.req.method} ${c.req.path}.`), c.get("log")?.requestId),
@@ -30,13 +38,13 @@ app.notFound((c) =>
 
 app.onError((error, c) => {
   const log = c.get("log");
-  if (error instanceof GatewayError) {
-    log?.set({ error_type: error.type });
-    return errorResponse(error, log?.requestId);
+  const known =
+    error instanceof GatewayError
+      ? error
+      : new GatewayError("api_error", "Internal gateway error; retry, and report the request id if it persists.");
+  log?.set({ error_type: known.type, error_message: error instanceof GatewayError ? undefined : String(error) });
+  if (speaksOpenAI(c.req.path)) {
+    return openAIErrorResponse(known.status, errorBody(known.type, known.message, log?.requestId), known.headers);
   }
-  log?.set({ error_type: "api_error", error_message: error instanceof Error ? error.message : String(error) });
-  return errorResponse(
-    new GatewayError("api_error", "Internal gateway error; retry, and report the request id if it persists."),
-    log?.requestId,
-  );
+  return errorResponse(known, log?.requestId);
 });

@@ -1,0 +1,54 @@
+import { type AnthropicErrorType, ERROR_STATUS } from "../http/errors.js";
+import type { OpenAIErrorBody } from "./chat-types.js";
+
+/**
+ * An Anthropic error body (`{type: "error", error: {type, message}}`, as the upstream and
+ * the gateway send it) in OpenAI's error format, for a response that keeps `status`.
+ * The type follows the status as OpenAI's does; the code says what the type does not:
+ * OpenAI's own codes for rate limits and quotas, otherwise the Anthropic type when it
+ * is more specific ("overloaded_error", "timeout_error", "billing_error"...).
+ */
+export function toOpenAIError(status: number, anthropicErrorBody: unknown): OpenAIErrorBody {
+  const error = field(anthropicErrorBody, "error");
+  const anthropicType = stringField(error, "type");
+  const message = stringField(error, "message") || `The request failed with status ${status}.`;
+  const type = openAIErrorType(status);
+  return { error: { message, type, code: errorCode(status, type, anthropicType), param: null } };
+}
+
+/** The HTTP status an Anthropic error type travels with; for errors met inside a stream. */
+export function statusOfAnthropicError(type: string): number {
+  if (type === "budget_exceeded") return 429;
+  return Object.hasOwn(ERROR_STATUS, type) ? ERROR_STATUS[type as AnthropicErrorType] : 500;
+}
+
+function openAIErrorType(status: number): string {
+  if (status >= 500) return "server_error";
+  switch (status) {
+    case 401:
+      return "authentication_error";
+    case 403:
+      return "permission_error";
+    case 404:
+      return "not_found_error";
+    case 429:
+      return "rate_limit_error";
+    default:
+      return "invalid_request_error";
+  }
+}
+
+function errorCode(status: number, type: string, anthropicType: string | null): string | null {
+  if (anthropicType === "budget_exceeded") return "insufficient_quota";
+  if (status === 429) return "rate_limit_exceeded";
+  return anthropicType === type ? null : anthropicType;
+}
+
+function field(value: unknown, name: string): unknown {
+  return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[name] : undefined;
+}
+
+function stringField(value: unknown, name: string): string | null {
+  const found = field(value, name);
+  return typeof found === "string" ? found : null;
+}
