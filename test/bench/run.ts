@@ -5,6 +5,7 @@
  */
 import { cpus, loadavg } from "node:os";
 import { type BenchStack, startBenchStack } from "./bench-stack.js";
+import { measureByLocation, reportByLocation } from "./by-location.js";
 import { type BuiltWorker, buildWorkers } from "./bundle.js";
 import { measureClassifier } from "./classifier.js";
 import { LOAD_GENERATOR, LoadClient } from "./load.js";
@@ -110,3 +111,4 @@ async function startStackAndBuild(): Promise<{ bench: BenchStack; built: BuiltWo
 }
 
 await main();
+await reportByLocation(await measureByLocation(log));
