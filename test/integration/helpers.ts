@@ -18,8 +18,10 @@ export function messageBody(prompt: string, extra: MessageBody = {}): MessageBod
 /**
  * POSTs a Messages request to the gateway with a key. Under load, wrangler dev's local
  * server now and then closes or resets an idle keep-alive connection just as the client
- * reuses it, before any byte of a response ("other side closed", ECONNRESET); such a
- * request never reached the Worker, so it is sent again once, on a new connection.
+ * reuses it, before any byte of a response ("other side closed", ECONNRESET), or its
+ * proxy answers a plain 503 "Your worker restarted mid-request" without reaching the
+ * gateway (no x-request-id: the gateway stamps one on everything it answers). Neither
+ * is the gateway's doing, so such a request is sent again once.
  */
 export async function sendMessage(stack: Stack, key: string, body: MessageBody, signal?: AbortSignal): Promise<Response> {
   const send = () =>
@@ -30,7 +32,10 @@ export async function sendMessage(stack: Stack, key: string, body: MessageBody, 
       signal,
     });
   try {
-    return await send();
+    const response = await send();
+    if (response.status !== 503 || response.headers.has("x-request-id")) return response;
+    await response.body?.cancel();
+    return send();
   } catch (error) {
     if (!isKeepAliveRace(error)) throw error;
     return send();

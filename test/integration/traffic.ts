@@ -11,6 +11,8 @@ export interface PlannedRequest {
 
 export interface SentRequest extends PlannedRequest {
   status: number;
+  /** Error bodies, kept to explain an unexpected status. */
+  errorBody: string | null;
   /** The upstream request id of the attempt that answered (relayed `request-id`). */
   upstreamId: string | null;
   /** The gateway's request id. */
@@ -33,14 +35,17 @@ export async function sendTraffic(
       const controller = new AbortController();
       const body = messageBody(planned.prompt, { stream: true, max_tokens: 400 });
       const response = await sendMessage(stack, key, body, controller.signal);
+      let errorBody: string | null = null;
       if (planned.disconnect && response.ok) {
         await readUntilThenAbort(response, controller, (text) => text.includes("content_block_delta"));
       } else {
-        await response.text();
+        const text = await response.text();
+        if (!response.ok) errorBody = text.slice(0, 300);
       }
       sent.push({
         ...planned,
         status: response.status,
+        errorBody,
         upstreamId: response.headers.get("request-id"),
         requestId: response.headers.get("x-request-id")!,
       });
