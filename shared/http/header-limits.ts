@@ -1,3 +1,4 @@
+import { utf8Length } from "../text/utf8.js";
 import { GatewayError } from "./errors.js";
 
 /** Longest value of any one request header, in bytes. */
@@ -29,14 +30,14 @@ export function checkHeaderLimits(headers: Headers): GatewayError | null {
   }
   let total = 0;
   for (const [name, value] of headers) {
-    const valueBytes = byteLength(value);
+    const valueBytes = utf8Length(value);
     if (valueBytes > MAX_HEADER_VALUE_BYTES) {
       return tooLarge(
         `The ${printable(name)} header is ${valueBytes} bytes long, over the ${MAX_HEADER_VALUE_BYTES}-byte limit per header; ` +
           "shorten it or leave it out.",
       );
     }
-    total += byteLength(name) + valueBytes + 4;
+    total += utf8Length(name) + valueBytes + 4;
   }
   if (total > MAX_TOTAL_HEADER_BYTES) {
     return tooLarge(
@@ -52,15 +53,6 @@ function tooLarge(message: string): GatewayError {
   return new GatewayError("invalid_request_error", message, { status: 431 });
 }
 
-/** UTF-8 length without encoding: header values are mostly ASCII. */
-function byteLength(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x80) bytes += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
-  }
-  return bytes;
-}
 
 /** A header name as it may appear in a message: names are tokens, but cap the length. */
 function printable(name: string): string {

@@ -1,3 +1,5 @@
+import { utf8Length } from "../text/utf8.js";
+
 /** Structural view of the parts of a Messages request that carry input tokens. */
 export interface TokenBearingRequest {
   system?: unknown;
@@ -56,11 +58,3 @@ function addText(text: string, tally: Tally): void {
   tally.bytes += utf8Length(text);
 }
 
-function utf8Length(text: string): number {
-  let bytes = text.length;
-  for (let i = 0; i < text.length; i++) {
-    const code = text.charCodeAt(i);
-    if (code >= 0x80) bytes += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
-  }
-  return bytes;
-}

@@ -1,12 +1,6 @@
 import * as z from "zod/mini";
-import {
-  MAX_JSON_DEPTH,
-  MAX_MESSAGES,
-  MAX_MODEL_ID_LENGTH,
-  MAX_OUTPUT_TOKENS,
-  MAX_TOOLS,
-  tooDeep,
-} from "../validation/messages.js";
+import { MAX_JSON_DEPTH, MAX_MESSAGES, MAX_OUTPUT_TOKENS, MAX_TOOLS, tooDeep } from "../validation/limits.js";
+import { boundedArray, boundedDepth, intBetween, modelId, nonEmptyString, numberBetween } from "../validation/schema-parts.js";
 import { describeValue, expected } from "../validation/zod.js";
 import type {
   AnthropicContentBlockParam,
@@ -18,15 +12,11 @@ import type {
   AnthropicToolUseBlockParam,
   MessagesRequestBody,
 } from "./anthropic-types.js";
-import { boundedArray } from "./bounded-array.js";
 import { imageBlock } from "./image.js";
 import { ChatRequestError } from "./request-error.js";
 
 export { ChatRequestError } from "./request-error.js";
 
-/** The same model ids the Messages schema accepts (they end up in response headers). */
-const MODEL_ID = /^[A-Za-z0-9][A-Za-z0-9._:@/+-]*$/;
-const MODEL_EXPECTED = `a model id such as "claude-sonnet-4-6" or "auto" (up to ${MAX_MODEL_ID_LENGTH} letters, digits and . _ - : @ / +)`;
 /** OpenAI's rule for function names, which is also Anthropic's for tool names. */
 const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const MAX_USER_ID_LENGTH = 256;
@@ -35,26 +25,6 @@ const MAX_USER_ID_LENGTH = 256;
  * Messages request (request, messages, message, content, block), whose depth is capped.
  */
 const MAX_ARGUMENTS_DEPTH = MAX_JSON_DEPTH - 5;
-
-const model = z.string({ error: expected(MODEL_EXPECTED) }).check(
-  z.minLength(1, { error: expected(MODEL_EXPECTED) }),
-  z.maxLength(MAX_MODEL_ID_LENGTH, { error: expected(MODEL_EXPECTED) }),
-  z.regex(MODEL_ID, { error: expected(MODEL_EXPECTED) }),
-);
-
-function nonEmptyString(what: string) {
-  return z.string({ error: expected(what) }).check(z.minLength(1, { error: expected(what) }));
-}
-
-function intBetween(min: number, max: number) {
-  const what = `an integer from ${min} to ${max}`;
-  return z.int({ error: expected(what) }).check(z.minimum(min, { error: expected(what) }), z.maximum(max, { error: expected(what) }));
-}
-
-function numberBetween(min: number, max: number) {
-  const what = `a number from ${min} to ${max}`;
-  return z.number({ error: expected(what) }).check(z.minimum(min, { error: expected(what) }), z.maximum(max, { error: expected(what) }));
-}
 
 const boolean = z.boolean({ error: expected("true or false") });
 
@@ -158,15 +128,6 @@ const userId = z.string({ error: expected("a string") }).check(
   z.maxLength(MAX_USER_ID_LENGTH, { error: expected(`a string of at most ${MAX_USER_ID_LENGTH} characters`) }),
 );
 
-/** Refuses JSON nested deeper than MAX_JSON_DEPTH anywhere, as the Messages schema does. */
-const boundedDepth = z.superRefine((request: unknown, ctx) => {
-  const path = tooDeep(request, MAX_JSON_DEPTH);
-  if (path) {
-    const message = `JSON nested more than ${MAX_JSON_DEPTH} levels deep; flatten this value`;
-    ctx.addIssue({ code: "custom", path: path.slice(0, 6), input: undefined, message });
-  }
-});
-
 /**
  * An OpenAI Chat Completions request, as far as the gateway can serve it. Optional
  * fields may be null (OpenAI's clients send that for "not given"). Fields not listed
@@ -175,7 +136,7 @@ const boundedDepth = z.superRefine((request: unknown, ctx) => {
 export const chatCompletionRequestSchema = z
   .looseObject(
     {
-      model,
+      model: modelId,
       messages: boundedArray(message, { min: 1, max: MAX_MESSAGES, what: `a non-empty array of at most ${MAX_MESSAGES} messages` }),
       max_tokens: z.nullish(intBetween(1, MAX_OUTPUT_TOKENS)),
       max_completion_tokens: z.nullish(intBetween(1, MAX_OUTPUT_TOKENS)),
