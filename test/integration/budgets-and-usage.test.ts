@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { estimateInputTokens } from "../../shared/metering/estimate.js";
 import { startStack, type Stack } from "../stack/stack.js";
 import { messageBody, newTenant, sendMessage } from "./helpers.js";
-import { expectCountersMatchTraffic, sendTraffic } from "./traffic.js";
+import { expectCountersMatchTraffic, sendTraffic, usageCounters } from "./traffic.js";
 
 let stack: Stack;
 let redis: Redis;
@@ -21,14 +21,6 @@ afterAll(async () => {
 /** List prices of claude-sonnet-4-6 in micro-dollars per token (= USD per million tokens). */
 const SONNET = { input: 3, output: 15, cacheWrite5m: 3.75, cacheRead: 0.3 };
 const OPUS = { input: 5, output: 25, cacheWrite5m: 6.25, cacheRead: 0.5 };
-
-const today = () => new Date().toISOString().slice(0, 10);
-const month = () => new Date().toISOString().slice(0, 7);
-
-async function counters(tenantId: string, period: "d" | "m" = "d"): Promise<Record<string, number>> {
-  const raw = await redis.hgetall(`eg:u:${tenantId}:${period}:${period === "d" ? today() : month()}`);
-  return Object.fromEntries(Object.entries(raw).map(([field, value]) => [field, Number(value)]));
-}
 
 async function openReservations(tenantId: string): Promise<number> {
   return redis.hlen(`eg:r:${tenantId}`);
@@ -55,7 +47,7 @@ describe("budgets", () => {
     await Promise.all(responses.filter((response) => !response.bodyUsed).map((response) => response.text()));
 
     await expect.poll(() => openReservations(tenant.id), { timeout: 5_000 }).toBe(0);
-    const day = await counters(tenant.id);
+    const day = await usageCounters(redis, tenant.id);
     expect(day["total|requests"]).toBe(admitted.length);
     expect(day["total|reserved"]).toBe(0);
     expect(day["total|cost"]).toBeLessThanOrEqual(10 * worstCaseMicroUsd);
@@ -95,7 +87,7 @@ describe("cost, savings and prompt caching", () => {
     expect(second.usage.cache_read_input_tokens).toBe(first.usage.cache_creation_input_tokens);
 
     await expect.poll(() => openReservations(tenant.id), { timeout: 5_000 }).toBe(0);
-    const day = await counters(tenant.id);
+    const day = await usageCounters(redis, tenant.id);
     const usages = [first.usage, second.usage];
     const sum = (field: string) => usages.reduce((total, usage) => total + (usage[field] ?? 0), 0);
     expect(day["total|cache_write"]).toBe(sum("cache_creation_input_tokens"));

@@ -2,6 +2,7 @@ import Redis from "ioredis";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../stack/stack.js";
 import { messageBody, newTenant, readUntilThenAbort, sendMessage } from "./helpers.js";
+import { usageCounters } from "./traffic.js";
 
 let stack: Stack;
 let redis: Redis;
@@ -34,10 +35,6 @@ afterEach(() => stack.bridge.setFaults({}));
 const unique = (directives: string) => `${directives} ${crypto.randomUUID()}`;
 const logOf = (response: Response) => stack.gateway.waitForLog(response.headers.get("x-request-id")!, 20_000);
 
-async function dayCounters(tenantId: string): Promise<Record<string, number>> {
-  const raw = await redis.hgetall(`eg:u:${tenantId}:d:${new Date().toISOString().slice(0, 10)}`);
-  return Object.fromEntries(Object.entries(raw).map(([field, value]) => [field, Number(value)]));
-}
 
 describe("provider key pool", () => {
   // First in the file: later tests rate-limit keys, which then rest for their retry-after.
@@ -101,7 +98,7 @@ describe("retries before the first byte", () => {
     expect(response.headers.get("x-edgegate-attempts")).toBeNull();
     const log = await logOf(response);
     expect(log.upstream_error_type).toBe("overloaded_error");
-    await expect.poll(async () => (await dayCounters(tenant.id))["total|requests"], { timeout: 5_000 }).toBe(1);
+    await expect.poll(async () => (await usageCounters(redis, tenant.id))["total|requests"], { timeout: 5_000 }).toBe(1);
   });
 });
 
@@ -135,7 +132,7 @@ describe("timeouts", () => {
     expect(log.outcome).toBe("first_token_timeout");
     const record = stack.simulator!.ledger.get(response.headers.get("request-id")!)!;
     await expect.poll(() => record.clientAborted, { timeout: 3_000 }).toBe(true);
-    await expect.poll(async () => (await dayCounters(tenant.id))["total|input"], { timeout: 5_000 }).toBe(record.inputTokens);
+    await expect.poll(async () => (await usageCounters(redis, tenant.id))["total|input"], { timeout: 5_000 }).toBe(record.inputTokens);
   });
 
   it("ends a stalled stream with an error event, aborts the upstream and settles", async () => {
@@ -148,7 +145,7 @@ describe("timeouts", () => {
     expect((await logOf(response)).outcome).toBe("idle_timeout");
     const record = stack.simulator!.ledger.get(response.headers.get("request-id")!)!;
     await expect.poll(() => record.clientAborted, { timeout: 3_000 }).toBe(true);
-    await expect.poll(async () => (await dayCounters(tenant.id))["total|estimated"], { timeout: 5_000 }).toBe(1);
+    await expect.poll(async () => (await usageCounters(redis, tenant.id))["total|estimated"], { timeout: 5_000 }).toBe(1);
   });
 
   it("aborts the upstream soon after the client disconnects (measured)", async () => {
@@ -168,7 +165,7 @@ describe("storage faults", () => {
   it("fails open for a secret key when Upstash is down, and the usage lands once it is back", async () => {
     const tenant = await newTenant(stack);
     await (await sendMessage(stack, tenant.key, messageBody(unique("sim:tokens=2 warm the key cache")))).text();
-    await expect.poll(async () => (await dayCounters(tenant.id))["total|requests"], { timeout: 5_000 }).toBe(1);
+    await expect.poll(async () => (await usageCounters(redis, tenant.id))["total|requests"], { timeout: 5_000 }).toBe(1);
 
     stack.bridge.setFaults({ down: true });
     const started = performance.now();
@@ -180,8 +177,8 @@ describe("storage faults", () => {
 
     await new Promise((resolve) => setTimeout(resolve, 6_000)); // longer than the in-request retries: the spool takes it
     stack.bridge.setFaults({});
-    await expect.poll(async () => (await dayCounters(tenant.id))["total|requests"], { timeout: 20_000, interval: 500 }).toBe(2);
-    const day = await dayCounters(tenant.id);
+    await expect.poll(async () => (await usageCounters(redis, tenant.id))["total|requests"], { timeout: 20_000, interval: 500 }).toBe(2);
+    const day = await usageCounters(redis, tenant.id);
     expect(day["total|output"]).toBe(2 + record.outputTokensSent);
     expect((await logOf(response)).storage).toBe("unavailable, failing open");
   }, 40_000);
