@@ -2,6 +2,7 @@ import type { Redis } from "@upstash/redis";
 import { GatewayError } from "../http/errors.js";
 import { periodResets, redisKeys, usagePeriods } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
+import { keyRefusals } from "../tenants/key-refusals.js";
 import type { KeyRecord, Tenant } from "../tenants/model.js";
 import { parse } from "../tenants/store.js";
 import { AUTHORIZE, SETTLE } from "./budget-scripts.js";
@@ -163,11 +164,11 @@ function refusal(
   switch (status) {
     case "unknown_key":
     case "unknown_tenant":
-      return new GatewayError("authentication_error", "Invalid API key.");
+      return keyRefusals.unknown();
     case "revoked_key":
-      return new GatewayError("authentication_error", "This API key has been revoked; ask your operator for a new one.");
+      return keyRefusals.revoked();
     case "tenant_disabled":
-      return new GatewayError("authentication_error", "This account is disabled; contact your operator.");
+      return keyRefusals.tenantDisabled();
     case "daily_budget":
     case "monthly_budget": {
       const period = status === "daily_budget" ? "daily" : "monthly";

@@ -1,4 +1,5 @@
 import type { SseEvent } from "../sse/parser.js";
+import { parseJsonOrUndefined } from "../text/json.js";
 
 export interface TokenUsage {
   inputTokens: number;
@@ -66,16 +67,16 @@ export class UsageMeter {
     switch (event.event) {
       case "content_block_delta":
         this.firstTokenAt ??= now;
-        this.generatedChars += deltaLength(parseJson(event.data));
+        this.generatedChars += deltaLength(parseJsonOrUndefined(event.data));
         return;
       case "message_start": {
-        const message = field(parseJson(event.data), "message");
+        const message = field(parseJsonOrUndefined(event.data), "message");
         this.model = stringField(message, "model") ?? this.model;
         this.applyUsage(field(message, "usage") as RawUsage | undefined);
         return;
       }
       case "message_delta": {
-        const data = parseJson(event.data);
+        const data = parseJsonOrUndefined(event.data);
         this.stopReason = stringField(field(data, "delta"), "stop_reason") ?? this.stopReason;
         const usage = field(data, "usage") as RawUsage | undefined;
         this.applyUsage(usage);
@@ -86,7 +87,7 @@ export class UsageMeter {
         this.completed = true;
         return;
       case "error": {
-        const error = field(parseJson(event.data), "error");
+        const error = field(parseJsonOrUndefined(event.data), "error");
         this.upstreamError = {
           type: stringField(error, "type") ?? "api_error",
           message: stringField(error, "message") ?? "",
@@ -142,13 +143,6 @@ export class UsageMeter {
   }
 }
 
-function parseJson(data: string): unknown {
-  try {
-    return JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-}
 
 function field(value: unknown, name: string): unknown {
   return typeof value === "object" && value !== null ? (value as Record<string, unknown>)[name] : undefined;

@@ -2,6 +2,7 @@ import { createMiddleware } from "hono/factory";
 import { sha256Hex } from "../../../shared/auth/constant-time.js";
 import { presentedKey } from "../../../shared/auth/presented-key.js";
 import { GatewayError } from "../../../shared/http/errors.js";
+import { keyRefusals } from "../../../shared/tenants/key-refusals.js";
 import type { GatewayAppEnv } from "../context.js";
 
 /**
@@ -39,15 +40,13 @@ export function authenticate(options: { revalidatedDownstream: boolean }) {
       });
       if (!found?.tenant) {
         keyCache.delete(keyHash);
-        throw new GatewayError("authentication_error", "Invalid API key.");
+        throw keyRefusals.unknown();
       }
       keyCache.set(keyHash, found.key, found.tenant, now);
       entry = { key: found.key, tenant: found.tenant, fetchedAt: now };
     }
-    if (entry.key.revokedAt) {
-      throw new GatewayError("authentication_error", "This API key has been revoked; ask your operator for a new one.");
-    }
-    if (entry.tenant.disabled) throw new GatewayError("authentication_error", "This account is disabled; contact your operator.");
+    if (entry.key.revokedAt) throw keyRefusals.revoked();
+    if (entry.tenant.disabled) throw keyRefusals.tenantDisabled();
     const region = c.get("config").region;
     if (entry.tenant.regionPin && !entry.tenant.regionPin.includes(region)) {
       throw new GatewayError(

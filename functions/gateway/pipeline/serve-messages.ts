@@ -1,4 +1,5 @@
 import type { Context } from "hono";
+import { parseJsonOrUndefined } from "../../../shared/text/json.js";
 import { GatewayError } from "../../../shared/http/errors.js";
 import { serverTiming } from "../../../shared/http/server-timing.js";
 import { estimateInputTokens } from "../../../shared/metering/estimate.js";
@@ -106,7 +107,7 @@ export async function serveMessages(c: Context<GatewayAppEnv>, request: Messages
       const text = await opened.response.text().finally(opened.release);
       const upstreamMs = performance.now() - upstreamStartedAt;
       const meter = new UsageMeter();
-      meter.observeMessage(parseJson(text));
+      meter.observeMessage(parseJsonOrUndefined(text));
       const metered = meter.result();
       headers.set("server-timing", serverTiming([
         { name: "gateway", durationMs: gatewayMs },
@@ -182,12 +183,4 @@ function relayedHeaders(upstreamHeaders: Headers, own: Record<string, string>): 
     if (value) headers.set(name, value);
   }
   return headers;
-}
-
-function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }
