@@ -1,6 +1,7 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../stack/stack.js";
+import { sendMessage } from "./helpers.js";
 
 let stack: Stack;
 let viaGateway: Anthropic;
@@ -82,11 +83,7 @@ describe("streaming without buffering", () => {
   it("delivers every event before the simulator sends the next one due later", async () => {
     // 8 tokens, 1 s apart at full scale (50 ms at this stack's time scale): any buffering of the
     // body shows up as events arriving only after later events were already written upstream.
-    const response = await fetch(`${stack.gateway.url}/v1/messages`, {
-      method: "POST",
-      headers: { "x-api-key": stack.clientKey, "content-type": "application/json" },
-      body: JSON.stringify({ ...ask("sim:tokens=8 sim:tps=1 sim:ttft=4000 stream check"), stream: true }),
-    });
+    const response = await sendMessage(stack, stack.clientKey, { ...ask("sim:tokens=8 sim:tps=1 sim:ttft=4000 stream check"), stream: true });
     expect(response.status).toBe(200);
     expect(response.headers.get("content-type")).toContain("text/event-stream");
     const arrivals: number[] = [];
@@ -124,11 +121,7 @@ describe("metering", () => {
       { stream: true, prompt: "sim:fault=error-mid sim:after=4 c" },
     ];
     for (const { stream, prompt } of cases) {
-      const response = await fetch(`${stack.gateway.url}/v1/messages`, {
-        method: "POST",
-        headers: { "x-api-key": stack.clientKey, "content-type": "application/json" },
-        body: JSON.stringify({ ...ask(prompt), stream }),
-      });
+      const response = await sendMessage(stack, stack.clientKey, { ...ask(prompt), stream });
       await response.text();
       const record = simulatorRecord(response.headers.get("request-id"));
       const log = await stack.gateway.waitForLog(response.headers.get("x-request-id")!);
@@ -164,12 +157,7 @@ describe("metering", () => {
 
   it("aborts the upstream when the client disconnects and logs what was produced", async () => {
     const controller = new AbortController();
-    const response = await fetch(`${stack.gateway.url}/v1/messages`, {
-      method: "POST",
-      headers: { "x-api-key": stack.clientKey, "content-type": "application/json" },
-      body: JSON.stringify({ ...ask("sim:tokens=2000 sim:tps=10 long story", { max_tokens: 4000 }), stream: true }),
-      signal: controller.signal,
-    });
+    const response = await sendMessage(stack, stack.clientKey, { ...ask("sim:tokens=2000 sim:tps=10 long story", { max_tokens: 4000 }), stream: true }, controller.signal);
     const reader = response.body!.getReader();
     let received = "";
     while (!received.includes("content_block_delta")) received += new TextDecoder().decode((await reader.read()).value);
@@ -194,11 +182,7 @@ describe("upstream errors before the first byte", () => {
     ["529", 529, "overloaded_error"],
     ["500", 500, "api_error"],
   ])("fault %s comes back with the upstream status and error shape", async (fault, status, type) => {
-    const response = await fetch(`${stack.gateway.url}/v1/messages`, {
-      method: "POST",
-      headers: { "x-api-key": stack.clientKey, "content-type": "application/json" },
-      body: JSON.stringify({ ...ask(`sim:fault=${fault} please`), stream: true }),
-    });
+    const response = await sendMessage(stack, stack.clientKey, { ...ask(`sim:fault=${fault} please`), stream: true });
     expect(response.status).toBe(status);
     const body = (await response.json()) as { type: string; error: { type: string; message: string } };
     expect(body.type).toBe("error");
@@ -221,11 +205,7 @@ describe("upstream errors before the first byte", () => {
 
 describe("model routing", () => {
   it("routes model auto by the classifier and explains the decision in headers and the log", async () => {
-    const easy = await fetch(`${stack.gateway.url}/v1/messages`, {
-      method: "POST",
-      headers: { "x-api-key": stack.clientKey, "content-type": "application/json" },
-      body: JSON.stringify({ ...ask("sim:tokens=2 what are your opening hours?"), model: "auto" }),
-    });
+    const easy = await sendMessage(stack, stack.clientKey, { ...ask("sim:tokens=2 what are your opening hours?"), model: "auto" });
     expect(easy.status).toBe(200);
     expect(easy.headers.get("x-edgegate-tier")).toBe("light");
     expect(easy.headers.get("x-edgegate-model")).toBe("claude-haiku-4-5");
@@ -237,11 +217,7 @@ describe("model routing", () => {
     const hardPrompt =
       "sim:tokens=2 Design a multi-region, strongly consistent payment ledger: compare consensus protocols, " +
       "derive the failure modes step by step, prove the invariants hold under partitions, and analyse the trade-offs.";
-    const hard = await fetch(`${stack.gateway.url}/v1/messages`, {
-      method: "POST",
-      headers: { "x-api-key": stack.clientKey, "content-type": "application/json" },
-      body: JSON.stringify({ ...ask(hardPrompt), model: "auto", max_tokens: 8000 }),
-    });
+    const hard = await sendMessage(stack, stack.clientKey, { ...ask(hardPrompt), model: "auto", max_tokens: 8000 });
     await hard.text();
     expect(hard.headers.get("x-edgegate-tier")).not.toBe("light");
     expect(hard.headers.get("x-edgegate-reasons")).toBeTruthy();
@@ -251,11 +227,7 @@ describe("model routing", () => {
     const tenantId = `capped-${crypto.randomUUID().slice(0, 8)}`;
     await stack.admin.createTenant({ id: tenantId, name: "Capped", modelPolicy: { maxTier: "standard" } });
     const { key } = await stack.admin.createKey(tenantId);
-    const response = await fetch(`${stack.gateway.url}/v1/messages`, {
-      method: "POST",
-      headers: { "x-api-key": key, "content-type": "application/json" },
-      body: JSON.stringify({ ...ask("sim:tokens=2 hello"), model: "claude-opus-4-7" }),
-    });
+    const response = await sendMessage(stack, key, { ...ask("sim:tokens=2 hello"), model: "claude-opus-4-7" });
     const body = (await response.json()) as { model: string };
     expect(response.headers.get("x-edgegate-downgraded")).toBe(
       "claude-opus-4-7 -> claude-sonnet-4-6 (highest tier allowed is standard)",
