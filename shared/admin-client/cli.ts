@@ -10,11 +10,16 @@ Commands:
   tenants get <tenant>
   tenants create --name NAME [--id ID] [--rpm N] [--tpm N] [--daily-usd X] [--monthly-usd X]
                  [--max-tokens N] [--max-tier light|standard|deep] [--models a,b] [--region-pin r1,r2]
-                 [--origins https://a,https://b] [--no-prompt-caching]
+                 [--no-prompt-caching]
   tenants update <tenant> [same options as create]
   tenants disable <tenant> | tenants enable <tenant>
   keys list <tenant>
   keys create <tenant> [--publishable] [--label TEXT] [--rpm N] [--tpm N]
+              [--origins https://a,https://b] [--system-prompt TEXT] [--widget JSON]
+  keys update <tenant> <key-id> [--label TEXT] [--rpm N] [--tpm N]
+              [--origins ...] [--system-prompt TEXT] [--widget JSON]
+      --origins, --system-prompt and --widget (any widget fields, as JSON) set a
+      publishable key's widget configuration; see the README for its fields.
   keys revoke <tenant> <key-id>
   keys rotate <tenant> <key-id>
   usage <tenant>
@@ -37,6 +42,8 @@ const { values, positionals } = parseArgs({
     "no-prompt-caching": { type: "boolean" },
     publishable: { type: "boolean" },
     label: { type: "string" },
+    "system-prompt": { type: "string" },
+    widget: { type: "string" },
     help: { type: "boolean", short: "h" },
   },
 });
@@ -45,29 +52,38 @@ const number = (raw: string | undefined) => (raw === undefined ? undefined : Num
 const list = (raw: string | undefined) => (raw === undefined ? undefined : raw.split(",").map((item) => item.trim()));
 
 function tenantFields(): Record<string, unknown> {
-  const limits = Object.fromEntries(
-    Object.entries({
-      requestsPerMinute: number(values.rpm),
-      tokensPerMinute: number(values.tpm),
-      dailyBudgetUsd: number(values["daily-usd"]),
-      monthlyBudgetUsd: number(values["monthly-usd"]),
-      maxTokensPerRequest: number(values["max-tokens"]),
-    }).filter(([, value]) => value !== undefined),
-  );
-  const modelPolicy = Object.fromEntries(
-    Object.entries({ maxTier: values["max-tier"], allowedModels: list(values.models) }).filter(([, v]) => v !== undefined),
-  );
-  return Object.fromEntries(
-    Object.entries({
-      id: values.id,
-      name: values.name,
-      limits: Object.keys(limits).length ? limits : undefined,
-      modelPolicy: Object.keys(modelPolicy).length ? modelPolicy : undefined,
-      regionPin: list(values["region-pin"]),
-      allowedOrigins: list(values.origins),
-      promptCaching: values["no-prompt-caching"] ? false : undefined,
-    }).filter(([, value]) => value !== undefined),
-  );
+  const limits = defined({
+    requestsPerMinute: number(values.rpm),
+    tokensPerMinute: number(values.tpm),
+    dailyBudgetUsd: number(values["daily-usd"]),
+    monthlyBudgetUsd: number(values["monthly-usd"]),
+    maxTokensPerRequest: number(values["max-tokens"]),
+  });
+  const modelPolicy = defined({ maxTier: values["max-tier"], allowedModels: list(values.models) });
+  return defined({
+    id: values.id,
+    name: values.name,
+    limits: Object.keys(limits).length ? limits : undefined,
+    modelPolicy: Object.keys(modelPolicy).length ? modelPolicy : undefined,
+    regionPin: list(values["region-pin"]),
+    promptCaching: values["no-prompt-caching"] ? false : undefined,
+  });
+}
+
+function widgetFields(): Record<string, unknown> | undefined {
+  const fields = {
+    ...(values.widget === undefined ? {} : (JSON.parse(values.widget) as Record<string, unknown>)),
+    ...defined({ allowedOrigins: list(values.origins), systemPrompt: values["system-prompt"] }),
+  };
+  return Object.keys(fields).length ? fields : undefined;
+}
+
+function keyFields(): Record<string, unknown> {
+  return defined({ label: values.label, requestsPerMinute: number(values.rpm), tokensPerMinute: number(values.tpm), widget: widgetFields() });
+}
+
+function defined(fields: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
 
 async function run(client: AdminClient, [group, action, ...rest]: string[]): Promise<unknown> {
@@ -88,12 +104,9 @@ async function run(client: AdminClient, [group, action, ...rest]: string[]): Pro
     case "keys list":
       return client.listKeys(required(first, "tenant"));
     case "keys create":
-      return client.createKey(required(first, "tenant"), {
-        kind: values.publishable ? "publishable" : "secret",
-        label: values.label ?? "",
-        requestsPerMinute: number(values.rpm) ?? null,
-        tokensPerMinute: number(values.tpm) ?? null,
-      });
+      return client.createKey(required(first, "tenant"), { kind: values.publishable ? "publishable" : "secret", ...keyFields() });
+    case "keys update":
+      return client.updateKey(required(first, "tenant"), required(second, "key id"), keyFields());
     case "keys revoke":
       return client.revokeKey(required(first, "tenant"), required(second, "key id"));
     case "keys rotate":

@@ -45,6 +45,10 @@ export class AdminClient {
     return this.call("POST", `/admin/tenants/${encodeURIComponent(tenantId)}/keys`, input);
   }
 
+  updateKey(tenantId: string, keyId: string, update: Record<string, unknown>): Promise<PublicKey> {
+    return this.call("PATCH", `/admin/tenants/${encodeURIComponent(tenantId)}/keys/${encodeURIComponent(keyId)}`, update);
+  }
+
   async listKeys(tenantId: string): Promise<PublicKey[]> {
     return (await this.call<{ data: PublicKey[] }>("GET", `/admin/tenants/${encodeURIComponent(tenantId)}/keys`)).data;
   }

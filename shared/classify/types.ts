@@ -8,7 +8,9 @@
  * with `typeof` before using it.
  */
 
-export type Tier = "light" | "standard" | "deep";
+/** Model tiers, cheapest first. */
+export const TIERS = ["light", "standard", "deep"] as const;
+export type Tier = (typeof TIERS)[number];
 
 /** score >= standard -> "standard"; score >= deep -> "deep"; otherwise "light". */
 export interface Thresholds {

@@ -1,9 +1,9 @@
 import { classify, type MessagesRequestLike, type Thresholds, type Tier } from "../classify/index.js";
+import { TIERS } from "../classify/types.js";
 import { GatewayError } from "../http/errors.js";
 import type { ModelPolicy } from "../tenants/model.js";
 
 export const AUTO_MODEL = "auto";
-export const TIER_ORDER: readonly Tier[] = ["light", "standard", "deep"];
 
 export interface RoutingDefaults {
   tierModels: Record<Tier, string>;
@@ -22,7 +22,7 @@ export interface RoutingDecision {
 }
 
 /**
- * Picks the model for a request. `auto` (and every widget request) gets the model of
+ * Picks the model for a request. `auto` gets the model of
  * the classifier's tier; an explicit model is honoured unless the tenant's policy caps
  * it (highest tier, allowed models), in which case it is downgraded and the decision
  * says so. Both the tier map and the thresholds can be overridden per tenant.
@@ -31,11 +31,10 @@ export function routeRequest(
   request: MessagesRequestLike & { model: string },
   policy: ModelPolicy,
   defaults: RoutingDefaults,
-  options: { forceAuto?: boolean } = {},
 ): RoutingDecision {
   const tierModels = { ...defaults.tierModels, ...policy.tierModels };
   const classification = classify(request, policy.thresholds ?? defaults.thresholds);
-  const requestedModel = options.forceAuto ? AUTO_MODEL : request.model;
+  const requestedModel = request.model;
   const cap = policy.maxTier;
   const base = { requestedModel, score: classification.score, reasons: classification.reasons };
 
@@ -57,13 +56,19 @@ export function routeRequest(
   return { ...base, model: requestedModel, tier: requestedTier, downgrade: null };
 }
 
+/** The policy with its highest tier lowered to `cap` (when that is lower). */
+export function withTierCap(policy: ModelPolicy, cap: Tier | null): ModelPolicy {
+  if (cap === null || (policy.maxTier !== null && rank(policy.maxTier) <= rank(cap))) return policy;
+  return { ...policy, maxTier: cap };
+}
+
 function rank(tier: Tier): number {
-  return TIER_ORDER.indexOf(tier);
+  return TIERS.indexOf(tier);
 }
 
 /** The tier a model serves: its place in the tier map, or its family's. */
 export function tierOfModel(model: string, tierModels: Record<Tier, string>): Tier {
-  const mapped = TIER_ORDER.find((tier) => tierModels[tier] === model);
+  const mapped = TIERS.find((tier) => tierModels[tier] === model);
   if (mapped) return mapped;
   if (model.includes("haiku")) return "light";
   if (model.includes("sonnet")) return "standard";
@@ -73,7 +78,7 @@ export function tierOfModel(model: string, tierModels: Record<Tier, string>): Ti
 /** The tier's model, or the nearest cheaper tier's when the tenant does not allow it. */
 function allowedAtOrBelow(tier: Tier, tierModels: Record<Tier, string>, policy: ModelPolicy): string {
   for (let index = rank(tier); index >= 0; index--) {
-    const model = tierModels[TIER_ORDER[index]!];
+    const model = tierModels[TIERS[index]!];
     if (policy.allowedModels === null || policy.allowedModels.includes(model)) return model;
   }
   throw new GatewayError(
@@ -106,7 +111,7 @@ export function fallbackChain(decision: RoutingDecision, policy: ModelPolicy, de
   if (policy.fallback === false) return chain; // records written before the field existed fall back
   const tierModels = { ...defaults.tierModels, ...policy.tierModels };
   for (let index = rank(decision.tier) - 1; index >= 0; index--) {
-    const model = tierModels[TIER_ORDER[index]!];
+    const model = tierModels[TIERS[index]!];
     const allowed = policy.allowedModels === null || policy.allowedModels.includes(model);
     if (allowed && !chain.includes(model)) chain.push(model);
   }

@@ -1,7 +1,8 @@
 import * as z from "zod/mini";
+import { TIERS } from "../classify/types.js";
 import "../validation/zod.js";
-
-export const TIERS = ["light", "standard", "deep"] as const;
+import { patchSchema } from "../validation/schema-parts.js";
+import { type WidgetConfig, widgetConfigSchema, widgetConfigUpdateSchema } from "../widget/config.js";
 
 const nullablePositiveInt = z.nullable(z.int().check(z.positive()));
 const nullableUsd = z.nullable(z.number().check(z.positive(), z.maximum(1_000_000_000)));
@@ -39,7 +40,6 @@ export const tenantInputSchema = z.strictObject({
   limits: z._default(tenantLimitsSchema, () => tenantLimitsSchema.parse({})),
   modelPolicy: z._default(modelPolicySchema, () => modelPolicySchema.parse({})),
   regionPin: z._default(regionPin, null),
-  allowedOrigins: z._default(z.array(z.url()), []),
   promptCaching: z._default(z.boolean(), true),
   /** When storage is down: serve and settle later ("open") or refuse ("closed"); null = by key kind. */
   storageFailMode: z._default(z.nullable(z.enum(["open", "closed"])), null),
@@ -48,10 +48,9 @@ export const tenantInputSchema = z.strictObject({
 
 export const tenantUpdateSchema = z.strictObject({
   name: z.optional(name),
-  limits: z.optional(z.partial(tenantLimitsSchema)),
-  modelPolicy: z.optional(z.partial(modelPolicySchema)),
+  limits: z.optional(patchSchema(tenantLimitsSchema)),
+  modelPolicy: z.optional(patchSchema(modelPolicySchema)),
   regionPin: z.optional(regionPin),
-  allowedOrigins: z.optional(z.array(z.url())),
   promptCaching: z.optional(z.boolean()),
   storageFailMode: z.optional(z.nullable(z.enum(["open", "closed"]))),
   disabled: z.optional(z.boolean()),
@@ -75,7 +74,19 @@ export const keyInputSchema = z.strictObject({
   label: z._default(z.string().check(z.maxLength(200)), ""),
   requestsPerMinute: z._default(nullablePositiveInt, null),
   tokensPerMinute: z._default(nullablePositiveInt, null),
+  /** Publishable keys only: what the widget may do (defaults when omitted). */
+  widget: z.optional(widgetConfigSchema),
 });
+
+export const keyUpdateSchema = z.strictObject({
+  label: z.optional(z.string().check(z.maxLength(200))),
+  requestsPerMinute: z.optional(nullablePositiveInt),
+  tokensPerMinute: z.optional(nullablePositiveInt),
+  /** Merged field by field into the key's widget configuration. */
+  widget: z.optional(widgetConfigUpdateSchema),
+});
+
+export type KeyUpdate = z.infer<typeof keyUpdateSchema>;
 
 export type KeyInput = z.infer<typeof keyInputSchema>;
 
@@ -90,6 +101,8 @@ export interface KeyRecord {
   preview: string;
   requestsPerMinute: number | null;
   tokensPerMinute: number | null;
+  /** The widget's configuration: set for publishable keys, null for secret keys. */
+  widget: WidgetConfig | null;
   createdAt: string;
   revokedAt: string | null;
 }

@@ -6,11 +6,13 @@ import { keyPreview, newKey, newKeyId } from "./key-format.js";
 import {
   type KeyInput,
   type KeyRecord,
+  type KeyUpdate,
   type Tenant,
   type TenantInput,
   type TenantUpdate,
   tenantInputSchema,
 } from "./model.js";
+import { widgetConfigSchema } from "../widget/config.js";
 
 /** Key record and its tenant in one round trip; the tenant key is only known from the record. */
 const LOOKUP = luaScript(`
@@ -82,6 +84,7 @@ export class TenantStore {
       preview: keyPreview(secret),
       requestsPerMinute: input.requestsPerMinute,
       tokensPerMinute: input.tokensPerMinute,
+      widget: input.kind === "publishable" ? (input.widget ?? widgetConfigSchema.parse({})) : null,
       createdAt: new Date().toISOString(),
       revokedAt: null,
     };
@@ -104,8 +107,16 @@ export class TenantStore {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
+  /** Changes a key's settings; widget fields are merged into its widget configuration. */
+  async updateKey(record: KeyRecord, update: KeyUpdate): Promise<KeyRecord> {
+    const { widget, ...fields } = update;
+    const updated: KeyRecord = { ...record, ...fields, widget: record.widget && { ...record.widget, ...widget } };
+    await this.redis.set(redisKeys.key(record.hash), JSON.stringify(updated));
+    return updated;
+  }
+
   async revokeKey(tenantId: string, keyId: string): Promise<KeyRecord | null> {
-    const record = await this.keyById(tenantId, keyId);
+    const record = await this.getKey(tenantId, keyId);
     if (!record) return null;
     if (record.revokedAt) return record;
     const revoked: KeyRecord = { ...record, revokedAt: new Date().toISOString() };
@@ -115,13 +126,14 @@ export class TenantStore {
 
   /** Issues a new key with the same settings and revokes the old one. */
   async rotateKey(tenantId: string, keyId: string): Promise<CreatedKey | null> {
-    const record = await this.keyById(tenantId, keyId);
+    const record = await this.getKey(tenantId, keyId);
     if (!record || record.revokedAt) return null;
     const created = await this.createKey(tenantId, {
       kind: record.kind,
       label: record.label,
       requestsPerMinute: record.requestsPerMinute,
       tokensPerMinute: record.tokensPerMinute,
+      widget: record.widget ?? undefined,
     });
     await this.revokeKey(tenantId, keyId);
     return created;
@@ -133,7 +145,7 @@ export class TenantStore {
     return key ? { key, tenant: parse<Tenant>(tenantJson) } : null;
   }
 
-  private async keyById(tenantId: string, keyId: string): Promise<KeyRecord | null> {
+  async getKey(tenantId: string, keyId: string): Promise<KeyRecord | null> {
     const hash = await this.redis.hget<string>(redisKeys.tenantKeys(tenantId), keyId);
     return hash ? parse<KeyRecord>(await this.redis.get<string>(redisKeys.key(hash))) : null;
   }

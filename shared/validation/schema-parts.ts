@@ -79,3 +79,20 @@ export const boundedDepth = z.superRefine((request: unknown, ctx) => {
   }
 });
 
+
+type PatchShape<Shape extends z.core.$ZodShape> = {
+  [K in keyof Shape]: z.ZodMiniOptional<Shape[K] extends z.ZodMiniDefault<infer Inner> ? Inner : Shape[K]>;
+};
+
+/**
+ * The schema of a partial update of `schema`: every field optional and without its
+ * default. (z.partial keeps defaults, so an absent field would overwrite the stored
+ * value with its default.)
+ */
+export function patchSchema<Shape extends z.core.$ZodShape>(schema: z.ZodMiniObject<Shape>) {
+  const fields = Object.entries(schema.def.shape).map(([key, field]) => [
+    key,
+    z.optional(field instanceof z.ZodMiniDefault ? field.def.innerType : field),
+  ]);
+  return z.strictObject(Object.fromEntries(fields) as PatchShape<Shape>);
+}

@@ -30,6 +30,7 @@ import {
   type Thresholds,
   type Tier,
 } from "../../shared/classify/index.js";
+import { TIERS } from "../../shared/classify/types.js";
 import {
   accuracy,
   apgr,
@@ -43,7 +44,6 @@ import {
 } from "./metrics.js";
 import { loadJsonl, type LabelRow, type QualityRow } from "./router-data.js";
 
-const TIERS: readonly Tier[] = ["light", "standard", "deep"];
 
 interface QualityReport {
   kind: "quality";

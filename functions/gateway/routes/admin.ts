@@ -2,7 +2,15 @@ import { Hono } from "hono";
 import { readJsonBody } from "../../../shared/http/body.js";
 import { GatewayError } from "../../../shared/http/errors.js";
 import { usageReport } from "../../../shared/metering/usage-report.js";
-import { keyInputSchema, type Tenant, tenantInputSchema, tenantUpdateSchema } from "../../../shared/tenants/model.js";
+import {
+  type KeyRecord,
+  keyInputSchema,
+  keyUpdateSchema,
+  type Tenant,
+  tenantInputSchema,
+  tenantUpdateSchema,
+} from "../../../shared/tenants/model.js";
+import { redactedWidgetConfig } from "../../../shared/widget/config.js";
 import type { GatewayAppEnv } from "../context.js";
 import { adminAuth } from "../middleware/admin-auth.js";
 
@@ -40,12 +48,24 @@ export const admin = new Hono<GatewayAppEnv>()
   .post("/tenants/:id/keys", async (c) => {
     const tenant = found(await c.get("services").tenants.getTenant(c.req.param("id")), "Tenant");
     const input = await body(c.req.raw, keyInputSchema);
+    if (input.widget && input.kind !== "publishable") {
+      throw new GatewayError("invalid_request_error", 'widget: only publishable keys have a widget configuration; add "kind": "publishable".');
+    }
     const created = await c.get("services").tenants.createKey(tenant.id, input);
     return c.json({ key: created.secret, ...publicKey(created.record) }, 201);
   })
   .get("/tenants/:id/keys", async (c) => {
     const keys = await c.get("services").tenants.listKeys(c.req.param("id"));
     return c.json({ data: keys.map(publicKey) });
+  })
+  .patch("/tenants/:id/keys/:keyId", async (c) => {
+    const update = await body(c.req.raw, keyUpdateSchema);
+    const tenants = c.get("services").tenants;
+    const record = found(await tenants.getKey(c.req.param("id"), c.req.param("keyId")), "Key");
+    if (update.widget && !record.widget) {
+      throw new GatewayError("invalid_request_error", "widget: secret keys have no widget configuration; create a publishable key.");
+    }
+    return c.json(publicKey(await tenants.updateKey(record, update)));
   })
   .post("/tenants/:id/keys/:keyId/revoke", async (c) => {
     const revoked = await c.get("services").tenants.revokeKey(c.req.param("id"), c.req.param("keyId"));
@@ -68,8 +88,8 @@ export const admin = new Hono<GatewayAppEnv>()
     );
   });
 
-/** A key record as operators see it: the hash stays in storage. */
-function publicKey<T extends { hash: string }>(record: T): Omit<T, "hash"> {
+/** A key record as operators see it: the hash and the Turnstile secret stay in storage. */
+function publicKey<T extends KeyRecord>(record: T): Omit<T, "hash"> {
   const { hash: _hash, ...rest } = record;
-  return rest;
+  return { ...rest, widget: record.widget && redactedWidgetConfig(record.widget) };
 }
