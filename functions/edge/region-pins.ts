@@ -1,5 +1,5 @@
 import { sha256Hex } from "../../shared/auth/constant-time.js";
-import { presentedKey } from "../../shared/auth/presented-key.js";
+import { presentedKey, widgetKeyOf } from "../../shared/auth/presented-key.js";
 import { redisClient } from "../../shared/storage/redis.js";
 import { KeyCache } from "../../shared/tenants/key-cache.js";
 import { TenantStore } from "../../shared/tenants/store.js";
@@ -11,12 +11,12 @@ const PIN_CACHE_MS = 30_000;
 const cache = new KeyCache();
 
 /**
- * The region pin of the tenant behind the request's key: null when the tenant has none,
+ * The region pin of the tenant behind the request's key (a widget's comes in the URL): null when the tenant has none,
  * when there is no key or the key is unknown (the region then refuses the request
  * itself). One lookup per key per isolate every 30 s; cached otherwise.
  */
 export async function regionPinOf(request: Request, env: EdgeEnv): Promise<readonly string[] | null> {
-  const key = presentedKey(request.headers);
+  const key = presentedKey(request.headers) ?? widgetKeyOf(new URL(request.url));
   if (!key || !env.UPSTASH_REDIS_REST_URL || !env.UPSTASH_REDIS_REST_TOKEN) return null;
   const keyHash = await sha256Hex(key);
   const now = Date.now();

@@ -71,7 +71,7 @@ export function settler(c: Context<GatewayAppEnv>, admission: Admission) {
   return async (metered: MeteredResponse | null, model: string): Promise<void> => {
     if (settling) return;
     settling = true;
-    const settlement = settlementOf({ ...admission, tenantId: admission.tenant.id }, metered, model, prices);
+    const settlement = settlementOf({ ...admission, tenantId: admission.tenant.id, keyId: admission.key.id }, metered, model, prices);
     log.set({ cost_usd: settlement.costMicroUsd / 1e6, strongest_model_cost_usd: settlement.strongestCostMicroUsd / 1e6 });
     const tokens = metered ? limitedTokens(metered) : 0;
     for (let attempt = 0; ; attempt++) {

@@ -10,6 +10,8 @@ import { countTokens } from "./routes/count-tokens.js";
 import { health } from "./routes/health.js";
 import { messages } from "./routes/messages.js";
 import { usage } from "./routes/usage.js";
+import { widget } from "./routes/widget.js";
+import { widgetAccess } from "./middleware/widget-access.js";
 import { withServices } from "./services.js";
 
 export const app = new Hono<GatewayAppEnv>();
@@ -24,10 +26,12 @@ app.use("/v1/messages/count_tokens", authenticate({ revalidatedDownstream: false
 app.use("/v1/usage", authenticate({ revalidatedDownstream: false }));
 app.use("/v1/chat/completions", authenticate({ revalidatedDownstream: true }));
 app.use("/v1/models", authenticate({ revalidatedDownstream: false }));
+app.use("/v1/widget/*", widgetAccess);
 app.route("/", messages);
 app.route("/", countTokens);
 app.route("/", usage);
 app.route("/", chatCompletions);
+app.route("/", widget);
 
 /** The OpenAI-compatible routes answer errors in OpenAI's shape, everything else in Anthropic's. */
 const speaksOpenAI = (path: string) => path === "/v1/chat/completions" || path === "/v1/models";

@@ -1,6 +1,7 @@
 import type { GatewayConfig, GatewayEnv } from "../../shared/config/env.js";
 import type { RequestLog } from "../../shared/observability/request-log.js";
 import type { KeyRecord, Tenant } from "../../shared/tenants/model.js";
+import type { WidgetConfig } from "../../shared/widget/config.js";
 import type { Services } from "./services.js";
 
 /** The authenticated caller: the key (never its plaintext) and its tenant. */
@@ -15,6 +16,8 @@ export interface GatewayVariables {
   services: Services;
   log: RequestLog;
   caller: Caller;
+  /** On widget routes: the publishable key's widget configuration. */
+  widget: WidgetConfig;
 }
 
 export interface GatewayAppEnv {

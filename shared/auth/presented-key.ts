@@ -6,3 +6,11 @@ export function presentedKey(headers: Headers): string | null {
   const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
   return match?.[1] ?? null;
 }
+
+/** Widget requests carry their publishable key in the URL, so CORS preflights can be answered per key. */
+export const WIDGET_PATH_PREFIX = "/v1/widget/";
+
+/** The publishable key of a widget request (`/v1/widget/...?key=pk-eg-...`), or null. */
+export function widgetKeyOf(url: URL): string | null {
+  return url.pathname.startsWith(WIDGET_PATH_PREFIX) ? url.searchParams.get("key") : null;
+}

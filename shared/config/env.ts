@@ -59,6 +59,8 @@ export interface GatewayEnv {
   TIER_DEEP_THRESHOLD?: string;
   /** JSON object of model -> prices (USD per million tokens), merged over the defaults. */
   PRICING_JSON?: string;
+  /** Cloudflare Turnstile's siteverify endpoint (a local stand-in in development). */
+  TURNSTILE_VERIFY_URL?: string;
 }
 
 export type PerTier = Record<Tier, number>;
@@ -78,6 +80,7 @@ export interface GatewayConfig {
   defaultLimits: { requestsPerMinute: number; tokensPerMinute: number };
   prices: Record<string, ModelPrice>;
   routing: RoutingDefaults;
+  turnstileVerifyUrl: string;
 }
 
 export const DEFAULTS = {
@@ -91,6 +94,7 @@ export const DEFAULTS = {
   requestsPerMinute: 600,
   tokensPerMinute: 2_000_000,
   tierModels: { light: "claude-haiku-4-5", standard: "claude-sonnet-4-6", deep: "claude-opus-4-7" },
+  turnstileVerifyUrl: "https://challenges.cloudflare.com/turnstile/v0/siteverify",
 } as const;
 
 const cache = new WeakMap<GatewayEnv, GatewayConfig>();
@@ -132,6 +136,7 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
           deep: unitInterval(env.TIER_DEEP_THRESHOLD, DEFAULT_THRESHOLDS.deep),
         },
       },
+      turnstileVerifyUrl: env.TURNSTILE_VERIFY_URL || DEFAULTS.turnstileVerifyUrl,
     };
     cache.set(env, config);
   }

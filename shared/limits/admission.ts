@@ -4,6 +4,8 @@ import { periodResets, redisKeys, usagePeriods } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
 import { keyRefusals } from "../tenants/key-refusals.js";
 import type { KeyRecord, Tenant } from "../tenants/model.js";
+import type { VisitorLimits } from "../widget/config.js";
+import type { Visitor } from "../widget/visitor.js";
 import { parse } from "../tenants/store.js";
 import { AUTHORIZE, SETTLE } from "./budget-scripts.js";
 import { type LimitCheck, type LimitOutcome, type RateLimits, rateLimitHeaders } from "./rate-limits.js";
@@ -26,7 +28,15 @@ export interface AdmissionRequest {
   tokens: number;
   /** Longest the request may hold its reservation before it is presumed dead. */
   reservationTtlMs: number;
+  /** A widget request: the visitor's own limits and the key's share of the daily budget. */
+  widget?: WidgetAdmission;
   now: Date;
+}
+
+export interface WidgetAdmission {
+  visitor: Visitor;
+  limits: VisitorLimits;
+  dailyBudgetShare: number;
 }
 
 export interface Admission {
@@ -45,7 +55,8 @@ type AuthorizeStatus =
   | "revoked_key"
   | "tenant_disabled"
   | "daily_budget"
-  | "monthly_budget";
+  | "monthly_budget"
+  | "key_daily_budget";
 
 type AuthorizeReply = [AuthorizeStatus, string, string, number, number];
 
@@ -65,7 +76,7 @@ export async function admit(
   const periods = usagePeriods(request.now);
   const tenantId = request.key.tenantId;
   const { reservationId } = request;
-  const checks = limitChecks(request.key, request.tenant, defaults, request.tokens);
+  const checks = limitChecks(request, defaults);
   const nowMs = request.now.getTime();
 
   const authorizing = runScript<AuthorizeReply>(
@@ -78,8 +89,9 @@ export async function admit(
       redisKeys.monthlyUsage(tenantId, periods.month),
       redisKeys.reservations(tenantId),
       redisKeys.reservationExpiry(tenantId),
+      redisKeys.keyDailyUsage(tenantId, request.key.id, periods.day),
     ],
-    [reservationId, request.reserveMicroUsd, nowMs, nowMs + request.reservationTtlMs],
+    [reservationId, request.reserveMicroUsd, nowMs, nowMs + request.reservationTtlMs, request.widget?.dailyBudgetShare ?? ""],
   );
   const limiting = rateLimits.check(checks);
   const [reply, outcomes] = await Promise.all([authorizing, limiting]);
@@ -95,7 +107,7 @@ export async function admit(
   const blocked = outcomes.find((outcome) => !outcome.success);
   if (blocked) {
     refundLimits();
-    defer(releaseReservation(redis, tenantId, reservationId, periods));
+    defer(releaseReservation(redis, tenantId, request.key.id, reservationId, periods));
     throw rateLimited(blocked, nowMs, headers);
   }
   return {
@@ -108,7 +120,8 @@ export async function admit(
   };
 }
 
-function limitChecks(key: KeyRecord, tenant: Tenant, defaults: DefaultLimits, tokens: number): LimitCheck[] {
+function limitChecks(request: AdmissionRequest, defaults: DefaultLimits): LimitCheck[] {
+  const { key, tenant, tokens, widget } = request;
   const checks: LimitCheck[] = [
     {
       dimension: "requests",
@@ -129,6 +142,14 @@ function limitChecks(key: KeyRecord, tenant: Tenant, defaults: DefaultLimits, to
   if (key.tokensPerMinute !== null) {
     checks.push({ dimension: "tokens", identifier: `key:${key.id}`, limit: key.tokensPerMinute, rate: tokens });
   }
+  if (widget) {
+    const visitor = `visitor:${key.id}:${widget.visitor.id}`;
+    checks.push(
+      { dimension: "requests", identifier: visitor, limit: widget.limits.requestsPerMinute, rate: 1 },
+      { dimension: "tokens", identifier: visitor, limit: widget.limits.tokensPerMinute, rate: tokens },
+      { dimension: "requests", identifier: `ip:${key.id}:${widget.visitor.ipId}`, limit: widget.limits.ipRequestsPerMinute, rate: 1 },
+    );
+  }
   return checks;
 }
 
@@ -139,19 +160,28 @@ function consumed(outcomes: LimitOutcome[]): LimitOutcome[] {
 export function releaseReservation(
   redis: Redis,
   tenantId: string,
+  keyId: string,
   reservationId: string,
   periods: { day: string; month: string },
 ): Promise<unknown> {
-  return runScript(redis, SETTLE, settleKeys(tenantId, periods, reservationId), [reservationId, 0, "", 0, 0, 0, 0, 0, 0, 0]);
+  const keys = settleKeys({ tenantId, keyId, periods, reservationId });
+  return runScript(redis, SETTLE, keys, [reservationId, 0, "", 0, 0, 0, 0, 0, 0, 0]);
 }
 
-export function settleKeys(tenantId: string, periods: { day: string; month: string }, reservationId: string): string[] {
+export function settleKeys(settlement: {
+  tenantId: string;
+  keyId: string;
+  periods: { day: string; month: string };
+  reservationId: string;
+}): string[] {
+  const { tenantId, keyId, periods, reservationId } = settlement;
   return [
     redisKeys.reservations(tenantId),
     redisKeys.reservationExpiry(tenantId),
     redisKeys.dailyUsage(tenantId, periods.day),
     redisKeys.monthlyUsage(tenantId, periods.month),
     redisKeys.settled(reservationId),
+    redisKeys.keyDailyUsage(tenantId, keyId, periods.day),
   ];
 }
 
@@ -169,6 +199,16 @@ function refusal(
       return keyRefusals.revoked();
     case "tenant_disabled":
       return keyRefusals.tenantDisabled();
+    case "key_daily_budget": {
+      const resetsAt = periodResets(now).day;
+      return new GatewayError(
+        "budget_exceeded",
+        `This key's share of the daily budget (${usd(amounts.budget)}) would be exceeded: ${usd(amounts.used)} is spent ` +
+          `or reserved and this request could cost up to ${usd(amounts.request)}. It resets at ${resetsAt.toISOString()}; ` +
+          "ask your operator to raise the key's dailyBudgetShare or the tenant's daily budget.",
+        { headers: { ...headers, "retry-after": String(Math.ceil((resetsAt.getTime() - now.getTime()) / 1000)) } },
+      );
+    }
     case "daily_budget":
     case "monthly_budget": {
       const period = status === "daily_budget" ? "daily" : "monthly";
@@ -185,9 +225,16 @@ function refusal(
   }
 }
 
+/** Who a limit applies to, by the prefix of its identifier. */
+const LIMIT_SCOPES: Record<string, string> = {
+  key: "this key",
+  visitor: "this visitor",
+  ip: "this IP address",
+};
+
 function rateLimited(blocked: LimitOutcome, nowMs: number, headers: Record<string, string>): GatewayError {
   const retryAfter = Math.max(1, Math.ceil((blocked.reset - nowMs) / 1000));
-  const scope = blocked.identifier.startsWith("key:") ? "this key" : "your account";
+  const scope = LIMIT_SCOPES[blocked.identifier.slice(0, blocked.identifier.indexOf(":"))] ?? "your account";
   const message =
     blocked.dimension === "requests"
       ? `Rate limit of ${blocked.limit} requests per minute for ${scope} reached; retry in ${retryAfter} s.`

@@ -1,13 +1,18 @@
 import { luaScript } from "../storage/scripts.js";
 
-/** Releases one reservation: subtracts its amount from the reserved totals it was added to. */
+/**
+ * Releases one reservation: subtracts its amount from every usage hash it was added to.
+ * An entry is "amount|usageKey|usageKey|...".
+ */
 const RELEASE = `
 local function release(reservations, expiry, id)
   local entry = redis.call("HGET", reservations, id)
   if not entry then return 0 end
-  local amount, dayKey, monthKey = string.match(entry, "^(%d+)|([^|]+)|([^|]+)$")
-  redis.call("HINCRBY", dayKey, "total|reserved", -tonumber(amount))
-  redis.call("HINCRBY", monthKey, "total|reserved", -tonumber(amount))
+  local amount = nil
+  for part in string.gmatch(entry, "[^|]+") do
+    if amount == nil then amount = tonumber(part)
+    else redis.call("HINCRBY", part, "total|reserved", -amount) end
+  end
   redis.call("HDEL", reservations, id)
   redis.call("ZREM", expiry, id)
   return 1
@@ -18,10 +23,13 @@ end
  * The hot path in one script: reads the key and tenant records (so a revocation or a
  * disabled tenant takes effect on the very next request), drops reservations whose
  * holder died, then reserves the request's worst-case cost against the daily and
- * monthly budgets, or refuses. Atomic, so concurrent requests cannot overrun a budget.
+ * monthly budgets (and, for a key with a share of the daily budget, against that share),
+ * or refuses. Atomic, so concurrent requests cannot overrun a budget.
  *
- * KEYS: key record, tenant, day usage, month usage, reservations, reservation expiry
- * ARGV: reservation id, amount (micro-USD), now (ms), expires at (ms)
+ * KEYS: key record, tenant, day usage, month usage, reservations, reservation expiry,
+ *       the key's day usage
+ * ARGV: reservation id, amount (micro-USD), now (ms), expires at (ms),
+ *       the key's share of the daily budget (0..1, or "" for none)
  * Returns {status, keyJson, tenantJson, usedMicroUsd, budgetMicroUsd}
  */
 export const AUTHORIZE = luaScript(`${RELEASE}
@@ -50,23 +58,31 @@ local daily = micro(tenant.limits.dailyBudgetUsd)
 if daily and dayUsed + amount > daily then return {"daily_budget", keyJson, tenantJson, dayUsed, daily} end
 local monthly = micro(tenant.limits.monthlyBudgetUsd)
 if monthly and monthUsed + amount > monthly then return {"monthly_budget", keyJson, tenantJson, monthUsed, monthly} end
+local share = tonumber(ARGV[5])
+if daily and share then
+  local keyUsed = num(redis.call("HGET", KEYS[7], "total|cost")) + num(redis.call("HGET", KEYS[7], "total|reserved"))
+  local keyDaily = math.floor(daily * share)
+  if keyUsed + amount > keyDaily then return {"key_daily_budget", keyJson, tenantJson, keyUsed, keyDaily} end
+end
 
-redis.call("HINCRBY", KEYS[3], "total|reserved", amount)
-redis.call("HINCRBY", KEYS[4], "total|reserved", amount)
+for _, usage in ipairs({KEYS[3], KEYS[4], KEYS[7]}) do redis.call("HINCRBY", usage, "total|reserved", amount) end
 redis.call("PEXPIRE", KEYS[3], 7776000000)
 redis.call("PEXPIRE", KEYS[4], 69120000000)
-redis.call("HSET", KEYS[5], ARGV[1], ARGV[2] .. "|" .. KEYS[3] .. "|" .. KEYS[4])
+redis.call("PEXPIRE", KEYS[7], 7776000000)
+redis.call("HSET", KEYS[5], ARGV[1], ARGV[2] .. "|" .. KEYS[3] .. "|" .. KEYS[4] .. "|" .. KEYS[7])
 redis.call("ZADD", KEYS[6], ARGV[4], ARGV[1])
 return {"ok", keyJson, tenantJson, dayUsed + amount, 0}
 `);
 
 /**
  * Ends a request, exactly once: releases its reservation (if it still holds one) and,
- * when it was served, adds its actual usage and cost to the day and month counters.
+ * when it was served, adds its actual usage and cost to the tenant's day and month
+ * counters and the key's day counters.
  * A settlement marker makes a retried settlement (storage answered but the reply was
  * lost) a no-op instead of counting twice.
  *
- * KEYS: reservations, reservation expiry, day usage, month usage, settlement marker
+ * KEYS: reservations, reservation expiry, day usage, month usage, settlement marker,
+ *       the key's day usage
  * ARGV: reservation id, served (1/0), model, input, output, cache write, cache read,
  *       cost, cost on the strongest model, estimated (1/0)
  * Returns 1 when settled now, 0 when it had been settled before.
@@ -77,7 +93,7 @@ release(KEYS[1], KEYS[2], ARGV[1])
 if ARGV[2] == "1" then
   local model = ARGV[3]
   local fields = {"input", "output", "cache_write", "cache_read", "cost", "cost_strongest", "estimated"}
-  for _, usage in ipairs({KEYS[3], KEYS[4]}) do
+  for _, usage in ipairs({KEYS[3], KEYS[4], KEYS[6]}) do
     redis.call("HINCRBY", usage, model .. "|requests", 1)
     redis.call("HINCRBY", usage, "total|requests", 1)
     for i, field in ipairs(fields) do

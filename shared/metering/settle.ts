@@ -10,6 +10,7 @@ import type { MeteredResponse } from "./usage.js";
 /** Everything needed to settle a request, self-contained so it can be retried or spooled. */
 export interface Settlement {
   tenantId: string;
+  keyId: string;
   reservationId: string;
   periods: { day: string; month: string };
   served: boolean;
@@ -31,7 +32,7 @@ export function limitedTokens(metered: MeteredResponse): number {
 
 /** Prices what a request produced (nothing, when it never reached the upstream). */
 export function settlementOf(
-  admission: Pick<Admission, "reservationId" | "periods"> & { tenantId: string },
+  admission: Pick<Admission, "reservationId" | "periods"> & { tenantId: string; keyId: string },
   metered: MeteredResponse | null,
   model: string,
   prices: PriceTable,
@@ -40,6 +41,7 @@ export function settlementOf(
   const billedModel = metered?.model ?? model;
   return {
     tenantId: admission.tenantId,
+    keyId: admission.keyId,
     reservationId: admission.reservationId,
     periods: admission.periods,
     served: metered !== null,
@@ -53,7 +55,7 @@ export function settlementOf(
 
 /** Writes a settlement: release the reservation, add usage and cost. Exactly once per reservation id. */
 export function writeSettlement(redis: Redis, settlement: Settlement): Promise<unknown> {
-  return runScript(redis, SETTLE, settleKeys(settlement.tenantId, settlement.periods, settlement.reservationId), [
+  return runScript(redis, SETTLE, settleKeys(settlement), [
     settlement.reservationId,
     settlement.served ? 1 : 0,
     settlement.model,

@@ -9,11 +9,15 @@ export const redisKeys = {
   keyLastUsed: (keyId: string) => `eg:lu:${keyId}`,
   dailyUsage: (tenantId: string, day: string) => `eg:u:${tenantId}:d:${day}`,
   monthlyUsage: (tenantId: string, month: string) => `eg:u:${tenantId}:m:${month}`,
-  /** Open budget reservations: id -> "amount|dayKey|monthKey", and their expiry times. */
+  /** One key's usage per day (for its share of the daily budget). */
+  keyDailyUsage: (tenantId: string, keyId: string, day: string) => `eg:u:${tenantId}:k:${keyId}:d:${day}`,
+  /** Open budget reservations: id -> "amount|usageKey|...", and their expiry times. */
   reservations: (tenantId: string) => `eg:r:${tenantId}`,
   reservationExpiry: (tenantId: string) => `eg:rz:${tenantId}`,
   /** Marks a request as settled (for two days), so a retried settlement cannot count twice. */
   settled: (reservationId: string) => `eg:s:${reservationId}`,
+  /** Set while a widget visitor's session counts as having passed the Turnstile challenge. */
+  turnstilePassed: (keyId: string, visitorId: string) => `eg:wt:${keyId}:${visitorId}`,
   rateLimitPrefix: (dimension: "requests" | "tokens") => `eg:rl:${dimension}`,
 } as const;
 

@@ -23,14 +23,19 @@ export function messageBody(prompt: string, extra: MessageBody = {}): MessageBod
  * gateway (no x-request-id: the gateway stamps one on everything it answers). Neither
  * is the gateway's doing, so such a request is sent again once.
  */
-export async function sendMessage(stack: Stack, key: string, body: MessageBody, signal?: AbortSignal): Promise<Response> {
-  const send = () =>
+export function sendMessage(stack: Stack, key: string, body: MessageBody, signal?: AbortSignal): Promise<Response> {
+  return withOneResend(() =>
     fetch(`${stack.gateway.url}/v1/messages`, {
       method: "POST",
       headers: { "x-api-key": key, "content-type": "application/json" },
       body: JSON.stringify(body),
       signal,
-    });
+    }),
+  );
+}
+
+/** Sends a request, and once more when wrangler dev (not the gateway) dropped or refused it. */
+export async function withOneResend(send: () => Promise<Response>): Promise<Response> {
   try {
     const response = await send();
     if (response.status !== 503 || response.headers.has("x-request-id")) return response;

@@ -6,6 +6,8 @@ import { startRedisServer, type RedisServer } from "./redis/redis-server.js";
 import { startSimulator, type Simulator } from "./simulator/server.js";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge/server.js";
 import { startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
+import { type DemoSite, startDemoSite } from "./demo-site/server.js";
+import { startTurnstile, type TurnstileStandIn } from "./turnstile/server.js";
 
 export interface StackOptions {
   /** "single": one gateway (region "local"). "regions": the front Worker plus one gateway per region. */
@@ -13,7 +15,7 @@ export interface StackOptions {
   /** Multiplies every simulated delay: 1 = realistic, 0.02 = 50x faster, 0 = none. */
   timeScale?: number;
   /** Fixed ports for a human-facing stack (the entry point, redis, bridge); random free ports otherwise. */
-  ports?: Partial<Record<"gateway" | "bridge" | "redis", number>>;
+  ports?: Partial<Record<"gateway" | "bridge" | "redis" | "demo", number>>;
   /** Talk to the real Anthropic API with this key instead of the simulators. */
   anthropicApiKey?: string;
   /** The gateways' stream idle timeout; tests shorten it. */
@@ -51,6 +53,11 @@ export interface Stack {
   admin: AdminClient;
   /** A secret key of the "dev" tenant, created at start. */
   clientKey: string;
+  /** The demo page (its own origin) with the widget, and the publishable key it embeds. */
+  demo: DemoSite;
+  widgetKey: string;
+  /** The stand-in for Turnstile's siteverify, which every gateway is pointed at. */
+  turnstile: TurnstileStandIn;
   stop(): Promise<void>;
 }
 
@@ -76,6 +83,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const bridge = await startUpstashBridge({ port: options.ports?.bridge ?? 0, redisUrl: redis.url, token: BRIDGE_TOKEN });
     started.push(() => bridge.close());
     const storage = { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN };
+    const turnstile = await startTurnstile();
+    started.push(() => turnstile.close());
     const regional = options.topology === "regions";
     const providerKeys = simulatorProviderKeys(options.providerKeys ?? 1);
 
@@ -97,6 +106,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ANTHROPIC_API_KEY: options.anthropicApiKey ?? providerKeys.join(","),
           UPSTREAM_BASE_URL: simulator?.url ?? "https://api.anthropic.com",
           ADMIN_TOKEN,
+          TURNSTILE_VERIFY_URL: turnstile.verifyUrl,
           ...(options.streamIdleTimeoutMs ? { STREAM_IDLE_TIMEOUT_MS: String(options.streamIdleTimeoutMs) } : {}),
           RETRY_DEADLINE_MS: String(options.retry?.deadlineMs ?? 1_500),
           RETRY_BASE_DELAY_MS: String(options.retry?.baseDelayMs ?? 25),
@@ -126,7 +136,32 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const admin = new AdminClient(deployments[0]!.gateway.url, ADMIN_TOKEN);
     await admin.createTenant({ id: DEV_TENANT_ID, name: "Local development" });
     const { key: clientKey } = await admin.createKey(DEV_TENANT_ID, { label: "local stack" });
-    return { gateway: entry, deployments, simulator: deployments[0]!.simulator, bridge, redis, admin, clientKey, stop };
+    const demo = await startDemoSite({ gatewayUrl: entry.url, port: options.ports?.demo });
+    started.push(() => demo.close());
+    const { key: widgetKey } = await admin.createKey(DEV_TENANT_ID, {
+      kind: "publishable",
+      label: "demo widget",
+      widget: {
+        allowedOrigins: [demo.origin],
+        title: "Ask Acme",
+        greeting: "Hi! Ask me about tents, stoves or your order.",
+        systemPrompt: "You are the friendly assistant of Acme Outdoor, a shop for camping gear. Answer briefly.",
+      },
+    });
+    demo.useKey(widgetKey);
+    return {
+      gateway: entry,
+      deployments,
+      simulator: deployments[0]!.simulator,
+      bridge,
+      redis,
+      admin,
+      clientKey,
+      demo,
+      widgetKey,
+      turnstile,
+      stop,
+    };
   } catch (error) {
     await stop();
     throw error;

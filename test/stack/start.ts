@@ -11,6 +11,7 @@ const stack = await startStack({
     gateway: Number(process.env.GATEWAY_PORT ?? 8787),
     bridge: Number(process.env.UPSTASH_BRIDGE_PORT ?? 8079),
     redis: Number(process.env.REDIS_PORT ?? 6390),
+    demo: Number(process.env.DEMO_PORT ?? 8788),
   },
 }).catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
@@ -30,6 +31,7 @@ ${regions}
   upstash bridge ${stack.bridge.url}  ->  redis ${stack.redis.url}
   admin          EDGEGATE_URL=${stack.gateway.url} EDGEGATE_ADMIN_TOKEN=${ADMIN_TOKEN} npm run admin -- tenants list
   dev key        ${stack.clientKey}   (tenant "dev")
+  demo page      ${stack.demo.url}/   (the chat widget, publishable key ${stack.widgetKey})
 
 Try it:
   curl -N ${stack.gateway.url}/v1/messages \\

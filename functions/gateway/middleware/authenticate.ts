@@ -1,9 +1,10 @@
+import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { sha256Hex } from "../../../shared/auth/constant-time.js";
 import { presentedKey } from "../../../shared/auth/presented-key.js";
 import { GatewayError } from "../../../shared/http/errors.js";
 import { keyRefusals } from "../../../shared/tenants/key-refusals.js";
-import type { GatewayAppEnv } from "../context.js";
+import type { Caller, GatewayAppEnv } from "../context.js";
 
 /**
  * How stale a cached key may be. Routes that spend money re-validate the key inside
@@ -27,39 +28,48 @@ export function authenticate(options: { revalidatedDownstream: boolean }) {
         "Missing API key: send your edgegate key in the x-api-key header or as Authorization: Bearer <key>.",
       );
     }
-    const { tenants, keyCache } = c.get("services");
-    const keyHash = await sha256Hex(presented);
-    const now = Date.now();
-    let entry = keyCache.get(keyHash, maxAgeMs, now);
-    if (!entry) {
-      const found = await tenants.lookupKey(keyHash).catch(() => {
-        throw new GatewayError("api_error", "Cannot verify the API key: usage storage is unavailable; retry shortly.", {
-          status: 503,
-          headers: { "retry-after": "5" },
-        });
-      });
-      if (!found?.tenant) {
-        keyCache.delete(keyHash);
-        throw keyRefusals.unknown();
-      }
-      keyCache.set(keyHash, found.key, found.tenant, now);
-      entry = { key: found.key, tenant: found.tenant, fetchedAt: now };
-    }
-    if (entry.key.revokedAt) throw keyRefusals.revoked();
-    if (entry.tenant.disabled) throw keyRefusals.tenantDisabled();
-    const region = c.get("config").region;
-    if (entry.tenant.regionPin && !entry.tenant.regionPin.includes(region)) {
-      throw new GatewayError(
-        "permission_error",
-        `Your account is pinned to ${entry.tenant.regionPin.join(", ")}; this is region ${region}. ` +
-          "Call your region's endpoint (or the global one, which routes there).",
-      );
-    }
-    if (entry.key.kind === "publishable") {
+    const caller = await resolveKey(c, presented, maxAgeMs);
+    if (caller.key.kind === "publishable") {
       throw new GatewayError("permission_error", "Publishable keys only work on the widget endpoint; use a secret key here.");
     }
-    c.set("caller", { keyHash, key: entry.key, tenant: entry.tenant });
-    c.get("log").set({ tenant_id: entry.tenant.id, key_id: entry.key.id });
+    c.set("caller", caller);
     await next();
   });
+}
+
+/**
+ * The key's record and tenant (from the isolate cache when fresh enough), refusing
+ * unknown and revoked keys, disabled tenants and tenants pinned to another region.
+ */
+export async function resolveKey(c: Context<GatewayAppEnv>, presented: string, maxAgeMs: number): Promise<Caller> {
+  const { tenants, keyCache } = c.get("services");
+  const keyHash = await sha256Hex(presented);
+  const now = Date.now();
+  let entry = keyCache.get(keyHash, maxAgeMs, now);
+  if (!entry) {
+    const found = await tenants.lookupKey(keyHash).catch(() => {
+      throw new GatewayError("api_error", "Cannot verify the API key: usage storage is unavailable; retry shortly.", {
+        status: 503,
+        headers: { "retry-after": "5" },
+      });
+    });
+    if (!found?.tenant) {
+      keyCache.delete(keyHash);
+      throw keyRefusals.unknown();
+    }
+    keyCache.set(keyHash, found.key, found.tenant, now);
+    entry = { key: found.key, tenant: found.tenant, fetchedAt: now };
+  }
+  if (entry.key.revokedAt) throw keyRefusals.revoked();
+  if (entry.tenant.disabled) throw keyRefusals.tenantDisabled();
+  const region = c.get("config").region;
+  if (entry.tenant.regionPin && !entry.tenant.regionPin.includes(region)) {
+    throw new GatewayError(
+      "permission_error",
+      `Your account is pinned to ${entry.tenant.regionPin.join(", ")}; this is region ${region}. ` +
+        "Call your region's endpoint (or the global one, which routes there).",
+    );
+  }
+  c.get("log").set({ tenant_id: entry.tenant.id, key_id: entry.key.id });
+  return { keyHash, key: entry.key, tenant: entry.tenant };
 }

@@ -6,7 +6,9 @@ import { estimateInputTokens } from "../../../shared/metering/estimate.js";
 import { type MeteredResponse, UsageMeter } from "../../../shared/metering/usage.js";
 import { round } from "../../../shared/observability/request-log.js";
 import { worstCaseCostMicroUsd } from "../../../shared/pricing/cost.js";
-import { fallbackChain, routeRequest, routingHeaders } from "../../../shared/routing/policy.js";
+import type { Tier } from "../../../shared/classify/types.js";
+import type { WidgetAdmission } from "../../../shared/limits/admission.js";
+import { fallbackChain, routeRequest, routingHeaders, withTierCap } from "../../../shared/routing/policy.js";
 import { type AttemptRecord, openUpstream } from "../../../shared/upstream/attempts.js";
 import { forwardedHeaders, upstream } from "../../../shared/upstream/client.js";
 import { upstreamErrorResponse } from "../../../shared/upstream/errors.js";
@@ -17,6 +19,14 @@ import { admitWithStoragePolicy, settler } from "../accounting.js";
 import type { GatewayAppEnv } from "../context.js";
 import { logMetered } from "./metered-log.js";
 import type { ResponseShape } from "./response-shape.js";
+
+export interface ServeOptions {
+  /**
+   * A widget conversation: the visitor's limits, the key's share of the daily budget
+   * and its tier cap apply, and no client header is forwarded upstream.
+   */
+  widget?: WidgetAdmission & { maxTier: Tier | null };
+}
 
 /** Upstream response headers the client gets back unchanged. */
 const RELAYED_HEADERS = ["content-type", "request-id"] as const;
@@ -32,15 +42,22 @@ const RESERVATION_MS_PER_OUTPUT_TOKEN = 50;
  * retries and fallbacks, relay and meter the answer, settle off the critical path.
  * `shape` turns the Anthropic answer into the caller's API format.
  */
-export async function serveMessages(c: Context<GatewayAppEnv>, request: MessagesRequest, shape: ResponseShape): Promise<Response> {
+export async function serveMessages(
+  c: Context<GatewayAppEnv>,
+  request: MessagesRequest,
+  shape: ResponseShape,
+  options: ServeOptions = {},
+): Promise<Response> {
   const config = c.get("config");
   const log = c.get("log");
   const caller = c.get("caller");
   const { prices, keyCache } = c.get("services");
   const stream = request.stream === true;
   enforceMaxTokens(request, caller.tenant.limits.maxTokensPerRequest);
-  const decision = routeRequest(request, caller.tenant.modelPolicy, config.routing);
-  const models = fallbackChain(decision, caller.tenant.modelPolicy, config.routing);
+  const { widget } = options;
+  const policy = widget ? withTierCap(caller.tenant.modelPolicy, widget.maxTier) : caller.tenant.modelPolicy;
+  const decision = routeRequest(request, policy, config.routing);
+  const models = fallbackChain(decision, policy, config.routing);
   log.set({
     model_requested: request.model,
     stream,
@@ -63,6 +80,7 @@ export async function serveMessages(c: Context<GatewayAppEnv>, request: Messages
       reserveMicroUsd: worstCaseCostMicroUsd(estimate.upperBound, request.max_tokens, prices.priceOf(decision.model)),
       tokens: estimate.typical + request.max_tokens,
       reservationTtlMs: RESERVATION_GRACE_MS + request.max_tokens * RESERVATION_MS_PER_OUTPUT_TOKEN,
+      widget,
       now: new Date(),
     },
     defer,
@@ -82,7 +100,7 @@ export async function serveMessages(c: Context<GatewayAppEnv>, request: Messages
         body,
         models,
         stream,
-        headers: forwardedHeaders(c.req.raw.headers),
+        headers: widget ? {} : forwardedHeaders(c.req.raw.headers),
         firstTokenTimeoutMs: config.firstTokenTimeoutMs[decision.tier],
       },
       clientFor,
