@@ -197,6 +197,25 @@ describe("per-visitor limits", () => {
   });
 });
 
+describe("widget hot path", () => {
+  it("makes one Upstash round trip before the upstream call once the key is cached (4 s)", async () => {
+    const { widgetKey } = await widgetTenant();
+    const visitor = session("hot");
+    await (await widgetCall(widgetKey, { session: visitor })).text();
+    await new Promise((resolve) => setTimeout(resolve, 300)); // let the warm-up settle
+    for (let i = 0; i < 3; i++) {
+      stack.bridge.resetStats();
+      const response = await widgetCall(widgetKey, { session: visitor, body: { messages: [{ role: "user", content: `sim:tokens=3 hot ${i}` }] } });
+      await response.text();
+      await stack.gateway.waitForLog(response.headers.get("x-request-id")!);
+      const upstreamStartedAt = stack.simulator!.ledger.get(response.headers.get("request-id")!)!.startedAt;
+      const { arrivals } = stack.bridge.stats();
+      expect(arrivals.filter((at) => at < upstreamStartedAt)).toHaveLength(1);
+      expect(arrivals.filter((at) => at > upstreamStartedAt)).toHaveLength(1);
+    }
+  });
+});
+
 describe("Turnstile", () => {
   it("asks each new session for a passed challenge once, then lets it chat", async () => {
     const { widgetKey } = await widgetTenant({
