@@ -22,7 +22,7 @@ Commands:
       publishable key's widget configuration; see the README for its fields.
   keys revoke <tenant> <key-id>
   keys rotate <tenant> <key-id>
-  usage <tenant>
+  usage <tenant> [<key-id>]      (with a key id: that key's usage today)
 `;
 
 const { values, positionals } = parseArgs({
@@ -112,7 +112,7 @@ async function run(client: AdminClient, [group, action, ...rest]: string[]): Pro
     case "keys rotate":
       return client.rotateKey(required(first, "tenant"), required(second, "key id"));
     default:
-      if (group === "usage") return client.usage(required(action, "tenant"));
+      if (group === "usage") return first ? client.keyUsage(required(action, "tenant"), first) : client.usage(required(action, "tenant"));
       throw new Error(`Unknown command "${[group, action].filter(Boolean).join(" ")}".\n\n${USAGE}`);
   }
 }

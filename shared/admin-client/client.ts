@@ -1,4 +1,4 @@
-import type { UsageReport } from "../metering/usage-report.js";
+import type { KeyUsageReport, UsageReport } from "../metering/usage-report.js";
 import type { KeyRecord, Tenant } from "../tenants/model.js";
 
 export type PublicKey = Omit<KeyRecord, "hash"> & { lastUsedAt?: string | null };
@@ -59,6 +59,10 @@ export class AdminClient {
 
   rotateKey(tenantId: string, keyId: string): Promise<CreatedKey> {
     return this.call("POST", `/admin/tenants/${encodeURIComponent(tenantId)}/keys/${encodeURIComponent(keyId)}/rotate`);
+  }
+
+  keyUsage(tenantId: string, keyId: string): Promise<KeyUsageReport> {
+    return this.call("GET", `/admin/tenants/${encodeURIComponent(tenantId)}/keys/${encodeURIComponent(keyId)}/usage`);
   }
 
   usage(tenantId: string): Promise<UsageReport> {

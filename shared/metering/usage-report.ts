@@ -58,6 +58,26 @@ export async function usageReport(
   };
 }
 
+export interface KeyUsageReport {
+  tenant_id: string;
+  key_id: string;
+  /** For a widget key, budget_usd is its share of the tenant's daily budget. */
+  day: PeriodUsage;
+}
+
+/** One key's counters today (the per-key day counter its budget share is checked against). */
+export async function keyUsageReport(
+  redis: Redis,
+  tenantId: string,
+  keyId: string,
+  dailyBudgetUsd: number | null,
+  now = new Date(),
+): Promise<KeyUsageReport> {
+  const { day } = usagePeriods(now);
+  const fields = await redis.hgetall<Record<string, string | number>>(redisKeys.keyDailyUsage(tenantId, keyId, day));
+  return { tenant_id: tenantId, key_id: keyId, day: periodUsage(day, fields ?? {}, dailyBudgetUsd) };
+}
+
 function periodUsage(period: string, fields: Record<string, string | number>, budget: number | null): PeriodUsage {
   const byModel: Record<string, UsageFigures> = {};
   let reservedMicroUsd = 0;

@@ -159,7 +159,8 @@ describe("publishable keys", () => {
 
 describe("per-visitor limits", () => {
   it("throttle one visitor while another visitor of the same key is served", async () => {
-    const { widgetKey } = await widgetTenant({ visitorLimits: { requestsPerMinute: 2, ipRequestsPerMinute: 100 } });
+    const owner = await widgetTenant({ visitorLimits: { requestsPerMinute: 2, ipRequestsPerMinute: 100 } });
+    const { widgetKey } = owner;
     const alice = session("alice");
     const bob = session("bob");
     expect((await widgetCall(widgetKey, { session: alice })).status).toBe(200);
@@ -174,6 +175,8 @@ describe("per-visitor limits", () => {
     const served = await widgetCall(widgetKey, { session: bob });
     expect(served.status).toBe(200);
     await served.text();
+    // The key's own day counter saw the three answers, and only them.
+    await expect.poll(async () => (await stack.admin.keyUsage(owner.id, owner.widgetKeyId)).day.requests).toBe(3);
   });
 
   it("cap one IP address across its sessions", async () => {
@@ -194,6 +197,10 @@ describe("per-visitor limits", () => {
     expect(error.message).toContain("This key's share of the daily budget ($0.0150)");
     const secret = await sendMessage(stack, owner.key, messageBody("sim:tokens=3 hi", { model: "claude-haiku-4-5", max_tokens: 100 }));
     expect(secret.status).toBe(200);
+    const keyDay = (await stack.admin.keyUsage(owner.id, owner.widgetKeyId)).day;
+    expect(keyDay.budget_usd).toBeCloseTo(0.015, 6);
+    expect(keyDay.requests).toBe(0);
+    expect(keyDay.reserved_usd).toBe(0);
   });
 });
 

@@ -1,7 +1,7 @@
 import { Hono } from "hono";
 import { readJsonBody } from "../../../shared/http/body.js";
 import { GatewayError } from "../../../shared/http/errors.js";
-import { usageReport } from "../../../shared/metering/usage-report.js";
+import { keyUsageReport, usageReport } from "../../../shared/metering/usage-report.js";
 import {
   type KeyRecord,
   keyInputSchema,
@@ -77,6 +77,14 @@ export const admin = new Hono<GatewayAppEnv>()
       "Active key",
     );
     return c.json({ key: rotated.secret, ...publicKey(rotated.record) }, 201);
+  })
+  .get("/tenants/:id/keys/:keyId/usage", async (c) => {
+    const { tenants, redis } = c.get("services");
+    const tenant = found(await tenants.getTenant(c.req.param("id")), "Tenant");
+    const key = found(await tenants.getKey(tenant.id, c.req.param("keyId")), "Key");
+    const daily = tenant.limits.dailyBudgetUsd;
+    const share = key.widget?.dailyBudgetShare;
+    return c.json(await keyUsageReport(redis, tenant.id, key.id, daily !== null && share !== undefined ? daily * share : daily));
   })
   .get("/tenants/:id/usage", async (c) => {
     const tenant: Tenant = found(await c.get("services").tenants.getTenant(c.req.param("id")), "Tenant");
