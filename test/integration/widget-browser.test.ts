@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { type Browser, chromium, type Page, type Response as PageResponse } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DemoSite, startDemoSite } from "../stack/demo-site/server.js";
-import { startStack, type Stack } from "../stack/stack.js";
+import { DEV_TENANT_ID, startStack, type Stack } from "../stack/stack.js";
+import { TURNSTILE_TEST_SECRETS, TURNSTILE_TEST_SITE_KEY } from "../stack/turnstile/server.js";
 
 /** Debian's Chromium (.ci/run installs it); flags from this machine's notes: no sandbox as root, no background traffic. */
 const CHROMIUM = "/usr/bin/chromium";
@@ -18,6 +19,19 @@ const CHROMIUM_ARGS = [
   "--disable-sync",
 ];
 const ARTIFACTS = join(import.meta.dirname, "../artifacts");
+
+/**
+ * Cloudflare's Turnstile script cannot be fetched here (no internet), so the browser is
+ * given a stand-in with the same entry point: render() into the given element, then the
+ * callback with a token, as Turnstile's test site keys do without interaction.
+ */
+const TURNSTILE_API_STAND_IN = `window.turnstile = {
+  render(element, options) {
+    element.textContent = "Verifying you are human…";
+    setTimeout(() => options.callback("XXXX.DUMMY.TOKEN.XXXX"), 100);
+    return "stand-in";
+  },
+};`;
 
 let stack: Stack;
 let browser: Browser;
@@ -153,5 +167,46 @@ describe("the chat widget in Chromium", () => {
     expect(outcome).toBe("blocked");
     await page.screenshot({ path: join(ARTIFACTS, "widget-refused.png") });
     await page.close();
+  });
+
+  it("runs the Turnstile challenge when the key asks for one, then chats", async () => {
+    const site = await startDemoSite({ gatewayUrl: stack.gateway.url });
+    const created = await stack.admin.createKey(DEV_TENANT_ID, {
+      kind: "publishable",
+      label: "widget with Turnstile",
+      widget: {
+        allowedOrigins: [site.origin],
+        title: "Checked chat",
+        turnstile: { siteKey: TURNSTILE_TEST_SITE_KEY, secretKey: TURNSTILE_TEST_SECRETS.passes },
+      },
+    });
+    site.useKey(created.key);
+    const page = await browser.newPage();
+    await page.route("https://challenges.cloudflare.com/turnstile/v0/api.js*", (route) =>
+      route.fulfill({ contentType: "text/javascript", body: TURNSTILE_API_STAND_IN }),
+    );
+    const chats: Array<{ status: number; token: string | undefined }> = [];
+    page.on("response", (response) => {
+      if (response.url().includes("/v1/widget/chat") && response.request().method() === "POST") {
+        chats.push({ status: response.status(), token: response.request().headers()["cf-turnstile-response"] });
+      }
+    });
+    const verifications = stack.turnstile.verifications();
+    await page.goto(`${site.url}/`);
+    await page.getByRole("button", { name: "Checked chat" }).click();
+    const input = page.getByRole("textbox", { name: "Message" });
+    await input.fill("Hello sim:tokens=12 sim:tps=50");
+    await input.press("Enter");
+    await page.getByRole("button", { name: "Send" }).waitFor({ state: "visible", timeout: 20_000 });
+    expect(chats).toEqual([
+      { status: 403, token: undefined },
+      { status: 200, token: "XXXX.DUMMY.TOKEN.XXXX" },
+    ]);
+    expect(stack.turnstile.verifications()).toBe(verifications + 1);
+    expect((await page.locator("[data-edgegate-widget] .msg.assistant").last().textContent())!.length).toBeGreaterThan(10);
+    expect(await page.getByRole("status").textContent()).toBe("");
+    await page.screenshot({ path: join(ARTIFACTS, "widget-turnstile.png") });
+    await page.close();
+    await site.close();
   });
 });
