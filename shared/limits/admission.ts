@@ -97,18 +97,22 @@ export async function admit(
   const [reply, outcomes] = await Promise.all([authorizing, limiting]);
 
   const [status, keyJson, tenantJson, used, budget] = reply;
-  const headers = rateLimitHeaders(outcomes, nowMs);
+  // A widget visitor sees only their own limits, never the tenant's or the key's.
+  const forVisitor = request.widget !== undefined;
+  const headers = rateLimitHeaders(forVisitor ? outcomes.filter((outcome) => isVisitorScope(outcome.identifier)) : outcomes, nowMs);
   const refundLimits = () => defer(rateLimits.adjust(consumed(outcomes).map((o) => ({ ...o, rate: -o.rate }))));
 
   if (status !== "ok") {
     refundLimits();
+    // Only widget keys have a budget share; widget visitors never see budget figures.
+    if (status === "key_daily_budget" || (forVisitor && isBudgetStatus(status))) throw visitorBudgetRefusal(request.now, headers);
     throw refusal(status, { used, budget, request: request.reserveMicroUsd }, request.now, headers);
   }
   const blocked = outcomes.find((outcome) => !outcome.success);
   if (blocked) {
     refundLimits();
     defer(releaseReservation(redis, tenantId, request.key.id, reservationId, periods));
-    throw rateLimited(blocked, nowMs, headers);
+    throw forVisitor && !isVisitorScope(blocked.identifier) ? chatBusy(blocked, nowMs, headers) : rateLimited(blocked, nowMs, headers);
   }
   return {
     key: parse<KeyRecord>(keyJson)!,
@@ -186,7 +190,7 @@ export function settleKeys(settlement: {
 }
 
 function refusal(
-  status: Exclude<AuthorizeStatus, "ok">,
+  status: Exclude<AuthorizeStatus, "ok" | "key_daily_budget">,
   amounts: { used: number; budget: number; request: number },
   now: Date,
   headers: Record<string, string>,
@@ -199,16 +203,6 @@ function refusal(
       return keyRefusals.revoked();
     case "tenant_disabled":
       return keyRefusals.tenantDisabled();
-    case "key_daily_budget": {
-      const resetsAt = periodResets(now).day;
-      return new GatewayError(
-        "budget_exceeded",
-        `This key's share of the daily budget (${usd(amounts.budget)}) would be exceeded: ${usd(amounts.used)} is spent ` +
-          `or reserved and this request could cost up to ${usd(amounts.request)}. It resets at ${resetsAt.toISOString()}; ` +
-          "ask your operator to raise the key's dailyBudgetShare or the tenant's daily budget.",
-        { headers: { ...headers, "retry-after": String(Math.ceil((resetsAt.getTime() - now.getTime()) / 1000)) } },
-      );
-    }
     case "daily_budget":
     case "monthly_budget": {
       const period = status === "daily_budget" ? "daily" : "monthly";
@@ -225,6 +219,34 @@ function refusal(
   }
 }
 
+function isBudgetStatus(status: AuthorizeStatus): boolean {
+  return status === "daily_budget" || status === "monthly_budget" || status === "key_daily_budget";
+}
+
+function isVisitorScope(identifier: string): boolean {
+  return identifier.startsWith("visitor:") || identifier.startsWith("ip:");
+}
+
+function secondsUntil(at: number, nowMs: number): number {
+  return Math.max(1, Math.ceil((at - nowMs) / 1000));
+}
+
+/** What a widget visitor is told about a budget: that the chat rests, not the tenant's figures. */
+function visitorBudgetRefusal(now: Date, headers: Record<string, string>): GatewayError {
+  const resetsAt = periodResets(now).day;
+  return new GatewayError("budget_exceeded", `This chat has reached its usage limit for now; it is available again by ${resetsAt.toISOString()}.`, {
+    headers: { ...headers, "retry-after": String(secondsUntil(resetsAt.getTime(), now.getTime())) },
+  });
+}
+
+/** A tenant or key limit reached on the widget path: the visitor is told to wait, not whose limit it is. */
+function chatBusy(blocked: LimitOutcome, nowMs: number, headers: Record<string, string>): GatewayError {
+  const retryAfter = secondsUntil(blocked.reset, nowMs);
+  return new GatewayError("rate_limit_error", `This chat is busy right now; retry in ${retryAfter} s.`, {
+    headers: { ...headers, "retry-after": String(retryAfter) },
+  });
+}
+
 /** Who a limit applies to, by the prefix of its identifier. */
 const LIMIT_SCOPES: Record<string, string> = {
   key: "this key",
@@ -233,7 +255,7 @@ const LIMIT_SCOPES: Record<string, string> = {
 };
 
 function rateLimited(blocked: LimitOutcome, nowMs: number, headers: Record<string, string>): GatewayError {
-  const retryAfter = Math.max(1, Math.ceil((blocked.reset - nowMs) / 1000));
+  const retryAfter = secondsUntil(blocked.reset, nowMs);
   const scope = LIMIT_SCOPES[blocked.identifier.slice(0, blocked.identifier.indexOf(":"))] ?? "your account";
   const message =
     blocked.dimension === "requests"

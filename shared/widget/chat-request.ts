@@ -5,6 +5,9 @@ import type { MessagesRequest } from "../validation/messages.js";
 import { expected } from "../validation/zod.js";
 import type { WidgetConfig } from "./config.js";
 
+/** An answer of max_tokens tokens is surely shorter than this many characters per token. */
+const CHARS_PER_TOKEN_CEILING = 8;
+
 /** Longest conversation any widget key may allow; each key sets its own lower limit. */
 const MAX_WIDGET_MESSAGES = 500;
 
@@ -48,11 +51,14 @@ export function widgetMessagesRequest(chat: WidgetChat, config: WidgetConfig, te
       `This conversation has ${messages.length} messages; the widget accepts at most ${config.maxMessages}. Start a new conversation.`,
     );
   }
+  // Answers are as long as the key lets them be; only the visitor's messages have the character limit.
+  const assistantLimit = Math.max(config.maxMessageChars, config.maxTokens * CHARS_PER_TOKEN_CEILING);
   messages.forEach((message, index) => {
-    if (message.content.length > config.maxMessageChars) {
+    const limit = message.role === "user" ? config.maxMessageChars : assistantLimit;
+    if (message.content.length > limit) {
       throw new GatewayError(
         "invalid_request_error",
-        `messages.${index}.content: ${message.content.length} characters is more than the ${config.maxMessageChars} allowed; shorten the message.`,
+        `messages.${index}.content: ${message.content.length} characters is more than the ${limit} allowed; shorten the message.`,
       );
     }
     if (message.content.trim() === "") {

@@ -4,6 +4,17 @@ import { describeIssues } from "../../shared/validation/zod.js";
 import { widgetChatSchema, widgetMessagesRequest } from "../../shared/widget/chat-request.js";
 import { publicWidgetConfig, widgetConfigSchema, widgetConfigUpdateSchema } from "../../shared/widget/config.js";
 import { isOriginPattern, originAllowed } from "../../shared/widget/origins.js";
+import { networkOf } from "../../shared/widget/visitor.js";
+
+describe("visitor networks", () => {
+  it("count IPv4 addresses one by one and IPv6 addresses by their /64", () => {
+    expect(networkOf("203.0.113.7")).toBe("203.0.113.7");
+    expect(networkOf("2001:db8:85a3:0042:1000:8a2e:0370:7334")).toBe("2001:db8:85a3:42::/64");
+    expect(networkOf("2001:DB8:85a3:42::1")).toBe("2001:db8:85a3:42::/64");
+    expect(networkOf("2001:db8::1")).toBe("2001:db8:0:0::/64");
+    expect(networkOf("::1")).toBe("0:0:0:0::/64");
+  });
+});
 
 describe("allowed origins", () => {
   const allowed = ["https://shop.example", "https://*.brand.example", "http://localhost:5173"];
@@ -82,6 +93,12 @@ describe("widget chat requests", () => {
     );
     expect(() => widgetMessagesRequest(chat([say("a"), say("b", "assistant")]), config, null)).toThrow(/starts and ends with a user message/);
     expect(() => widgetMessagesRequest(chat([say("   ")]), config, null)).toThrow(/empty/);
+    // Answers may be longer than the visitor's limit: up to 8 characters per max_tokens.
+    const longAnswer = say("y".repeat(800 * 8), "assistant");
+    expect(widgetMessagesRequest(chat([say("a"), longAnswer, say("b")]), config, null).messages).toHaveLength(3);
+    expect(() => widgetMessagesRequest(chat([say("a"), say("y".repeat(800 * 8 + 1), "assistant"), say("b")]), config, null)).toThrow(
+      /6401 characters is more than the 6400 allowed/,
+    );
   });
 
   it("show the browser only the public part of the configuration", () => {

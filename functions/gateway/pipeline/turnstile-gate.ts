@@ -9,6 +9,7 @@ import type { GatewayAppEnv } from "../context.js";
 /** Sessions this isolate saw pass, so most messages skip the storage look-up. */
 const passedUntil = new Map<string, number>();
 const MAX_REMEMBERED = 10_000;
+const VERIFICATIONS_PER_MINUTE_PER_IP = 10;
 /** A pass read from storage may be near its end; the isolate trusts it only this long. */
 const REMEMBER_STORED_PASS_MS = 60_000;
 
@@ -33,6 +34,7 @@ export async function requireTurnstilePass(
   const storageKey = redisKeys.turnstilePassed(keyId, visitor.id);
   let passedForMs = REMEMBER_STORED_PASS_MS;
   if (token) {
+    await limitVerifications(c, `turnstile:${keyId}:${visitor.ipId}`);
     await verifyTurnstile(c.get("config").turnstileVerifyUrl, {
       secret: turnstile.secretKey,
       token,
@@ -47,6 +49,19 @@ export async function requireTurnstilePass(
   }
   if (passedUntil.size >= MAX_REMEMBERED) passedUntil.delete(passedUntil.keys().next().value!);
   passedUntil.set(remembered, now + passedForMs);
+}
+
+/** Every token costs a call to Cloudflare, so junk tokens are limited per IP before that call. */
+async function limitVerifications(c: Context<GatewayAppEnv>, identifier: string): Promise<void> {
+  const [outcome] = await c
+    .get("services")
+    .rateLimits.check([{ dimension: "requests", identifier, limit: VERIFICATIONS_PER_MINUTE_PER_IP, rate: 1 }]);
+  if (outcome && !outcome.success) {
+    const retryAfter = Math.max(1, Math.ceil((outcome.reset - Date.now()) / 1000));
+    throw new GatewayError("rate_limit_error", `Too many bot checks from this network; retry in ${retryAfter} s.`, {
+      headers: { "retry-after": String(retryAfter) },
+    });
+  }
 }
 
 function challenge(message: string): GatewayError {
