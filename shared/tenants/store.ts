@@ -12,7 +12,7 @@ import {
   type TenantUpdate,
   tenantInputSchema,
 } from "./model.js";
-import { widgetConfigSchema } from "../widget/config.js";
+import { updatedWidgetConfig, widgetConfigSchema } from "../widget/config.js";
 
 /** Key record and its tenant in one round trip; the tenant key is only known from the record. */
 const LOOKUP = luaScript(`
@@ -20,6 +20,16 @@ local keyJson = redis.call("GET", KEYS[1])
 if not keyJson then return {"", ""} end
 local tenantId = cjson.decode(keyJson).tenantId
 return {keyJson, redis.call("GET", "${redisKeys.tenant("")}" .. tenantId) or ""}
+`);
+
+/** Replaces a key record unless it was revoked meanwhile: an edit must never bring a key back. */
+const SET_UNLESS_REVOKED = luaScript(`
+local current = redis.call("GET", KEYS[1])
+if not current then return "missing" end
+local revokedAt = cjson.decode(current).revokedAt
+if revokedAt ~= nil and revokedAt ~= cjson.null then return "revoked" end
+redis.call("SET", KEYS[1], ARGV[1])
+return "ok"
 `);
 
 export interface KeyLookup {
@@ -107,12 +117,16 @@ export class TenantStore {
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
   }
 
-  /** Changes a key's settings; widget fields are merged into its widget configuration. */
-  async updateKey(record: KeyRecord, update: KeyUpdate): Promise<KeyRecord> {
+  /** Changes an active key's settings; widget fields merge into its widget configuration. */
+  async updateKey(record: KeyRecord, update: KeyUpdate): Promise<KeyRecord | "revoked" | null> {
     const { widget, ...fields } = update;
-    const updated: KeyRecord = { ...record, ...fields, widget: record.widget && { ...record.widget, ...widget } };
-    await this.redis.set(redisKeys.key(record.hash), JSON.stringify(updated));
-    return updated;
+    const updated: KeyRecord = {
+      ...record,
+      ...fields,
+      widget: record.widget && (widget ? updatedWidgetConfig(record.widget, widget) : record.widget),
+    };
+    const outcome = await runScript<string>(this.redis, SET_UNLESS_REVOKED, [redisKeys.key(record.hash)], [JSON.stringify(updated)]);
+    return outcome === "ok" ? updated : outcome === "revoked" ? "revoked" : null;
   }
 
   async revokeKey(tenantId: string, keyId: string): Promise<KeyRecord | null> {

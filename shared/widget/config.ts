@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import "../validation/zod.js";
 import { TIERS } from "../classify/types.js";
+import { GatewayError } from "../http/errors.js";
 import { patchSchema } from "../validation/schema-parts.js";
 import { isOriginPattern } from "./origins.js";
 
@@ -54,7 +55,10 @@ export const widgetConfigSchema = z.strictObject({
   greeting: z._default(z.string().check(z.maxLength(1000)), ""),
 });
 
-export const widgetConfigUpdateSchema = patchSchema(widgetConfigSchema);
+/** A partial update; `visitorLimits` merges field by field too. */
+export const widgetConfigUpdateSchema = z.extend(patchSchema(widgetConfigSchema), {
+  visitorLimits: z.optional(patchSchema(visitorLimitsSchema)),
+});
 
 export type WidgetConfig = z.infer<typeof widgetConfigSchema>;
 export type WidgetConfigUpdate = z.infer<typeof widgetConfigUpdateSchema>;
@@ -79,7 +83,28 @@ export function publicWidgetConfig(config: WidgetConfig): PublicWidgetConfig {
   };
 }
 
+/** Stands for the Turnstile secret in admin answers; sent back in an update, it keeps the stored one. */
+export const REDACTED_SECRET = "(set)";
+
 /** The config as operators see it through the admin API: the Turnstile secret stays in storage. */
 export function redactedWidgetConfig(config: WidgetConfig): WidgetConfig {
-  return config.turnstile ? { ...config, turnstile: { ...config.turnstile, secretKey: "(set)" } } : config;
+  return config.turnstile ? { ...config, turnstile: { ...config.turnstile, secretKey: REDACTED_SECRET } } : config;
+}
+
+/** The key's widget configuration with an update applied field by field. */
+export function updatedWidgetConfig(current: WidgetConfig, update: WidgetConfigUpdate): WidgetConfig {
+  const { visitorLimits, turnstile, ...fields } = update;
+  const keepsSecret = turnstile?.secretKey === REDACTED_SECRET;
+  if (keepsSecret && !current.turnstile) {
+    throw new GatewayError(
+      "invalid_request_error",
+      `widget.turnstile.secretKey: send the Turnstile secret key itself ("${REDACTED_SECRET}" keeps a stored one, and there is none).`,
+    );
+  }
+  return {
+    ...current,
+    ...fields,
+    visitorLimits: { ...current.visitorLimits, ...visitorLimits },
+    turnstile: turnstile === undefined ? current.turnstile : turnstile && { ...turnstile, secretKey: keepsSecret ? current.turnstile!.secretKey : turnstile.secretKey },
+  };
 }

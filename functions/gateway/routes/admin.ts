@@ -65,7 +65,11 @@ export const admin = new Hono<GatewayAppEnv>()
     if (update.widget && !record.widget) {
       throw new GatewayError("invalid_request_error", "widget: secret keys have no widget configuration; create a publishable key.");
     }
-    return c.json(publicKey(await tenants.updateKey(record, update)));
+    const updated = record.revokedAt ? "revoked" : await tenants.updateKey(record, update);
+    if (updated === "revoked") {
+      throw new GatewayError("invalid_request_error", "This key is revoked; create a new key instead of editing it.", { status: 409 });
+    }
+    return c.json(publicKey(found(updated, "Key")));
   })
   .post("/tenants/:id/keys/:keyId/revoke", async (c) => {
     const revoked = await c.get("services").tenants.revokeKey(c.req.param("id"), c.req.param("keyId"));
