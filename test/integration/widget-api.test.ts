@@ -194,7 +194,9 @@ describe("per-visitor limits", () => {
     expect(refused.status).toBe(429);
     const error = await errorOf(refused);
     expect(error.type).toBe("budget_exceeded");
-    expect(error.message).toContain("This key's share of the daily budget ($0.0150)");
+    // The visitor learns that the chat rests, not the tenant's budget or spend.
+    expect(error.message).toMatch(/^This chat has reached its usage limit for now; it is available again by /);
+    expect(error.message).not.toContain("$");
     const secret = await sendMessage(stack, owner.key, messageBody("sim:tokens=3 hi", { model: "claude-haiku-4-5", max_tokens: 100 }));
     expect(secret.status).toBe(200);
     const keyDay = (await stack.admin.keyUsage(owner.id, owner.widgetKeyId)).day;
@@ -265,5 +267,26 @@ describe("widget keys in the admin API", () => {
     await expect(
       stack.admin.updateKey(owner.id, owner.widgetKeyId, { widget: { allowedOrigins: ["https://shop.example/path"] } }),
     ).rejects.toThrow(/scheme, host and port only/);
+  });
+
+  it("merge widget updates field by field, keep the stored Turnstile secret when sent back redacted, and never edit a revoked key", async () => {
+    const owner = await widgetTenant({
+      visitorLimits: { requestsPerMinute: 3, tokensPerMinute: 9000, ipRequestsPerMinute: 30 },
+      turnstile: { siteKey: TURNSTILE_TEST_SITE_KEY, secretKey: TURNSTILE_TEST_SECRETS.passes },
+    });
+    const [listed] = (await stack.admin.listKeys(owner.id)).filter((key) => key.id === owner.widgetKeyId);
+    // An operator copies the widget as listed (secret redacted) and changes one nested field.
+    const updated = await stack.admin.updateKey(owner.id, owner.widgetKeyId, {
+      widget: { turnstile: listed!.widget!.turnstile, visitorLimits: { requestsPerMinute: 1 } },
+    });
+    expect(updated.widget!.visitorLimits).toEqual({ requestsPerMinute: 1, tokensPerMinute: 9000, ipRequestsPerMinute: 30 });
+    // The stored secret still verifies: a session with a token passes.
+    const passed = await widgetCall(owner.widgetKey, { session: session("frank"), headers: { "cf-turnstile-response": "XXXX.DUMMY.TOKEN.XXXX" } });
+    expect(passed.status).toBe(200);
+    await passed.text();
+
+    await stack.admin.revokeKey(owner.id, owner.widgetKeyId);
+    await expect(stack.admin.updateKey(owner.id, owner.widgetKeyId, { label: "revived?" })).rejects.toThrow(/409.*revoked/);
+    expect((await stack.admin.listKeys(owner.id)).find((key) => key.id === owner.widgetKeyId)!.revokedAt).not.toBeNull();
   });
 });

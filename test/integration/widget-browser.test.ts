@@ -2,7 +2,7 @@ import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type Browser, chromium, type Page, type Response as PageResponse } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type DemoSite, startDemoSite } from "../stack/demo-site/server.js";
+import { DEMO_STYLE_NONCE, type DemoSite, startDemoSite } from "../stack/demo-site/server.js";
 import { DEV_TENANT_ID, startStack, type Stack } from "../stack/stack.js";
 import { TURNSTILE_TEST_SECRETS, TURNSTILE_TEST_SITE_KEY } from "../stack/turnstile/server.js";
 
@@ -206,6 +206,39 @@ describe("the chat widget in Chromium", () => {
     expect((await page.locator("[data-edgegate-widget] .msg.assistant").last().textContent())!.length).toBeGreaterThan(10);
     expect(await page.getByRole("status").textContent()).toBe("");
     await page.screenshot({ path: join(ARTIFACTS, "widget-turnstile.png") });
+    await page.close();
+    await site.close();
+  });
+
+  it("works on a page with a strict Content-Security-Policy (no inline styles or scripts)", async () => {
+    const gateway = stack.gateway.url;
+    const site = await startDemoSite({
+      gatewayUrl: gateway,
+      contentSecurityPolicy: `default-src 'none'; script-src ${gateway}; connect-src ${gateway}; style-src 'nonce-${DEMO_STYLE_NONCE}'`,
+    });
+    const created = await stack.admin.createKey(DEV_TENANT_ID, {
+      kind: "publishable",
+      label: "widget under CSP",
+      widget: { allowedOrigins: [site.origin], title: "Strict chat" },
+    });
+    site.useKey(created.key);
+    const page = await browser.newPage();
+    const violations: string[] = [];
+    page.on("console", (message) => {
+      if (message.text().includes("Content Security Policy")) violations.push(message.text());
+    });
+    await page.goto(`${site.url}/`);
+    const launcher = page.getByRole("button", { name: "Strict chat" });
+    await launcher.waitFor();
+    // The widget's own styles applied: the launcher has its colour, and the page logged no violation.
+    expect(await launcher.evaluate((element) => getComputedStyle(element).backgroundColor)).toBe("rgb(59, 76, 202)");
+    await launcher.click();
+    const input = page.getByRole("textbox", { name: "Message" });
+    await input.fill("Hello sim:tokens=8 sim:tps=50");
+    await input.press("Enter");
+    await page.getByRole("button", { name: "Send" }).waitFor({ state: "visible", timeout: 20_000 });
+    expect((await page.locator("[data-edgegate-widget] .msg.assistant").last().textContent())!.length).toBeGreaterThan(5);
+    expect(violations).toEqual([]);
     await page.close();
     await site.close();
   });

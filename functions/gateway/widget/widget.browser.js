@@ -46,8 +46,7 @@
   const host = document.createElement("div");
   host.setAttribute("data-edgegate-widget", "");
   const root = host.attachShadow({ mode: "open" });
-  root.innerHTML = `
-<style>
+  const css = `
 :host { all: initial; position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; font: 15px/1.45 system-ui, sans-serif; color: #1b1b1f; }
 * { box-sizing: border-box; font: inherit; }
 .launcher { border: 0; border-radius: 28px; padding: 12px 20px; background: #3b4cca; color: #fff; cursor: pointer; box-shadow: 0 4px 14px #0003; }
@@ -65,13 +64,13 @@ header button { border: 0; background: transparent; color: inherit; cursor: poin
 .status { padding: 0 14px; color: #a31621; min-height: 0; }
 .status:not(:empty) { padding: 8px 14px; background: #fdecee; }
 form { display: flex; gap: 8px; padding: 10px; border-top: 1px solid #e3e5ee; }
-textarea { flex: 1; resize: none; height: 44px; padding: 10px; border: 1px solid #bbc; border-radius: 10px; }
+textarea { flex: 1; resize: none; height: 44px; padding: 10px; border: 1px solid #bbc; border-radius: 10px; font-size: 16px; }
 form button { border: 0; border-radius: 10px; padding: 0 14px; background: #3b4cca; color: #fff; cursor: pointer; }
 form button.stop { background: #a31621; }
 button:focus-visible, textarea:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
 button[hidden] { display: none; }
-.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
-</style>
+.sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }`;
+  root.innerHTML = `
 <section class="panel" id="panel" role="dialog" aria-labelledby="title" hidden>
   <header>
     <h2 id="title">Chat</h2>
@@ -89,6 +88,17 @@ button[hidden] { display: none; }
   </form>
 </section>
 <button type="button" class="launcher" aria-controls="panel" aria-expanded="false">Chat</button>`;
+  // A constructed style sheet needs no 'unsafe-inline' in the host page's Content-Security-Policy.
+  if ("adoptedStyleSheets" in root && typeof CSSStyleSheet.prototype.replaceSync === "function") {
+    const sheet = new CSSStyleSheet();
+    sheet.replaceSync(css);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    const style = document.createElement("style");
+    style.textContent = css;
+    root.prepend(style);
+  }
+
   const $ = (selector) => root.querySelector(selector);
   const panel = $(".panel");
   const launcher = $(".launcher");
@@ -147,34 +157,45 @@ button[hidden] { display: none; }
   }
 
   let turnstileScript = null;
-  function turnstileToken() {
-    if (!settings.turnstileSiteKey) return Promise.reject(new Error("no site key"));
+  function loadTurnstile() {
     turnstileScript ??= new Promise((resolve, reject) => {
       const tag = document.createElement("script");
       tag.src = "https://challenges.cloudflare.com/turnstile/v0/api.js?render=explicit";
       tag.onload = resolve;
-      tag.onerror = reject;
+      tag.onerror = () => {
+        turnstileScript = null; // the next message tries again
+        tag.remove();
+        reject(new Error("The bot check could not be loaded. Please try again."));
+      };
       document.head.append(tag);
     });
-    return turnstileScript.then(
-      () =>
-        new Promise((resolve, reject) => {
-          const slot = document.createElement("div");
-          slot.slot = "challenge";
-          host.append(slot);
-          window.turnstile.render(slot, {
-            sitekey: settings.turnstileSiteKey,
-            callback: (token) => {
-              slot.remove();
-              resolve(token);
-            },
-            "error-callback": () => {
-              slot.remove();
-              reject(new Error("challenge failed"));
-            },
-          });
-        }),
-    );
+    return turnstileScript;
+  }
+
+  /** Runs the Turnstile challenge in a light-DOM slot (its iframe cannot live in a shadow root); Stop cancels it. */
+  async function turnstileToken(signal) {
+    if (!settings.turnstileSiteKey) throw new Error("This chat is not available on this page.");
+    await loadTurnstile();
+    const slot = document.createElement("div");
+    slot.slot = "challenge";
+    host.append(slot);
+    let widgetId;
+    try {
+      return await new Promise((resolve, reject) => {
+        const failed = () => reject(new Error("The bot check did not pass. Please try again."));
+        signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+        widgetId = window.turnstile.render(slot, {
+          sitekey: settings.turnstileSiteKey,
+          callback: resolve,
+          "error-callback": failed,
+          "expired-callback": failed,
+          "timeout-callback": failed,
+        });
+      });
+    } finally {
+      if (widgetId !== undefined && window.turnstile.remove) window.turnstile.remove(widgetId);
+      slot.remove();
+    }
   }
 
   async function post(messages, signal, token) {
@@ -183,7 +204,7 @@ button[hidden] { display: none; }
     const response = await fetch(endpoint("chat"), { method: "POST", headers, body: JSON.stringify({ messages }), signal });
     if (response.status === 403 && response.headers.get("x-edgegate-turnstile") === "required" && !token) {
       showStatus("Checking that you're human…");
-      const fresh = await turnstileToken();
+      const fresh = await turnstileToken(signal);
       showStatus("");
       return post(messages, signal, fresh);
     }
@@ -205,10 +226,17 @@ button[hidden] { display: none; }
         buffer = buffer.slice(boundary).replace(/^\r?\n\r?\n/, "");
         const data = block.split(/\r?\n/).filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trim()).join("\n");
         if (!data) continue;
-        const event = JSON.parse(data);
+        let event;
+        try {
+          event = JSON.parse(data);
+        } catch {
+          event = { type: "error" };
+        }
         if (event.type === "content_block_delta" && event.delta.type === "text_delta") onText(event.delta.text);
-        else if (event.type === "message_stop") return "complete";
-        else if (event.type === "error") return "error";
+        else if (event.type === "message_stop" || event.type === "error") {
+          reader.cancel().catch(() => {});
+          return event.type === "error" ? "error" : "complete";
+        }
       }
     }
   }
@@ -221,8 +249,10 @@ button[hidden] { display: none; }
 
   async function send(text) {
     showStatus("");
-    conversation.push({ role: "user", content: text });
-    store.write("conversation", conversation);
+    // "New" may replace the conversation while this answer streams; this one is then dropped.
+    const thread = conversation;
+    thread.push({ role: "user", content: text });
+    store.write("conversation", thread);
     bubble("user", text);
     const answer = bubble("assistant", "");
     answer.setAttribute("aria-busy", "true");
@@ -233,7 +263,7 @@ button[hidden] { display: none; }
     let reply = "";
     let outcome;
     try {
-      const response = await post(trimmed(conversation), controller.signal);
+      const response = await post(trimmed(thread), controller.signal);
       if (!response.ok) {
         const body = await response.json().catch(() => null);
         throw new Error(errorText(response, body));
@@ -254,21 +284,22 @@ button[hidden] { display: none; }
       log.removeAttribute("aria-busy");
       setBusy(false);
     }
+    if (thread !== conversation) return;
     if (controller.signal.aborted) outcome = "stopped";
     else if (outcome === "error" || outcome === "ended") showStatus("The answer was interrupted. Please try again.");
     if (reply) {
-      conversation.push({ role: "assistant", content: reply });
+      thread.push({ role: "assistant", content: reply });
     } else {
       answer.remove();
       if (outcome === "failed") {
         // Nothing was answered: give the message back so it can be sent again.
-        conversation.pop();
+        thread.pop();
         log.lastElementChild && log.lastElementChild.remove();
         input.value = text;
       }
     }
     if (outcome === "stopped") answer.dataset.stopped = "true";
-    store.write("conversation", conversation);
+    store.write("conversation", thread);
   }
 
   // ---- events

@@ -11,14 +11,20 @@ export interface DemoSite extends LocalServer {
   useKey(publishableKey: string): void;
 }
 
-export async function startDemoSite(options: { gatewayUrl: string; port?: number }): Promise<DemoSite> {
+/** The nonce of the demo page's own style, for a Content-Security-Policy that allows it. */
+export const DEMO_STYLE_NONCE = "demo-page-style";
+
+export async function startDemoSite(options: { gatewayUrl: string; port?: number; contentSecurityPolicy?: string }): Promise<DemoSite> {
   let key = "";
   const server = await listenLocal(options.port ?? 0, (request, response) => {
     if (request.url !== "/" && request.url !== "/index.html") {
       response.writeHead(404, { "content-type": "text/plain" }).end("Not found");
       return;
     }
-    response.writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store" }).end(page(options.gatewayUrl, key));
+    const policy = options.contentSecurityPolicy ? { "content-security-policy": options.contentSecurityPolicy } : {};
+    response
+      .writeHead(200, { "content-type": "text/html; charset=utf-8", "cache-control": "no-store", ...policy })
+      .end(page(options.gatewayUrl, key));
   });
   return { ...server, origin: server.url, useKey: (publishableKey) => void (key = publishableKey) };
 }
@@ -30,7 +36,7 @@ function page(gatewayUrl: string, key: string): string {
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Acme Outdoor: demo shop with the edgegate widget</title>
-  <style>
+  <style nonce="${DEMO_STYLE_NONCE}">
     body { margin: 0; font: 16px/1.6 Georgia, serif; color: #222; background: #f7f5f0; }
     main { max-width: 720px; margin: 0 auto; padding: 48px 24px; }
     h1 { font-size: 2.2rem; margin-bottom: 0.2em; }
