@@ -96,7 +96,7 @@ export class LoadClient {
           agent: this.#agent,
           host: url.hostname,
           port: url.port,
-          path: url.pathname,
+          path: url.pathname + url.search,
           method: "POST",
           headers: { ...endpoint.headers, "content-type": "application/json", "content-length": body.length },
         },
