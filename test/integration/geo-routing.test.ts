@@ -103,6 +103,30 @@ describe("geo-routing through the front Worker", () => {
     expect(((await direct.json()) as { error: { message: string } }).error.message).toContain("pinned to ap-southeast");
   });
 
+  it("routes a widget's preflight and chat to the pinned region too (the key comes in the URL)", async () => {
+    const tenant = await newTenant(stack, { regionPin: ["ap-southeast"] });
+    const origin = "https://shop.example";
+    const widget = await stack.admin.createKey(tenant.id, { kind: "publishable", widget: { allowedOrigins: [origin] } });
+    const url = `${stack.gateway.url}/v1/widget/chat?key=${widget.key}`;
+    const blob = JSON.stringify({ latitude: String(FRANKFURT.latitude), longitude: String(FRANKFURT.longitude), continent: FRANKFURT.continent });
+    const preflight = await fetch(url, {
+      method: "OPTIONS",
+      headers: { origin, "access-control-request-method": "POST", "MF-CF-Blob": blob },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("x-edgegate-region")).toBe("ap-southeast");
+    const chat = await fetch(url, {
+      method: "POST",
+      headers: { origin, "content-type": "application/json", "x-edgegate-session": "geo-session-000000001", "MF-CF-Blob": blob },
+      body: JSON.stringify({ messages: [{ role: "user", content: "sim:tokens=2 hi" }] }),
+    });
+    await chat.text();
+    expect(chat.status).toBe(200);
+    expect(chat.headers.get("x-edgegate-region")).toBe("ap-southeast");
+    expect(chat.headers.get("x-edgegate-route")).toContain("pinned to ap-southeast");
+    expect(chat.headers.get("access-control-allow-origin")).toBe(origin);
+  });
+
   it("does not retry elsewhere once the first byte is out", async () => {
     const response = await fromLocation(FRANKFURT, stack.clientKey, "sim:fault=error-mid sim:after=3 hi");
     const text = await response.text();
