@@ -8,7 +8,7 @@ import type { VisitorLimits } from "../widget/config.js";
 import type { Visitor } from "../widget/visitor.js";
 import { parse } from "../tenants/store.js";
 import { AUTHORIZE, SETTLE } from "./budget-scripts.js";
-import { type LimitCheck, type LimitOutcome, type RateLimits, rateLimitHeaders } from "./rate-limits.js";
+import { type LimitCheck, type LimitOutcome, type RateLimits, rateLimitHeaders, secondsUntil } from "./rate-limits.js";
 
 export interface DefaultLimits {
   requestsPerMinute: number;
@@ -207,7 +207,7 @@ function refusal(
     case "monthly_budget": {
       const period = status === "daily_budget" ? "daily" : "monthly";
       const resetsAt = periodResets(now)[status === "daily_budget" ? "day" : "month"];
-      const retryAfter = Math.ceil((resetsAt.getTime() - now.getTime()) / 1000);
+      const retryAfter = secondsUntil(resetsAt.getTime(), now.getTime());
       return new GatewayError(
         "budget_exceeded",
         `The ${period} budget of ${usd(amounts.budget)} would be exceeded: ${usd(amounts.used)} is spent or reserved ` +
@@ -225,10 +225,6 @@ function isBudgetStatus(status: AuthorizeStatus): boolean {
 
 function isVisitorScope(identifier: string): boolean {
   return identifier.startsWith("visitor:") || identifier.startsWith("ip:");
-}
-
-function secondsUntil(at: number, nowMs: number): number {
-  return Math.max(1, Math.ceil((at - nowMs) / 1000));
 }
 
 /** What a widget visitor is told about a budget: that the chat rests, not the tenant's figures. */

@@ -67,6 +67,11 @@ export class RateLimits {
   }
 }
 
+/** Whole seconds from `nowMs` until `atMs`, at least 1: the value of a retry-after header. */
+export function secondsUntil(atMs: number, nowMs: number): number {
+  return Math.max(1, Math.ceil((atMs - nowMs) / 1000));
+}
+
 /** The most restrictive outcome per dimension, for the x-ratelimit-* headers. */
 export function rateLimitHeaders(outcomes: LimitOutcome[], now: number): Record<string, string> {
   const headers: Record<string, string> = {};

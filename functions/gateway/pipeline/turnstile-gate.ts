@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import { GatewayError } from "../../../shared/http/errors.js";
+import { secondsUntil } from "../../../shared/limits/rate-limits.js";
 import { redisKeys } from "../../../shared/storage/keys.js";
 import type { WidgetConfig } from "../../../shared/widget/config.js";
 import { TURNSTILE_HEADER, TURNSTILE_SESSION_SECONDS, verifyTurnstile } from "../../../shared/widget/turnstile.js";
@@ -57,7 +58,7 @@ async function limitVerifications(c: Context<GatewayAppEnv>, identifier: string)
     .get("services")
     .rateLimits.check([{ dimension: "requests", identifier, limit: VERIFICATIONS_PER_MINUTE_PER_IP, rate: 1 }]);
   if (outcome && !outcome.success) {
-    const retryAfter = Math.max(1, Math.ceil((outcome.reset - Date.now()) / 1000));
+    const retryAfter = secondsUntil(outcome.reset, Date.now());
     throw new GatewayError("rate_limit_error", `Too many bot checks from this network; retry in ${retryAfter} s.`, {
       headers: { "retry-after": String(retryAfter) },
     });

@@ -65,7 +65,7 @@ export const admin = new Hono<GatewayAppEnv>()
     if (update.widget && !record.widget) {
       throw new GatewayError("invalid_request_error", "widget: secret keys have no widget configuration; create a publishable key.");
     }
-    const updated = record.revokedAt ? "revoked" : await tenants.updateKey(record, update);
+    const updated = await tenants.updateKey(record, update);
     if (updated === "revoked") {
       throw new GatewayError("invalid_request_error", "This key is revoked; create a new key instead of editing it.", { status: 409 });
     }
