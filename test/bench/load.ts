@@ -10,6 +10,8 @@ import { type ArrivedEvent, SseClock } from "./sse-clock.js";
  */
 export const LOAD_GENERATOR = "custom closed-loop client on node:http (keep-alive Agent), timestamps from performance.now()";
 
+const MESSAGES_PATH = "/v1/messages";
+
 export interface Endpoint {
   /** Label in the report: "gateway", "miniflare", "passthrough", "direct". */
   name: string;
@@ -17,6 +19,9 @@ export interface Endpoint {
   origin: string;
   /** Sent with every request (the key the endpoint expects). */
   headers: Record<string, string>;
+  /** Where requests go, and what they carry, when not /v1/messages and the run's body. */
+  path?: string;
+  body?: Buffer;
 }
 
 /** One streamed request as the client saw it. Times are performance.now() milliseconds; NaN when it never happened. */
@@ -158,7 +163,7 @@ export async function runInterleaved(
   const worker = async (): Promise<void> => {
     while (next < total) {
       const endpoint = endpoints[next++ % endpoints.length] as Endpoint;
-      exchanges.push(await client.post(endpoint, "/v1/messages", body));
+      exchanges.push(await client.post(endpoint, endpoint.path ?? MESSAGES_PATH, endpoint.body ?? body));
     }
   };
   const startedAt = performance.now();
@@ -168,7 +173,11 @@ export async function runInterleaved(
 
 /** `n` requests at once per endpoint, so the Agent holds enough warm connections for the next run. */
 export async function warmUp(client: LoadClient, endpoints: readonly Endpoint[], body: Buffer, n: number): Promise<void> {
-  await Promise.all(endpoints.flatMap((endpoint) => Array.from({ length: n }, () => client.post(endpoint, "/v1/messages", body))));
+  await Promise.all(
+    endpoints.flatMap((endpoint) =>
+      Array.from({ length: n }, () => client.post(endpoint, endpoint.path ?? MESSAGES_PATH, endpoint.body ?? body)),
+    ),
+  );
 }
 
 /** A Messages request body the simulator answers according to `directives` (e.g. "sim:ttft=0 sim:tokens=2"). */

@@ -11,7 +11,7 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { startStack } from "../stack/stack.js";
-import { type Endpoint, type Exchange, LoadClient } from "./load.js";
+import { type Endpoint, LoadClient, runInterleaved, warmUp } from "./load.js";
 import { type Summary, summarize } from "./stats.js";
 
 const PER_ARM = 300;
@@ -36,36 +36,26 @@ try {
       visitorLimits: { requestsPerMinute: 10_000, tokensPerMinute: 100_000_000, ipRequestsPerMinute: 100_000 },
     },
   });
-  const arms: Array<{ endpoint: Endpoint; path: string; body: Buffer }> = [
+  const apiBody = Buffer.from(
+    JSON.stringify({ model: "auto", max_tokens: 1024, stream: true, messages: [{ role: "user", content: PROMPT }] }),
+  );
+  const endpoints: Endpoint[] = [
     {
-      endpoint: { name: "widget", origin: stack.gateway.url, headers: { origin: ORIGIN, "x-edgegate-session": "bench-session-0000000001" } },
+      name: "widget",
+      origin: stack.gateway.url,
+      headers: { origin: ORIGIN, "x-edgegate-session": "bench-session-0000000001" },
       path: `/v1/widget/chat?key=${publishable.key}`,
       body: Buffer.from(JSON.stringify({ messages: [{ role: "user", content: PROMPT }] })),
     },
-    {
-      endpoint: { name: "api", origin: stack.gateway.url, headers: { "x-api-key": secret.key } },
-      path: "/v1/messages",
-      body: Buffer.from(
-        JSON.stringify({ model: "auto", max_tokens: 1024, stream: true, messages: [{ role: "user", content: PROMPT }] }),
-      ),
-    },
+    { name: "api", origin: stack.gateway.url, headers: { "x-api-key": secret.key } },
   ];
 
   const client = new LoadClient();
-  for (let i = 0; i < 20; i++) for (const arm of arms) await client.post(arm.endpoint, arm.path, arm.body); // warm up
+  await warmUp(client, endpoints, apiBody, 20);
 
   const levels = [];
   for (const concurrency of CONCURRENCY_LEVELS) {
-    const exchanges: Exchange[] = [];
-    let next = 0;
-    const total = PER_ARM * arms.length;
-    const worker = async (): Promise<void> => {
-      while (next < total) {
-        const arm = arms[next++ % arms.length]!;
-        exchanges.push(await client.post(arm.endpoint, arm.path, arm.body));
-      }
-    };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    const { exchanges } = await runInterleaved(client, endpoints, apiBody, { concurrency, perEndpoint: PER_ARM });
     const byArm = (name: string) => exchanges.filter((exchange) => exchange.endpoint === name);
     const ttfb = (name: string): Summary => summarize(byArm(name).filter((e) => e.status === 200).map((e) => e.firstByteAt - e.sentAt));
     const failed = exchanges.filter((exchange) => exchange.status !== 200).length;

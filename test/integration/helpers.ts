@@ -77,3 +77,19 @@ export async function readUntilThenAbort(
   controller.abort();
   return text;
 }
+
+/**
+ * Upstash requests the bridge saw before and after the upstream call of `response`
+ * (since the bridge's stats were last reset), once the gateway has logged the request,
+ * i.e. finished its deferred settlement.
+ */
+export async function upstashRoundTripsAround(stack: Stack, response: Response): Promise<{ before: number; after: number }> {
+  await response.text();
+  await stack.gateway.waitForLog(response.headers.get("x-request-id")!);
+  const upstreamStartedAt = stack.simulator!.ledger.get(response.headers.get("request-id")!)!.startedAt;
+  const { arrivals } = stack.bridge.stats();
+  return {
+    before: arrivals.filter((at) => at < upstreamStartedAt).length,
+    after: arrivals.filter((at) => at > upstreamStartedAt).length,
+  };
+}

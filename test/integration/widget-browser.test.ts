@@ -68,8 +68,11 @@ async function watchAnswers(page: Page): Promise<void> {
 
 const renders = (page: Page) => page.evaluate(() => (window as unknown as { renders: string[] }).renders.splice(0));
 
+const isChatAnswer = (response: PageResponse): boolean =>
+  response.url().includes("/v1/widget/chat") && response.request().method() === "POST";
+
 function chatResponse(page: Page): Promise<PageResponse> {
-  return page.waitForResponse((response) => response.url().includes("/v1/widget/chat") && response.request().method() === "POST");
+  return page.waitForResponse(isChatAnswer);
 }
 
 describe("the chat widget in Chromium", () => {
@@ -187,7 +190,7 @@ describe("the chat widget in Chromium", () => {
     );
     const chats: Array<{ status: number; token: string | undefined }> = [];
     page.on("response", (response) => {
-      if (response.url().includes("/v1/widget/chat") && response.request().method() === "POST") {
+      if (isChatAnswer(response)) {
         chats.push({ status: response.status(), token: response.request().headers()["cf-turnstile-response"] });
       }
     });
