@@ -1,7 +1,7 @@
 import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../stack/stack.js";
-import { messageBody, newTenant, readUntilThenAbort, sendMessage, upstashRoundTripsAround } from "./helpers.js";
+import { clearOfMinuteBoundary, messageBody, newTenant, readUntilThenAbort, sendMessage, upstashRoundTripsAround } from "./helpers.js";
 
 let stack: Stack;
 let redis: Redis;
@@ -76,6 +76,7 @@ describe("keys", () => {
 describe("rate limits", () => {
   it("a 20 requests/minute limit admits exactly 20 of 50 parallel requests", async () => {
     const tenant = await newTenant(stack, { limits: { requestsPerMinute: 20 } });
+    await clearOfMinuteBoundary(10_000);
     const responses = await Promise.all(
       Array.from({ length: 50 }, () => sendMessage(stack, tenant.key, messageBody("sim:tokens=1 sim:ttft=0 hi"))),
     );

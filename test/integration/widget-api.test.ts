@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../stack/stack.js";
 import { TURNSTILE_TEST_SECRETS, TURNSTILE_TEST_SITE_KEY } from "../stack/turnstile/server.js";
-import { messageBody, newTenant, sendMessage, upstashRoundTripsAround, withOneResend } from "./helpers.js";
+import { clearOfMinuteBoundary, messageBody, newTenant, sendMessage, upstashRoundTripsAround, withOneResend } from "./helpers.js";
 
 let stack: Stack;
 
@@ -163,6 +163,7 @@ describe("per-visitor limits", () => {
     const { widgetKey } = owner;
     const alice = session("alice");
     const bob = session("bob");
+    await clearOfMinuteBoundary(10_000);
     expect((await widgetCall(widgetKey, { session: alice })).status).toBe(200);
     expect((await widgetCall(widgetKey, { session: alice })).status).toBe(200);
     const throttled = await widgetCall(widgetKey, { session: alice });
@@ -181,6 +182,7 @@ describe("per-visitor limits", () => {
 
   it("cap one IP address across its sessions", async () => {
     const { widgetKey } = await widgetTenant({ visitorLimits: { requestsPerMinute: 10, ipRequestsPerMinute: 3 } });
+    await clearOfMinuteBoundary(10_000);
     for (let i = 0; i < 3; i++) expect((await widgetCall(widgetKey, { session: session(`ip${i}`) })).status).toBe(200);
     const throttled = await widgetCall(widgetKey, { session: session("ip-last") });
     expect(throttled.status).toBe(429);
