@@ -13,6 +13,7 @@ export default defineConfig({
               bindings: {
                 REGION: "unit",
                 ADMIN_TOKEN: "unit-admin-token",
+                GATEWAY_SECRET: "unit-gateway-secret",
                 UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
                 UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
                 UPSTREAM_BASE_URL: "http://127.0.0.1:9",

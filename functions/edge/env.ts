@@ -6,6 +6,8 @@ export interface EdgeEnv {
   /** Region used when the client's location is unknown. */
   DEFAULT_REGION?: string;
   MAX_BODY_BYTES?: string;
+  /** Longest a client may take to send its request body (ms). */
+  BODY_TIMEOUT_MS?: string;
   /** Circuit breaker: consecutive failures that open it, and how long it stays open. */
   BREAKER_FAILURE_THRESHOLD?: string;
   BREAKER_COOL_DOWN_MS?: string;

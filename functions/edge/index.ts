@@ -3,14 +3,16 @@ import { CacheApiBreakerStore } from "../../shared/geo/breaker-store.js";
 import { breakerStatus } from "../../shared/geo/circuit-breaker.js";
 import { clientLocation, type RankedRegion, rankRegions } from "../../shared/geo/ranking.js";
 import { DEFAULT_REGION_ID, REGIONS } from "../../shared/geo/regions.js";
+import { readBody } from "../../shared/http/body.js";
 import { GatewayError, errorResponse } from "../../shared/http/errors.js";
 import { newRequestId } from "../../shared/http/request-id.js";
 import { breakerConfig, type EdgeEnv } from "./env.js";
 import { type Attempt, forwardWithFailover } from "./failover.js";
-import { regionPinOf } from "./region-pins.js";
+import { regionPinOf, rememberPin } from "./region-pins.js";
 
 const breakers = new CacheApiBreakerStore();
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+const DEFAULT_BODY_TIMEOUT_MS = 10_000;
 const RETRY_AFTER_SECONDS = "10";
 
 const app = new Hono<{ Bindings: EdgeEnv }>();
@@ -29,24 +31,28 @@ app.get("/healthz", async (c) => {
 /** Everything else goes to the nearest healthy region the tenant may use. */
 app.all("*", async (c) => {
   const request = c.req.raw;
-  const maxBytes = Number(c.env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES;
-  const body = request.method === "GET" || request.method === "HEAD" ? null : await request.arrayBuffer();
-  if (body && body.byteLength > maxBytes) {
-    throw new GatewayError("request_too_large", `The request body exceeds the ${maxBytes}-byte limit.`);
-  }
+  // Read within the size and time limits before anything else (even the key), as the regions do.
+  const body =
+    request.method === "GET" || request.method === "HEAD"
+      ? null
+      : await readBody(request, {
+          maxBytes: Number(c.env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES,
+          timeoutMs: Number(c.env.BODY_TIMEOUT_MS) || DEFAULT_BODY_TIMEOUT_MS,
+        });
   const pin = await regionPinOf(request, c.env);
-  const candidates = rankRegions(clientLocation(request), REGIONS, {
-    pin,
-    defaultRegionId: c.env.DEFAULT_REGION || DEFAULT_REGION_ID,
-  });
-  const result = await forwardWithFailover(request, body, candidates, c.env, breakers);
+  const location = clientLocation(request);
+  const rank = (regionPin: readonly string[] | null) =>
+    rankRegions(location, REGIONS, { pin: regionPin, defaultRegionId: c.env.DEFAULT_REGION || DEFAULT_REGION_ID });
+  const result = await forwardWithFailover(request, body, rank, pin, c.env, breakers);
+  if (result.pinLearned) await rememberPin(request, result.pinLearned);
+  const routedPin = result.pinLearned ?? pin;
   const tried = describeAttempts(result.attempts);
-  if (!result.response || !result.served) throw noRegion(pin, tried);
+  if (!result.response || !result.served) throw noRegion(routedPin, tried, result.attempts.at(-1)?.outcome === "unreachable");
 
   const response = new Response(result.response.body, result.response);
   response.headers.set("x-edgegate-region", result.served.region.id);
   response.headers.set("x-edgegate-regions-tried", tried);
-  response.headers.set("x-edgegate-route", routeReason(result.served, pin, result.attempts.length > 1));
+  response.headers.set("x-edgegate-route", routeReason(result.served, routedPin, result.attempts.length > 1));
   return response;
 });
 
@@ -70,8 +76,14 @@ function routeReason(served: RankedRegion, pin: readonly string[] | null, failed
   return `${basis}${pinned}${failedOver ? "; failed over" : ""}`;
 }
 
-function noRegion(pin: readonly string[] | null, tried: string): GatewayError {
+function noRegion(pin: readonly string[] | null, tried: string, lostMidRequest: boolean): GatewayError {
   const attempts = tried ? ` (tried: ${tried})` : "";
+  if (lostMidRequest) {
+    // The region may have served (and billed) the request before failing: it is not replayed elsewhere.
+    return new GatewayError("api_error", `The region failed while handling the request${attempts}; it was not sent elsewhere in case it had been served.`, {
+      status: 502,
+    });
+  }
   const message = pin
     ? `Your account is pinned to ${pin.join(", ")} and no region there is available${attempts}. ` +
       "edgegate never serves a pinned account from another region; retry shortly."

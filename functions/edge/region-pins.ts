@@ -9,6 +9,18 @@ import type { EdgeEnv } from "./env.js";
 const PIN_CACHE_MS = 30_000;
 
 const cache = new KeyCache();
+/** Pins a region reported for a key (newer than the cached tenant), kept as long as a cached pin. */
+const learnedPins = new Map<string, { pin: string[]; until: number }>();
+const MAX_LEARNED = 10_000;
+
+/** Remembers the pin a region reported for the request's key, so the next request goes straight there. */
+export async function rememberPin(request: Request, pin: string[]): Promise<void> {
+  const key = presentedKey(request.headers) ?? widgetKeyOf(new URL(request.url));
+  if (!key) return;
+  const keyHash = await sha256Hex(key);
+  if (learnedPins.size >= MAX_LEARNED) learnedPins.delete(learnedPins.keys().next().value!);
+  learnedPins.set(keyHash, { pin, until: Date.now() + PIN_CACHE_MS });
+}
 
 /**
  * The region pin of the tenant behind the request's key (a widget's comes in the URL): null when the tenant has none,
@@ -19,6 +31,8 @@ export async function regionPinOf(request: Request, env: EdgeEnv): Promise<reado
   const key = presentedKey(request.headers) ?? widgetKeyOf(new URL(request.url));
   if (!key || !env.UPSTASH_REDIS_REST_URL || !env.UPSTASH_REDIS_REST_TOKEN) return null;
   const keyHash = await sha256Hex(key);
+  const learned = learnedPins.get(keyHash);
+  if (learned && learned.until > Date.now()) return learned.pin;
   const now = Date.now();
   let entry = cache.get(keyHash, PIN_CACHE_MS, now);
   if (!entry) {

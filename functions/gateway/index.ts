@@ -1,4 +1,4 @@
 import { app } from "./app.js";
 
-export { UsageSpool } from "../../shared/metering/usage-spool.js";
+export { UsageSpool } from "../../shared/ledger/usage-spool.js";
 export default app;

@@ -1,26 +1,44 @@
 import type { Redis } from "@upstash/redis";
 import { createMiddleware } from "hono/factory";
-import type { GatewayConfig } from "../../shared/config/env.js";
+import { FailureThrottle, UnknownKeys } from "../../shared/auth/failures.js";
+import type { GatewayConfig, GatewayEnv } from "../../shared/config/env.js";
 import { GatewayError } from "../../shared/http/errors.js";
-import { RateLimits } from "../../shared/limits/rate-limits.js";
-import { type PriceTable, priceTable } from "../../shared/pricing/cost.js";
+import { Ledger } from "../../shared/ledger/ledger.js";
+import type { Settlement } from "../../shared/ledger/settlement.js";
+import { type PricedModel, type PriceTable, priceTable } from "../../shared/pricing/cost.js";
+import { anthropicProvider } from "../../shared/providers/anthropic.js";
 import { redisClient } from "../../shared/storage/redis.js";
 import { KeyCache } from "../../shared/tenants/key-cache.js";
 import { TenantStore } from "../../shared/tenants/store.js";
+import type { UpstreamTargets } from "../../shared/upstream/attempts.js";
+import { KeyPool } from "../../shared/upstream/key-pool.js";
 import type { GatewayAppEnv } from "./context.js";
 
 /** What the gateway's routes use, built once per isolate and configuration. */
 export interface Services {
   redis: Redis;
   tenants: TenantStore;
-  rateLimits: RateLimits;
   keyCache: KeyCache;
   prices: PriceTable;
+  /** The deep tier's model: what requests would cost without routing. */
+  strongest: PricedModel;
+  ledger: Ledger;
+  upstream: UpstreamTargets;
+  /** Key hashes recently found unknown, and the per-network throttles of failed authentications. */
+  unknownKeys: UnknownKeys;
+  authFailures: FailureThrottle;
+  adminFailures: FailureThrottle;
 }
+
+/** Failed authentications a client network may make per minute, with API keys and with the admin token. */
+export const AUTH_FAILURES_PER_MINUTE = 30;
+export const ADMIN_FAILURES_PER_MINUTE = 10;
+/** How long an isolate remembers that a key is unknown. */
+const UNKNOWN_KEY_MEMORY_MS = 30_000;
 
 let cached: { config: GatewayConfig; services: Services } | null = null;
 
-function services(config: GatewayConfig): Services {
+function services(config: GatewayConfig, env: GatewayEnv): Services {
   if (cached?.config !== config) {
     if (!config.redis.url || !config.redis.token) {
       throw new GatewayError(
@@ -30,22 +48,53 @@ function services(config: GatewayConfig): Services {
       );
     }
     const redis = redisClient(config.redis);
+    const prices = priceTable(config.prices);
+    const strongest = prices.priceOf(config.routing.tierModels.deep);
+    if (!strongest) {
+      throw new GatewayError("api_error", `The deep tier's model ${config.routing.tierModels.deep} has no price: add it to PRICING_JSON.`, {
+        status: 503,
+      });
+    }
     cached = {
       config,
       services: {
         redis,
         tenants: new TenantStore(redis),
-        rateLimits: new RateLimits(redis),
         keyCache: new KeyCache(),
-        prices: priceTable(config.prices),
+        prices,
+        strongest,
+        ledger: new Ledger({
+          redis,
+          defaults: config.defaultLimits,
+          storageTimeoutMs: config.storageTimeoutMs,
+          spool: (settlement) => spool(env, config.region, settlement),
+        }),
+        upstream: {
+          providers: config.upstreamApiKeys.map((apiKey) => anthropicProvider({ baseUrl: config.upstreamBaseUrl, apiKey })),
+          pool: new KeyPool(config.upstreamApiKeys),
+        },
+        unknownKeys: new UnknownKeys(UNKNOWN_KEY_MEMORY_MS),
+        authFailures: new FailureThrottle("auth", AUTH_FAILURES_PER_MINUTE),
+        adminFailures: new FailureThrottle("admin", ADMIN_FAILURES_PER_MINUTE),
       },
     };
   }
   return cached.services;
 }
 
+/** Keeps a settlement in the region's durable spool until storage takes it. */
+async function spool(env: GatewayEnv, region: string, settlement: Settlement): Promise<void> {
+  const namespace = env.USAGE_SPOOL;
+  if (!namespace) {
+    // Without a spool binding the record survives only in the log, for reconciliation.
+    console.error(JSON.stringify({ msg: "settlement lost: no USAGE_SPOOL binding", settlement }));
+    return;
+  }
+  await namespace.get(namespace.idFromName(region)).add(settlement);
+}
+
 /** Provides the services to routes that need storage (everything but /healthz). */
 export const withServices = createMiddleware<GatewayAppEnv>(async (c, next) => {
-  c.set("services", services(c.get("config")));
+  c.set("services", services(c.get("config"), c.env));
   await next();
 });

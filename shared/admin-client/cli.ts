@@ -1,3 +1,4 @@
+/// <reference types="node" />
 import { parseArgs } from "node:util";
 import { AdminClient } from "./client.js";
 

@@ -1,15 +1,21 @@
 import { DEFAULT_THRESHOLDS, type Tier } from "../classify/index.js";
-import type { UsageSpool } from "../metering/usage-spool.js";
+import type { UsageSpool } from "../ledger/usage-spool.js";
 import { DEFAULT_PRICES, type ModelPrice } from "../pricing/prices.js";
+import type { FeatureConfig } from "../request-policy/features.js";
+import type { BodyLimits } from "../http/body.js";
 import type { RoutingDefaults } from "../routing/policy.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../upstream/backoff.js";
 import * as z from "zod/mini";
 import { describeIssues } from "../validation/zod.js";
 
 const price = z.number().check(z.minimum(0));
+const tokenPrices = { input: price, output: price, cacheWrite5m: price, cacheWrite1h: price, cacheRead: price };
 const modelPricesSchema = z.record(
   z.string(),
-  z.strictObject({ input: price, output: price, cacheWrite5m: price, cacheWrite1h: price, cacheRead: price }),
+  z.strictObject({
+    ...tokenPrices,
+    longContext: z.optional(z.strictObject({ ...tokenPrices, aboveInputTokens: z.int().check(z.positive()) })),
+  }),
 );
 
 /**
@@ -22,7 +28,7 @@ export interface GatewayEnv {
   ANTHROPIC_API_KEY?: string;
   /** Base URL of the Anthropic API (the local simulator in development). */
   UPSTREAM_BASE_URL?: string;
-  /** Milliseconds to wait for the upstream's response headers. */
+  /** Longest a non-streamed request may take upstream, headers and body (ms); streams use the first-token and idle timeouts. */
   UPSTREAM_TIMEOUT_MS?: string;
   /** Longest silence between upstream stream events before the gateway ends the stream: ms, or per tier "light:30000,deep:120000". */
   STREAM_IDLE_TIMEOUT_MS?: string;
@@ -36,6 +42,8 @@ export interface GatewayEnv {
   OVERLOADED_BEFORE_FALLBACK?: string;
   /** Largest request body accepted, in bytes. */
   MAX_BODY_BYTES?: string;
+  /** Longest time a client may take to send its request body, in ms. */
+  BODY_TIMEOUT_MS?: string;
   /** Region id this deployment serves, reported in headers and logs. */
   REGION?: string;
   /** Longest wait for storage on the hot path before the tenant's fail-open/fail-closed choice applies. */
@@ -59,6 +67,12 @@ export interface GatewayEnv {
   TIER_DEEP_THRESHOLD?: string;
   /** JSON object of model -> prices (USD per million tokens), merged over the defaults. */
   PRICING_JSON?: string;
+  /** Comma-separated anthropic-beta values accepted beyond the ones the gateway knows (their costs must be only tokens). */
+  ALLOWED_BETAS?: string;
+  /** Comma-separated top-level Messages fields accepted beyond the ones the gateway knows. */
+  ALLOWED_REQUEST_FIELDS?: string;
+  /** Secret: signs widget visitor sessions and answers, and keys the hashes of client networks in limit counters. */
+  GATEWAY_SECRET?: string;
   /** Cloudflare Turnstile's siteverify endpoint (a local stand-in in development). */
   TURNSTILE_VERIFY_URL?: string;
 }
@@ -72,15 +86,18 @@ export interface GatewayConfig {
   streamIdleTimeoutMs: PerTier;
   firstTokenTimeoutMs: PerTier;
   retry: RetryPolicy;
-  maxBodyBytes: number;
+  /** Largest request body, and the longest a client may take to send it. */
+  body: BodyLimits;
   region: string;
   storageTimeoutMs: number;
   redis: { url: string; token: string };
   adminToken: string;
   defaultLimits: { requestsPerMinute: number; tokensPerMinute: number };
   prices: Record<string, ModelPrice>;
+  features: FeatureConfig;
   routing: RoutingDefaults;
   turnstileVerifyUrl: string;
+  gatewaySecret: string;
 }
 
 export const DEFAULTS = {
@@ -89,6 +106,7 @@ export const DEFAULTS = {
   streamIdleTimeoutMs: { light: 60_000, standard: 60_000, deep: 120_000 } as PerTier,
   firstTokenTimeoutMs: { light: 15_000, standard: 30_000, deep: 60_000 } as PerTier,
   maxBodyBytes: 10 * 1024 * 1024,
+  bodyTimeoutMs: 10_000,
   region: "local",
   storageTimeoutMs: 2_000,
   requestsPerMinute: 600,
@@ -115,7 +133,10 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
         maxDelayMs: positiveInt(env.RETRY_MAX_DELAY_MS, DEFAULT_RETRY_POLICY.maxDelayMs),
         overloadedBeforeFallback: positiveInt(env.OVERLOADED_BEFORE_FALLBACK, DEFAULT_RETRY_POLICY.overloadedBeforeFallback),
       },
-      maxBodyBytes: positiveInt(env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes),
+      body: {
+        maxBytes: positiveInt(env.MAX_BODY_BYTES, DEFAULTS.maxBodyBytes),
+        timeoutMs: positiveInt(env.BODY_TIMEOUT_MS, DEFAULTS.bodyTimeoutMs),
+      },
       region: env.REGION || DEFAULTS.region,
       storageTimeoutMs: positiveInt(env.STORAGE_TIMEOUT_MS, DEFAULTS.storageTimeoutMs),
       redis: { url: env.UPSTASH_REDIS_REST_URL ?? "", token: env.UPSTASH_REDIS_REST_TOKEN ?? "" },
@@ -125,6 +146,7 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
         tokensPerMinute: positiveInt(env.DEFAULT_TOKENS_PER_MINUTE, DEFAULTS.tokensPerMinute),
       },
       prices: { ...DEFAULT_PRICES, ...parsePrices(env.PRICING_JSON) },
+      features: { extraBetas: commaSet(env.ALLOWED_BETAS), extraFields: commaSet(env.ALLOWED_REQUEST_FIELDS) },
       routing: {
         tierModels: {
           light: env.MODEL_LIGHT || DEFAULTS.tierModels.light,
@@ -137,6 +159,7 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
         },
       },
       turnstileVerifyUrl: env.TURNSTILE_VERIFY_URL || DEFAULTS.turnstileVerifyUrl,
+      gatewaySecret: env.GATEWAY_SECRET ?? "",
     };
     cache.set(env, config);
   }
@@ -148,6 +171,10 @@ function parsePrices(raw: string | undefined): Record<string, ModelPrice> {
   const parsed = modelPricesSchema.safeParse(JSON.parse(raw));
   if (!parsed.success) throw new Error(`PRICING_JSON is invalid: ${describeIssues(parsed.error.issues)}`);
   return parsed.data;
+}
+
+function commaSet(raw: string | undefined): Set<string> {
+  return new Set((raw ?? "").split(",").map((item) => item.trim()).filter(Boolean));
 }
 
 /** "45000" (every tier) or "light:15000,deep:60000" (the tiers named; the rest keep their defaults). */

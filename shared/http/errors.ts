@@ -29,12 +29,12 @@ export class GatewayError extends Error {
   readonly headers: Record<string, string>;
 
   constructor(
-    readonly type: AnthropicErrorType | "budget_exceeded",
+    readonly type: AnthropicErrorType,
     message: string,
     options: { status?: number; headers?: Record<string, string> } = {},
   ) {
     super(message);
-    this.status = options.status ?? (type === "budget_exceeded" ? 429 : ERROR_STATUS[type]);
+    this.status = options.status ?? ERROR_STATUS[type];
     this.headers = options.headers ?? {};
   }
 }

@@ -1,4 +1,5 @@
 import type { Redis } from "@upstash/redis";
+import { usdNumber } from "../pricing/cost.js";
 import { redisKeys, usagePeriods } from "../storage/keys.js";
 
 export interface UsageFigures {
@@ -6,7 +7,10 @@ export interface UsageFigures {
   input_tokens: number;
   output_tokens: number;
   cache_write_tokens: number;
+  /** Of the cache writes, those with the 1-hour TTL (billed at twice the input price). */
+  cache_write_1h_tokens: number;
   cache_read_tokens: number;
+  web_search_requests: number;
   estimated_requests: number;
   cost_usd: number;
   /** What the same tokens would have cost on the strongest model. */
@@ -32,7 +36,9 @@ const FIELD_NAMES: Record<string, keyof UsageFigures | "reserved"> = {
   input: "input_tokens",
   output: "output_tokens",
   cache_write: "cache_write_tokens",
+  cache_write_1h: "cache_write_1h_tokens",
   cache_read: "cache_read_tokens",
+  web_search: "web_search_requests",
   estimated: "estimated_requests",
   cost: "cost_usd",
   cost_strongest: "strongest_model_cost_usd",
@@ -97,7 +103,7 @@ function periodUsage(period: string, fields: Record<string, string | number>, bu
   }
   total = toUsd(total);
   for (const model of Object.keys(byModel)) byModel[model] = toUsd(byModel[model]!);
-  return { period, ...total, reserved_usd: reservedMicroUsd / 1e6, budget_usd: budget, by_model: byModel };
+  return { period, ...total, reserved_usd: usdNumber(reservedMicroUsd), budget_usd: budget, by_model: byModel };
 }
 
 function emptyFigures(): UsageFigures {
@@ -106,7 +112,9 @@ function emptyFigures(): UsageFigures {
     input_tokens: 0,
     output_tokens: 0,
     cache_write_tokens: 0,
+    cache_write_1h_tokens: 0,
     cache_read_tokens: 0,
+    web_search_requests: 0,
     estimated_requests: 0,
     cost_usd: 0,
     strongest_model_cost_usd: 0,
@@ -114,9 +122,14 @@ function emptyFigures(): UsageFigures {
   };
 }
 
-/** Counters hold micro-dollars; the report speaks dollars. */
+/** Counters hold integer micro-dollars; the report speaks dollars, exactly (no float artefacts). */
 function toUsd(figures: UsageFigures): UsageFigures {
-  const cost = figures.cost_usd / 1e6;
-  const strongest = figures.strongest_model_cost_usd / 1e6;
-  return { ...figures, cost_usd: cost, strongest_model_cost_usd: strongest, savings_usd: Math.max(0, strongest - cost) };
+  const cost = figures.cost_usd;
+  const strongest = figures.strongest_model_cost_usd;
+  return {
+    ...figures,
+    cost_usd: usdNumber(cost),
+    strongest_model_cost_usd: usdNumber(strongest),
+    savings_usd: usdNumber(Math.max(0, strongest - cost)),
+  };
 }

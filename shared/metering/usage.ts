@@ -1,12 +1,6 @@
+import type { BilledUsage } from "../pricing/cost.js";
 import type { SseEvent } from "../sse/parser.js";
 import { parseJsonOrUndefined } from "../text/json.js";
-
-export interface TokenUsage {
-  inputTokens: number;
-  outputTokens: number;
-  cacheCreationInputTokens: number;
-  cacheReadInputTokens: number;
-}
 
 export interface UpstreamErrorEvent {
   type: string;
@@ -16,14 +10,16 @@ export interface UpstreamErrorEvent {
 /** What one upstream response produced, as observed while relaying it. */
 export interface MeteredResponse {
   model: string | null;
-  usage: TokenUsage;
+  usage: BilledUsage;
   stopReason: string | null;
   /** message_delta (or a complete non-streamed message) reported the final output count. */
   usageReported: boolean;
   /** Output tokens were estimated from relayed text because the final usage never arrived. */
   estimated: boolean;
-  /** Characters of generated content relayed (text, tool input JSON, thinking). */
+  /** Characters of generated content seen (text, tool input JSON, thinking). */
   generatedChars: number;
+  /** Content deltas seen: each carries at least one output token. */
+  contentDeltas: number;
   /** performance.now() when the first content delta was seen, or null. */
   firstTokenAt: number | null;
   upstreamError: UpstreamErrorEvent | null;
@@ -38,6 +34,8 @@ interface RawUsage {
   output_tokens?: number | null;
   cache_creation_input_tokens?: number | null;
   cache_read_input_tokens?: number | null;
+  cache_creation?: { ephemeral_1h_input_tokens?: number | null } | null;
+  server_tool_use?: { web_search_requests?: number | null } | null;
 }
 
 /**
@@ -46,15 +44,18 @@ interface RawUsage {
  */
 export class UsageMeter {
   private model: string | null = null;
-  private readonly usage: TokenUsage = {
+  private readonly usage: BilledUsage = {
     inputTokens: 0,
     outputTokens: 0,
     cacheCreationInputTokens: 0,
+    cacheCreation1hInputTokens: 0,
     cacheReadInputTokens: 0,
+    webSearchRequests: 0,
   };
   private stopReason: string | null = null;
   private usageReported = false;
   private generatedChars = 0;
+  private contentDeltas = 0;
   private firstTokenAt: number | null = null;
   private upstreamError: UpstreamErrorEvent | null = null;
   private completed = false;
@@ -65,10 +66,15 @@ export class UsageMeter {
 
   observe(event: SseEvent, now: number): void {
     switch (event.event) {
-      case "content_block_delta":
+      case "content_block_delta": {
         this.firstTokenAt ??= now;
-        this.generatedChars += deltaLength(parseJsonOrUndefined(event.data));
+        const length = deltaLength(parseJsonOrUndefined(event.data));
+        if (length !== null) {
+          this.contentDeltas += 1;
+          this.generatedChars += length;
+        }
         return;
+      }
       case "message_start": {
         const message = field(parseJsonOrUndefined(event.data), "message");
         this.model = stringField(message, "model") ?? this.model;
@@ -113,11 +119,16 @@ export class UsageMeter {
     }
   }
 
+  /**
+   * What was produced. Without the final usage (the stream was cut), output tokens are
+   * estimated: never fewer than the content deltas seen (each carries a token at least)
+   * nor than about four characters a token.
+   */
   result(): MeteredResponse {
     const usage = { ...this.usage };
-    const estimated = !this.usageReported && this.generatedChars > 0;
+    const estimated = !this.usageReported && this.contentDeltas > 0;
     if (estimated) {
-      usage.outputTokens = Math.max(usage.outputTokens, Math.ceil(this.generatedChars / CHARS_PER_TOKEN_ESTIMATE));
+      usage.outputTokens = Math.max(usage.outputTokens, this.contentDeltas, Math.ceil(this.generatedChars / CHARS_PER_TOKEN_ESTIMATE));
     }
     return {
       model: this.model,
@@ -126,6 +137,7 @@ export class UsageMeter {
       usageReported: this.usageReported,
       estimated,
       generatedChars: this.generatedChars,
+      contentDeltas: this.contentDeltas,
       firstTokenAt: this.firstTokenAt,
       upstreamError: this.upstreamError,
       completed: this.completed,
@@ -140,6 +152,10 @@ export class UsageMeter {
       this.usage.cacheCreationInputTokens = raw.cache_creation_input_tokens;
     }
     if (typeof raw.cache_read_input_tokens === "number") this.usage.cacheReadInputTokens = raw.cache_read_input_tokens;
+    const oneHour = raw.cache_creation?.ephemeral_1h_input_tokens;
+    if (typeof oneHour === "number") this.usage.cacheCreation1hInputTokens = oneHour;
+    const searches = raw.server_tool_use?.web_search_requests;
+    if (typeof searches === "number") this.usage.webSearchRequests = searches;
   }
 }
 
@@ -153,10 +169,11 @@ function stringField(value: unknown, name: string): string | null {
   return typeof found === "string" ? found : null;
 }
 
-function deltaLength(data: unknown): number {
+/** Characters of generated content in a delta; null for deltas that carry no tokens (signatures). */
+function deltaLength(data: unknown): number | null {
   const delta = field(data, "delta");
   const text = field(delta, "text") ?? field(delta, "partial_json") ?? field(delta, "thinking");
-  return typeof text === "string" ? text.length : 0;
+  return typeof text === "string" ? text.length : null;
 }
 
 function blockLength(block: unknown): number {

@@ -2,23 +2,25 @@ import { type AnthropicErrorType, ERROR_STATUS } from "../http/errors.js";
 import type { OpenAIErrorBody } from "./chat-types.js";
 
 /**
- * An Anthropic error body (`{type: "error", error: {type, message}}`, as the upstream and
- * the gateway send it) in OpenAI's error format, for a response that keeps `status`.
- * The type follows the status as OpenAI's does; the code says what the type does not:
- * OpenAI's own codes for rate limits and quotas, otherwise the Anthropic type when it
- * is more specific ("overloaded_error", "timeout_error", "billing_error"...).
+ * An Anthropic error (`{type: "error", error: {type, message}}`, as the upstream and the
+ * gateway send it) as OpenAI would answer it: the type follows the status as OpenAI's
+ * does, and the code says what the type does not (OpenAI's own codes for rate limits,
+ * otherwise the Anthropic type when it is more specific: "overloaded_error"...). A spent
+ * budget or credit (Anthropic's 402 billing_error) is OpenAI's 429 insufficient_quota.
  */
-export function toOpenAIError(status: number, anthropicErrorBody: unknown): OpenAIErrorBody {
+export function toOpenAIError(status: number, anthropicErrorBody: unknown): { status: number; body: OpenAIErrorBody } {
   const error = field(anthropicErrorBody, "error");
   const anthropicType = stringField(error, "type");
   const message = stringField(error, "message") || `The request failed with status ${status}.`;
+  if (anthropicType === "billing_error") {
+    return { status: 429, body: { error: { message, type: "insufficient_quota", code: "insufficient_quota", param: null } } };
+  }
   const type = openAIErrorType(status);
-  return { error: { message, type, code: errorCode(status, type, anthropicType), param: null } };
+  return { status, body: { error: { message, type, code: errorCode(status, type, anthropicType), param: null } } };
 }
 
 /** The HTTP status an Anthropic error type travels with; for errors met inside a stream. */
 export function statusOfAnthropicError(type: string): number {
-  if (type === "budget_exceeded") return 429;
   return Object.hasOwn(ERROR_STATUS, type) ? ERROR_STATUS[type as AnthropicErrorType] : 500;
 }
 
@@ -39,7 +41,6 @@ function openAIErrorType(status: number): string {
 }
 
 function errorCode(status: number, type: string, anthropicType: string | null): string | null {
-  if (anthropicType === "budget_exceeded") return "insufficient_quota";
   if (status === 429) return "rate_limit_exceeded";
   return anthropicType === type ? null : anthropicType;
 }

@@ -119,7 +119,7 @@ export class ChatStreamTranslator {
   private fail(data: StreamEventData | null): string {
     this.finished = true;
     const type = data?.error?.type;
-    const body = toOpenAIError(statusOfAnthropicError(typeof type === "string" ? type : "api_error"), data);
+    const { body } = toOpenAIError(statusOfAnthropicError(typeof type === "string" ? type : "api_error"), data);
     return sse(body) + DONE;
   }
 

@@ -1,5 +1,7 @@
 import * as z from "zod/mini";
 import { TIERS } from "../classify/types.js";
+import { REGIONS } from "../geo/regions.js";
+import { OPT_IN_FEATURES } from "../request-policy/features.js";
 import "../validation/zod.js";
 import { patchSchema } from "../validation/schema-parts.js";
 import { type WidgetConfig, widgetConfigSchema, widgetConfigUpdateSchema } from "../widget/config.js";
@@ -8,7 +10,15 @@ const nullablePositiveInt = z.nullable(z.int().check(z.positive()));
 const nullableUsd = z.nullable(z.number().check(z.positive(), z.maximum(1_000_000_000)));
 const nonEmptyString = z.string().check(z.minLength(1));
 const name = z.string().check(z.minLength(1), z.maxLength(200));
-const regionPin = z.nullable(z.array(nonEmptyString).check(z.minLength(1)));
+const REGION_IDS = REGIONS.map((region) => region.id) as [string, ...string[]];
+const regionPin = z.nullable(
+  z
+    .array(z.enum(REGION_IDS, { error: (issue) => `unknown region ${JSON.stringify(issue.input)}; the regions are ${REGION_IDS.join(", ")}` }))
+    .check(
+      z.minLength(1),
+      z.refine((regions) => new Set(regions).size === regions.length, "each region once"),
+    ),
+);
 
 export const tenantLimitsSchema = z.strictObject({
   requestsPerMinute: z._default(nullablePositiveInt, null),
@@ -40,6 +50,8 @@ export const tenantInputSchema = z.strictObject({
   limits: z._default(tenantLimitsSchema, () => tenantLimitsSchema.parse({})),
   modelPolicy: z._default(modelPolicySchema, () => modelPolicySchema.parse({})),
   regionPin: z._default(regionPin, null),
+  /** Features with costs beyond the request's own tokens that this tenant may use (see README). */
+  allowedFeatures: z._default(z.array(z.enum(OPT_IN_FEATURES)), []),
   promptCaching: z._default(z.boolean(), true),
   /** When storage is down: serve and settle later ("open") or refuse ("closed"); null = by key kind. */
   storageFailMode: z._default(z.nullable(z.enum(["open", "closed"])), null),
@@ -51,6 +63,7 @@ export const tenantUpdateSchema = z.strictObject({
   limits: z.optional(patchSchema(tenantLimitsSchema)),
   modelPolicy: z.optional(patchSchema(modelPolicySchema)),
   regionPin: z.optional(regionPin),
+  allowedFeatures: z.optional(z.array(z.enum(OPT_IN_FEATURES))),
   promptCaching: z.optional(z.boolean()),
   storageFailMode: z.optional(z.nullable(z.enum(["open", "closed"]))),
   disabled: z.optional(z.boolean()),
@@ -104,5 +117,12 @@ export interface KeyRecord {
   /** The widget's configuration: set for publishable keys, null for secret keys. */
   widget: WidgetConfig | null;
   createdAt: string;
+  /** Set on every change; with the tenant's, it tells the hot path whether its cached policy is current. */
+  updatedAt?: string;
   revokedAt: string | null;
+}
+
+/** The version of the policy a decision was made with: both records' last change. */
+export function policyVersion(key: KeyRecord, tenant: Tenant): string {
+  return `${tenant.updatedAt ?? ""}|${key.updatedAt ?? ""}`;
 }

@@ -85,6 +85,7 @@ export class TenantStore {
 
   async createKey(tenantId: string, input: KeyInput): Promise<CreatedKey> {
     const secret = newKey(input.kind);
+    const now = new Date().toISOString();
     const record: KeyRecord = {
       id: newKeyId(),
       tenantId,
@@ -95,7 +96,8 @@ export class TenantStore {
       requestsPerMinute: input.requestsPerMinute,
       tokensPerMinute: input.tokensPerMinute,
       widget: input.kind === "publishable" ? (input.widget ?? widgetConfigSchema.parse({})) : null,
-      createdAt: new Date().toISOString(),
+      createdAt: now,
+      updatedAt: now,
       revokedAt: null,
     };
     const pipeline = this.redis.multi();
@@ -124,6 +126,7 @@ export class TenantStore {
       ...record,
       ...fields,
       widget: record.widget && (widget ? updatedWidgetConfig(record.widget, widget) : record.widget),
+      updatedAt: new Date().toISOString(),
     };
     const outcome = await runScript<string>(this.redis, SET_UNLESS_REVOKED, [redisKeys.key(record.hash)], [JSON.stringify(updated)]);
     return outcome === "ok" ? updated : outcome === "revoked" ? "revoked" : null;
@@ -133,7 +136,8 @@ export class TenantStore {
     const record = await this.getKey(tenantId, keyId);
     if (!record) return null;
     if (record.revokedAt) return record;
-    const revoked: KeyRecord = { ...record, revokedAt: new Date().toISOString() };
+    const now = new Date().toISOString();
+    const revoked: KeyRecord = { ...record, revokedAt: now, updatedAt: now };
     await this.redis.set(redisKeys.key(record.hash), JSON.stringify(revoked));
     return revoked;
   }

@@ -1,45 +1,67 @@
-import { APIConnectionError, APIError, APIUserAbortError } from "@anthropic-ai/sdk/core/error";
+import type { Provider } from "../providers/types.js";
 import { backoffDelayMs, type RetryPolicy, retryAfterMs } from "./backoff.js";
-import type { UpstreamClient } from "./client.js";
 import type { KeyPool } from "./key-pool.js";
+import type { TeedStream } from "./relay.js";
 
 export interface UpstreamCall {
-  /** The Messages request; `model` is set per attempt from `models`. */
+  /** The Messages request without `model`; the model is set per attempt from `models`. */
   body: Record<string, unknown>;
   /** The chosen model first, then the fallback chain the tenant allows. */
   models: readonly string[];
   stream: boolean;
-  headers: Record<string, string>;
-  /** Streams only: longest wait for the upstream's first byte before the attempt counts as failed. */
-  firstTokenTimeoutMs: number;
+  anthropicVersion: string;
+  betas: readonly string[];
+  /** Streams: longest wait for the first byte of an attempt before it counts as failed (and is retried). */
+  firstByteTimeoutMs: number;
+  /** Non-streams: when the whole answer must have arrived (Date.now() ms); each attempt waits for its headers until then. */
+  deadlineAt: number;
+}
+
+/** The region's upstream endpoints (one per provider key) and the pool that spreads load over them. */
+export interface UpstreamTargets {
+  providers: readonly Provider[];
+  pool: KeyPool;
 }
 
 export interface AttemptRecord {
   model: string;
-  key: number;
-  /** HTTP status, or "connect", "first-byte-timeout". */
+  /** Index of the endpoint in the region's targets. */
+  target: number;
+  /** HTTP status, or "connect", "first-byte-timeout", "timeout". */
   outcome: string;
 }
 
 export interface OpenedUpstream {
   ok: true;
   response: Response;
-  /** Streams: the body reader and the first chunk already read from it. */
-  reader: ReadableStreamDefaultReader<Uint8Array> | null;
-  firstChunk: Uint8Array | undefined;
+  /** Streams: the answer split between the client and the meter. Null for a complete (non-streamed) answer. */
+  stream: TeedStream | null;
   model: string;
+  provider: Provider;
   attempts: AttemptRecord[];
-  /** Aborts the upstream request (client gone, stall). */
+  /** Aborts the upstream request (client gone, stall, deadline). */
   abort: AbortController;
-  /** Returns the provider key to the pool; call once, when the response has ended. */
+  /** Returns the endpoint to the pool and stops listening to the client; call once, when the answer has ended. */
   release: () => void;
 }
 
+export type UpstreamFailure =
+  | { kind: "response"; status: number; headers: Headers; body: string }
+  | { kind: "first-byte-timeout"; timeoutMs: number }
+  | { kind: "timeout" }
+  | { kind: "network" }
+  | { kind: "client-gone" };
+
 export interface FailedUpstream {
   ok: false;
-  /** The last error, to be answered as the upstream's own error. */
-  error: unknown;
+  /** Why the last attempt failed, to be answered to the client. */
+  failure: UpstreamFailure;
   attempts: AttemptRecord[];
+  /**
+   * No attempt could have been charged: each was answered with an error status before any
+   * work (or none was made), so the request may be replayed elsewhere.
+   */
+  replaySafe: boolean;
 }
 
 export interface Clock {
@@ -54,126 +76,155 @@ export const realClock: Clock = {
   random: Math.random,
 };
 
-type Failure = { kind: "rate-limited" | "overloaded" | "retryable"; outcome: string; retryAfterMs: number | null } | { kind: "final" };
+type Retry = { kind: "rate-limited" | "overloaded" | "retryable"; retryAfterMs: number | null };
 
-class FirstByteTimeout extends Error {}
+class AttemptTimeout extends Error {
+  constructor(readonly firstByte: boolean) {
+    super(firstByte ? "no first byte in time" : "no answer in time");
+  }
+}
+
+type AttemptResult =
+  | { opened: { response: Response; stream: TeedStream | null } }
+  | { failure: UpstreamFailure; retry: Retry | null; chargeable: boolean };
 
 /**
- * Opens the upstream response, retrying before the first byte only: on 429 the next
- * provider key is tried at once (the limited key rests until its retry-after), and
- * when every key rests, or on 529, 5xx, connection errors and first-byte timeouts,
- * the attempt is retried after exponential backoff with full jitter (never shorter
- * than retry-after), all within the policy's deadline. A model that stays overloaded
- * gives way to the next model of the fallback chain. Once the first byte is read the
- * response is the caller's: nothing here retries after that.
+ * Opens the upstream answer, retrying before the first byte only: on 429 the next
+ * endpoint is tried at once (the limited one rests until its retry-after), and when
+ * every endpoint rests, or on 529, 5xx, connection errors and first-byte timeouts, the
+ * attempt is retried after exponential backoff with full jitter (never shorter than
+ * retry-after), all within the policy's deadline. A model that stays overloaded gives
+ * way to the next model of the fallback chain. Once the first byte is in, the answer is
+ * the caller's: nothing here retries after that.
  */
 export async function openUpstream(
   call: UpstreamCall,
-  clientFor: (keyIndex: number) => UpstreamClient,
-  pool: KeyPool,
+  targets: UpstreamTargets,
   policy: RetryPolicy,
   clientSignal: AbortSignal,
   clock: Clock = realClock,
 ): Promise<OpenedUpstream | FailedUpstream> {
+  const { pool, providers } = targets;
   const attempts: AttemptRecord[] = [];
   const deadline = clock.now() + policy.deadlineMs;
   let modelIndex = 0;
   let overloadedInARow = 0;
   let retries = 0;
-  let lastError: unknown = new Error("no attempt was made");
+  let chargeable = false;
+  let last: UpstreamFailure = { kind: "network" };
 
   while (!clientSignal.aborted) {
     const model = call.models[modelIndex]!;
-    const key = pool.acquire(clock.now());
-    if (key === null) {
+    const target = pool.acquire(clock.now());
+    if (target === null) {
       const wait = pool.nextAvailableAt() - clock.now();
       if (clock.now() + wait > deadline) break;
       await clock.sleep(wait);
       continue;
     }
+    const provider = providers[target]!;
     const abort = new AbortController();
     const onClientAbort = () => abort.abort(clientSignal.reason);
     clientSignal.addEventListener("abort", onClientAbort, { once: true });
-    try {
-      const opened = await attempt(call, model, clientFor(key), abort);
-      attempts.push({ model, key, outcome: String(opened.response.status) });
+    const result = await attempt(call, model, provider, abort, clientSignal);
+    if ("opened" in result) {
+      attempts.push({ model, target, outcome: String(result.opened.response.status) });
       let released = false;
       const release = () => {
         if (released) return;
         released = true;
-        pool.release(key);
+        pool.release(target);
         clientSignal.removeEventListener("abort", onClientAbort);
       };
-      return { ok: true, ...opened, model, attempts, abort, release };
-    } catch (error) {
-      pool.release(key);
-      clientSignal.removeEventListener("abort", onClientAbort);
-      lastError = error;
-      const failure = classify(error, clientSignal, clock.now());
-      if (failure.kind === "final") break;
-      attempts.push({ model, key, outcome: failure.outcome });
-      if (failure.kind === "rate-limited") {
-        pool.markRateLimited(key, clock.now() + (failure.retryAfterMs ?? policy.baseDelayMs));
-        if (pool.acquireWouldSucceed(clock.now())) continue; // another key is free: no wait
-      }
-      overloadedInARow = failure.kind === "overloaded" ? overloadedInARow + 1 : 0;
-      if (overloadedInARow >= policy.overloadedBeforeFallback && modelIndex + 1 < call.models.length) {
-        modelIndex += 1;
-        overloadedInARow = 0;
-        continue; // a different model is a different capacity pool: try it at once
-      }
-      const delay = backoffDelayMs(retries++, policy, clock.random, failure.retryAfterMs);
-      if (clock.now() + delay > deadline) break;
-      await clock.sleep(delay);
+      return { ok: true, ...result.opened, model, provider, attempts, abort, release };
     }
+    pool.release(target);
+    clientSignal.removeEventListener("abort", onClientAbort);
+    last = result.failure;
+    chargeable ||= result.chargeable;
+    if (result.failure.kind === "client-gone") break;
+    attempts.push({ model, target, outcome: outcomeOf(result.failure) });
+    const retry = result.retry;
+    if (!retry) break;
+    if (retry.kind === "rate-limited") {
+      pool.markRateLimited(target, clock.now() + (retry.retryAfterMs ?? policy.baseDelayMs));
+      if (pool.acquireWouldSucceed(clock.now())) continue; // another endpoint is free: no wait
+    }
+    overloadedInARow = retry.kind === "overloaded" ? overloadedInARow + 1 : 0;
+    if (overloadedInARow >= policy.overloadedBeforeFallback && modelIndex + 1 < call.models.length) {
+      modelIndex += 1;
+      overloadedInARow = 0;
+      continue; // a different model is a different capacity pool: try it at once
+    }
+    const delay = backoffDelayMs(retries++, policy, clock.random, retry.retryAfterMs);
+    if (clock.now() + delay > deadline) break;
+    await clock.sleep(delay);
   }
-  return { ok: false, error: lastError, attempts };
+  if (clientSignal.aborted) last = { kind: "client-gone" };
+  return { ok: false, failure: last, attempts, replaySafe: !chargeable };
 }
 
 async function attempt(
   call: UpstreamCall,
   model: string,
-  client: UpstreamClient,
+  provider: Provider,
   abort: AbortController,
-): Promise<{ response: Response; reader: ReadableStreamDefaultReader<Uint8Array> | null; firstChunk: Uint8Array | undefined }> {
-  let timedOut = false;
-  const timer = call.stream
-    ? setTimeout(() => {
-        timedOut = true;
-        abort.abort(new FirstByteTimeout());
-      }, call.firstTokenTimeoutMs)
-    : null;
+  clientSignal: AbortSignal,
+): Promise<AttemptResult> {
+  const waitMs = call.stream ? call.firstByteTimeoutMs : Math.max(0, call.deadlineAt - Date.now());
+  const timer = setTimeout(() => abort.abort(new AttemptTimeout(call.stream)), waitMs);
   try {
-    const response = await client.messages
-      .create({ ...call.body, model } as Parameters<UpstreamClient["messages"]["create"]>[0], {
-        signal: abort.signal,
-        headers: call.headers,
-      })
-      .asResponse();
-    if (!call.stream || !response.body) return { response, reader: null, firstChunk: undefined };
-    const reader = response.body.getReader();
-    const first = await reader.read();
-    return { response, reader, firstChunk: first.value };
-  } catch (error) {
-    throw timedOut ? new FirstByteTimeout(`no first byte within ${call.firstTokenTimeoutMs} ms`) : error;
+    const response = await provider.send({
+      model,
+      body: call.body,
+      stream: call.stream,
+      anthropicVersion: call.anthropicVersion,
+      betas: call.betas,
+      signal: abort.signal,
+    });
+    if (!response.ok) {
+      const body = await response.text();
+      const failure: UpstreamFailure = { kind: "response", status: response.status, headers: response.headers, body };
+      return { failure, retry: retryOf(response), chargeable: false };
+    }
+    if (!call.stream || !response.body) return { opened: { response, stream: null } };
+    const [clientBody, meterBranch] = response.body.tee();
+    const meterReader = meterBranch.getReader();
+    const first = await meterReader.read();
+    return { opened: { response, stream: { clientBody, meterReader, firstChunk: first.value } } };
+  } catch {
+    if (clientSignal.aborted) return { failure: { kind: "client-gone" }, retry: null, chargeable: true };
+    const reason = abort.signal.reason;
+    if (reason instanceof AttemptTimeout) {
+      const failure: UpstreamFailure = reason.firstByte ? { kind: "first-byte-timeout", timeoutMs: waitMs } : { kind: "timeout" };
+      // The upstream may have started work: the attempt could be charged.
+      return { failure, retry: reason.firstByte ? { kind: "retryable", retryAfterMs: null } : null, chargeable: true };
+    }
+    // The connection failed, before or after the request was sent: it may have been processed.
+    return { failure: { kind: "network" }, retry: { kind: "retryable", retryAfterMs: null }, chargeable: true };
   } finally {
-    if (timer) clearTimeout(timer);
+    clearTimeout(timer);
   }
 }
 
-function classify(error: unknown, clientSignal: AbortSignal, now: number): Failure {
-  if (clientSignal.aborted) return { kind: "final" };
-  if (error instanceof FirstByteTimeout) return { kind: "retryable", outcome: "first-byte-timeout", retryAfterMs: null };
-  if (error instanceof APIUserAbortError) return { kind: "final" };
-  if (error instanceof APIConnectionError) return { kind: "retryable", outcome: "connect", retryAfterMs: null };
-  if (error instanceof APIError && typeof error.status === "number") {
-    const wait = retryAfterMs(error.headers, now);
-    const outcome = String(error.status);
-    if (error.status === 429) return { kind: "rate-limited", outcome, retryAfterMs: wait };
-    if (error.status === 529) return { kind: "overloaded", outcome, retryAfterMs: wait };
-    if (error.status >= 500 || error.status === 408 || error.status === 409) return { kind: "retryable", outcome, retryAfterMs: wait };
-    return { kind: "final" };
+function retryOf(response: Response): Retry | null {
+  const wait = retryAfterMs(response.headers, Date.now());
+  const { status } = response;
+  if (status === 429) return { kind: "rate-limited", retryAfterMs: wait };
+  if (status === 529) return { kind: "overloaded", retryAfterMs: wait };
+  if (status >= 500 || status === 408 || status === 409) return { kind: "retryable", retryAfterMs: wait };
+  return null;
+}
+
+function outcomeOf(failure: UpstreamFailure): string {
+  switch (failure.kind) {
+    case "response":
+      return String(failure.status);
+    case "first-byte-timeout":
+      return "first-byte-timeout";
+    case "timeout":
+      return "timeout";
+    default:
+      return "connect";
   }
-  // A failed read of the first chunk: the connection broke before the first byte.
-  return { kind: "retryable", outcome: "connect", retryAfterMs: null };
 }

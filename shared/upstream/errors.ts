@@ -1,45 +1,45 @@
-import { APIConnectionError, APIConnectionTimeoutError, APIError, APIUserAbortError } from "@anthropic-ai/sdk/core/error";
 import { errorBody } from "../http/errors.js";
+import type { UpstreamFailure } from "./attempts.js";
 
 /** Upstream headers worth passing back with an upstream error. */
-const RELAYED_ERROR_HEADERS = ["retry-after", "retry-after-ms", "request-id"] as const;
+const RELAYED_ERROR_HEADERS = ["retry-after", "retry-after-ms", "request-id", "x-should-retry"] as const;
 
 /**
- * Answers an upstream failure that happened before any byte reached the client:
- * the upstream's own status and Anthropic error body when it sent one, otherwise
- * a gateway-made error in the same format.
+ * The answer to an upstream failure that happened before any byte reached the client:
+ * the upstream's own status and Anthropic error body when it sent one, otherwise a
+ * gateway-made error in the same format (504 when the upstream did not answer in time).
  */
-export function upstreamErrorResponse(error: unknown, requestId: string, timeoutMs: number): Response {
-  if (error instanceof APIConnectionTimeoutError) {
-    return json(504, errorBody("timeout_error", `The upstream API did not answer within ${timeoutMs} ms.`, requestId));
-  }
-  if (error instanceof APIUserAbortError) {
-    return json(499, errorBody("api_error", "The client closed the request.", requestId));
-  }
-  if (error instanceof APIConnectionError) {
-    return json(502, errorBody("api_error", "Could not reach the upstream API; try again shortly.", requestId));
-  }
-  if (error instanceof APIError && typeof error.status === "number") {
-    const headers = new Headers({ "content-type": "application/json" });
-    for (const name of RELAYED_ERROR_HEADERS) {
-      const value = error.headers?.get(name);
-      if (value) headers.set(name, value);
+export function upstreamFailureResponse(failure: UpstreamFailure, requestId: string): Response {
+  switch (failure.kind) {
+    case "response": {
+      const headers = new Headers({ "content-type": "application/json" });
+      for (const name of RELAYED_ERROR_HEADERS) {
+        const value = failure.headers.get(name);
+        if (value) headers.set(name, value);
+      }
+      const body = isErrorBody(failure.body)
+        ? failure.body
+        : JSON.stringify(errorBody(failure.status === 529 ? "overloaded_error" : "api_error", `The upstream answered ${failure.status}.`, requestId));
+      return new Response(body, { status: failure.status, headers });
     }
-    const body = isErrorBody(error.error)
-      ? error.error
-      : errorBody("api_error", error.message || `Upstream answered ${error.status}.`, requestId);
-    return new Response(JSON.stringify(body), { status: error.status, headers });
+    case "first-byte-timeout":
+      return json(504, errorBody("timeout_error", `The upstream sent no first byte within ${failure.timeoutMs} ms, even after retries; retry later.`, requestId));
+    case "timeout":
+      return json(504, errorBody("timeout_error", "The upstream did not answer in time; retry, or ask for fewer tokens.", requestId));
+    case "client-gone":
+      return json(499, errorBody("api_error", "The client closed the request.", requestId));
+    case "network":
+      return json(502, errorBody("api_error", "Could not reach the upstream API; retry shortly.", requestId));
   }
-  throw error;
 }
 
-function isErrorBody(value: unknown): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    (value as { type?: unknown }).type === "error" &&
-    typeof (value as { error?: unknown }).error === "object"
-  );
+function isErrorBody(text: string): boolean {
+  try {
+    const value = JSON.parse(text) as { type?: unknown; error?: unknown };
+    return value.type === "error" && typeof value.error === "object" && value.error !== null;
+  } catch {
+    return false;
+  }
 }
 
 function json(status: number, body: unknown): Response {

@@ -1,24 +1,31 @@
 import { type MeteredResponse, UsageMeter } from "../metering/usage.js";
-import { SseParser } from "../sse/parser.js";
+import { type SseEvent, SseParser } from "../sse/parser.js";
 
 export type RelayEnding = "completed" | "client_disconnected" | "upstream_failed" | "idle_timeout" | "first_token_timeout";
 
 export interface RelayResult {
   ending: RelayEnding;
   metered: MeteredResponse;
-  /** performance.now() when the relay ended. */
+  /** performance.now() when the upstream side ended. */
   endedAt: number;
 }
 
 export interface Relay {
   body: ReadableStream<Uint8Array>;
-  /** Resolves once the stream has ended, however it ended. Never rejects. */
+  /** Resolves once both sides have ended, however they ended. Never rejects. */
   done: Promise<RelayResult>;
 }
 
-export interface RelayOptions {
-  /** The chunk the caller already read to learn that the stream started. */
+/** An upstream SSE response split in two (`tee()`): one branch for the client, one for the meter. */
+export interface TeedStream {
+  /** The client's branch, handed to the runtime untouched. */
+  clientBody: ReadableStream<Uint8Array>;
+  /** The meter's branch, and the chunk already read from it to learn that the stream started. */
+  meterReader: ReadableStreamDefaultReader<Uint8Array>;
   firstChunk: Uint8Array | undefined;
+}
+
+export interface RelayOptions {
   abortUpstream: (reason: unknown) => void;
   /** The client request's signal: aborts when the client disconnects. */
   clientSignal: AbortSignal;
@@ -26,101 +33,118 @@ export interface RelayOptions {
   idleTimeoutMs: number;
   /** Date.now() by which the first token must have arrived, else the stream is ended. */
   firstTokenDeadline: number;
+  /** Sees every upstream event as it is metered (e.g. to record a widget's answer). */
+  observe?: (event: SseEvent) => void;
+  /** Text appended to the client's stream after a complete answer (e.g. a widget's signature event). */
+  trailer?: (result: RelayResult) => Promise<string | null>;
 }
 
 const encoder = new TextEncoder();
 
 /**
- * Relays an upstream SSE body to the client byte for byte, each chunk passed on the
- * moment it arrives, and meters it on the side.
+ * Relays an upstream SSE answer without JavaScript on the client's path: the client's
+ * branch of the tee is piped by the runtime into the response, while the meter reads the
+ * other branch as fast as the upstream sends, whatever the client does, so what the
+ * upstream produced is billed even if the client reads slowly or leaves.
  *
- * The relay always ends, so usage is always settled: on completion, on an upstream
- * failure, on the client's disconnect (seen through the request signal, the stream's
- * cancel or a failed upstream read), and, as the last resort when the runtime tears a
- * request down without saying so, when the upstream has been silent for idleTimeoutMs.
+ * It always ends, so usage is always settled: on completion; on an upstream failure
+ * (the client gets an Anthropic `error` event); on the client's disconnect (seen through
+ * the request signal or a failed write), which aborts the upstream; and when the
+ * upstream stays silent past the idle timeout or sends no token by the first-token
+ * deadline (the upstream is aborted and the client told why).
  */
-export function relaySse(upstream: ReadableStreamDefaultReader<Uint8Array>, options: RelayOptions): Relay {
+export function relaySse(stream: TeedStream, options: RelayOptions): Relay {
   const meter = new UsageMeter();
   const parser = new SseParser();
   const decoder = new TextDecoder();
-  let finish!: (result: RelayResult) => void;
-  const done = new Promise<RelayResult>((resolve) => (finish = resolve));
-  let ended = false;
+  let stoppedFor: "idle_timeout" | "first_token_timeout" | null = null;
+  let clientLeft = false;
   let lastChunkAt = Date.now();
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
 
-  const observe = (chunk: Uint8Array): void => {
-    lastChunkAt = Date.now();
-    const now = performance.now();
-    for (const event of parser.feed(decoder.decode(chunk, { stream: true }))) meter.observe(event, now);
+  const leave = (): void => {
+    if (clientLeft) return;
+    clientLeft = true;
+    options.abortUpstream(new Error("client disconnected"));
   };
-  const end = (ending: RelayEnding, closing?: string): void => {
-    if (ended) return;
-    ended = true;
-    clearInterval(watchdog);
-    const now = performance.now();
-    for (const event of parser.end()) meter.observe(event, now);
-    finish({ ending, metered: meter.result(), endedAt: now });
-    try {
-      if (closing) controller.enqueue(encoder.encode(closing));
-      controller.close();
-    } catch {
-      // The client side is already gone: nothing left to tell it.
-    }
+  const stop = (reason: "idle_timeout" | "first_token_timeout"): void => {
+    if (stoppedFor || clientLeft) return;
+    stoppedFor = reason;
+    options.abortUpstream(new Error(reason));
   };
-  const stopUpstream = (reason: unknown): void => {
-    options.abortUpstream(reason);
-    upstream.cancel(reason).catch(() => {});
-  };
-  const clientGone = (reason?: unknown): void => {
-    stopUpstream(reason);
-    end("client_disconnected");
-  };
-  options.clientSignal.addEventListener("abort", () => clientGone(options.clientSignal.reason), { once: true });
+  const onClientAbort = (): void => leave();
+  options.clientSignal.addEventListener("abort", onClientAbort, { once: true });
   const watchdog = setInterval(
     () => {
       const now = Date.now();
-      if (!meter.sawFirstToken && now >= options.firstTokenDeadline) {
-        stopUpstream(new Error("first token timeout"));
-        end("first_token_timeout", errorEvent("timeout_error", "The upstream sent no token in time; retry, or lower the prompt size."));
-      } else if (now - lastChunkAt >= options.idleTimeoutMs) {
-        stopUpstream(new Error("idle timeout"));
-        end("idle_timeout", errorEvent("timeout_error", `The upstream sent nothing for ${options.idleTimeoutMs} ms.`));
-      }
+      if (!meter.sawFirstToken && now >= options.firstTokenDeadline) stop("first_token_timeout");
+      else if (now - lastChunkAt >= options.idleTimeoutMs) stop("idle_timeout");
     },
     Math.min(1_000, options.idleTimeoutMs),
   );
 
-  const body = new ReadableStream<Uint8Array>(
-    {
-      start(streamController) {
-        controller = streamController;
-        if (options.firstChunk) {
-          controller.enqueue(options.firstChunk);
-          observe(options.firstChunk);
-        }
-      },
-      async pull() {
-        let result: ReadableStreamReadResult<Uint8Array>;
-        try {
-          result = await upstream.read();
-        } catch {
-          // The runtime also fails the upstream read when the client has gone away.
-          if (options.clientSignal.aborted) return clientGone(options.clientSignal.reason);
-          return end("upstream_failed", errorEvent("api_error", "The upstream connection was lost mid-stream."));
-        }
-        if (ended) return;
-        if (result.done) return end("completed");
-        controller.enqueue(result.value);
-        observe(result.value);
-      },
-      cancel: clientGone,
-    },
-    { highWaterMark: 0 },
+  const observe = (chunk: Uint8Array): void => {
+    lastChunkAt = Date.now();
+    const now = performance.now();
+    for (const event of parser.feed(decoder.decode(chunk, { stream: true }))) {
+      meter.observe(event, now);
+      options.observe?.(event);
+    }
+  };
+  const metering = (async (): Promise<"completed" | "upstream_failed"> => {
+    try {
+      if (stream.firstChunk) observe(stream.firstChunk);
+      for (;;) {
+        const { done, value } = await stream.meterReader.read();
+        if (done) return "completed";
+        observe(value);
+      }
+    } catch {
+      return "upstream_failed";
+    } finally {
+      for (const event of parser.end()) meter.observe(event, performance.now());
+      clearInterval(watchdog);
+      options.clientSignal.removeEventListener("abort", onClientAbort);
+    }
+  })();
+  /** What the upstream side saw; the final ending also knows whether the client stayed to the end. */
+  const upstreamSide = metering.then(
+    (upstreamEnding): RelayResult => ({ ending: stoppedFor ?? upstreamEnding, metered: meter.result(), endedAt: performance.now() }),
   );
-  return { body, done };
+
+  const { readable, writable } = new IdentityTransformStream();
+  const delivering = (async (): Promise<void> => {
+    let cut = false;
+    try {
+      await stream.clientBody.pipeTo(writable, { preventClose: true, preventAbort: true });
+    } catch {
+      cut = true;
+    }
+    const writer = writable.getWriter();
+    try {
+      // An upstream cut off mid-stream: tell the client why (if it is gone, the write fails).
+      const closing = cut ? errorEvent(stoppedFor) : await trailerOf(await upstreamSide);
+      if (closing) await writer.write(encoder.encode(closing));
+      await writer.close();
+    } catch {
+      leave();
+    }
+  })();
+  const done = Promise.all([upstreamSide, delivering]).then(
+    ([relayed]): RelayResult => ({ ...relayed, ending: stoppedFor ?? (clientLeft ? "client_disconnected" : relayed.ending) }),
+  );
+  return { body: readable, done };
+
+  function trailerOf(relayed: RelayResult): Promise<string | null> {
+    return relayed.ending === "completed" && options.trailer ? options.trailer(relayed) : Promise.resolve(null);
+  }
 }
 
-function errorEvent(type: string, message: string): string {
+function errorEvent(stoppedFor: "idle_timeout" | "first_token_timeout" | null): string {
+  const [type, message] =
+    stoppedFor === "first_token_timeout"
+      ? ["timeout_error", "The upstream sent no token in time; retry, or shorten the prompt."]
+      : stoppedFor === "idle_timeout"
+        ? ["timeout_error", "The upstream stopped sending mid-answer; retry."]
+        : ["api_error", "The upstream connection was lost mid-stream; retry."];
   return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type, message } })}\n\n`;
 }

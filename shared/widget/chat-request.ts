@@ -19,7 +19,7 @@ const widgetMessage = z.strictObject(
   { error: expected('a message such as {"role": "user", "content": "Hello"}') },
 );
 
-/** What the browser sends: the conversation, nothing else. */
+/** What the browser sends: the conversation and the signature of its latest answer, nothing else. */
 export const widgetChatSchema = z.strictObject(
   {
     messages: boundedArray(widgetMessage, {
@@ -27,11 +27,12 @@ export const widgetChatSchema = z.strictObject(
       max: MAX_WIDGET_MESSAGES,
       what: `a non-empty array of at most ${MAX_WIDGET_MESSAGES} messages`,
     }),
+    signature: z.optional(z.string({ error: expected("the signature of the latest answer, as the chat gave it") }).check(z.maxLength(200))),
   },
   {
     error: (issue) =>
       issue.code === "unrecognized_keys"
-        ? `only "messages" is accepted from the widget (got ${issue.keys.join(", ")}): the system prompt, model, tools and limits are set on the server`
+        ? `only "messages" and "signature" are accepted from the widget (got ${issue.keys.join(", ")}): the system prompt, model, tools and limits are set on the server`
         : expected('a JSON object such as {"messages": [{"role": "user", "content": "Hello"}]}')(issue),
   },
 );

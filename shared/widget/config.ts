@@ -18,8 +18,12 @@ export const visitorLimitsSchema = z.strictObject({
   requestsPerMinute: z._default(positiveInt(10_000), 10),
   /** Tokens (input estimate + max_tokens, corrected after the answer) per visitor per minute. */
   tokensPerMinute: z._default(positiveInt(100_000_000), 40_000),
-  /** Messages per minute from one IP address across all its sessions (offices share an IP). */
+  /** Messages per minute from one network (an IPv4 address, an IPv6 /64) across all its sessions (offices share one). */
   ipRequestsPerMinute: z._default(positiveInt(100_000), 60),
+  /** Tokens per minute from one network across all its sessions. */
+  ipTokensPerMinute: z._default(positiveInt(100_000_000), 200_000),
+  /** New visitor sessions one network may start per minute (each needs the bot check when Turnstile is on). */
+  ipSessionsPerMinute: z._default(positiveInt(10_000), 10),
 });
 
 export const turnstileSchema = z.strictObject({

@@ -63,6 +63,8 @@ export interface Stack {
 
 export const DEV_TENANT_ID = "dev";
 export const ADMIN_TOKEN = "edgegate-local-admin-token";
+/** Signs widget sessions and answers and keys network hashes; one secret shared by every region. */
+const GATEWAY_SECRET = "edgegate-local-gateway-secret";
 const simulatorProviderKeys = (count: number): string[] =>
   Array.from({ length: count }, (_, index) => `sk-ant-simulator-${index}`);
 const BRIDGE_TOKEN = "edgegate-local-upstash-token";
@@ -106,6 +108,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           ANTHROPIC_API_KEY: options.anthropicApiKey ?? providerKeys.join(","),
           UPSTREAM_BASE_URL: simulator?.url ?? "https://api.anthropic.com",
           ADMIN_TOKEN,
+          GATEWAY_SECRET,
           TURNSTILE_VERIFY_URL: turnstile.verifyUrl,
           ...(options.streamIdleTimeoutMs ? { STREAM_IDLE_TIMEOUT_MS: String(options.streamIdleTimeoutMs) } : {}),
           RETRY_DEADLINE_MS: String(options.retry?.deadlineMs ?? 1_500),

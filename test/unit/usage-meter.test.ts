@@ -24,11 +24,19 @@ describe("UsageMeter", () => {
     meter.observe(event("message_stop", { type: "message_stop" }), 32);
     expect(meter.result()).toEqual({
       model: "claude-sonnet-4-6",
-      usage: { inputTokens: 120, outputTokens: 2, cacheCreationInputTokens: 2048, cacheReadInputTokens: 0 },
+      usage: {
+        inputTokens: 120,
+        outputTokens: 2,
+        cacheCreationInputTokens: 2048,
+        cacheCreation1hInputTokens: 0,
+        cacheReadInputTokens: 0,
+        webSearchRequests: 0,
+      },
       stopReason: "end_turn",
       usageReported: true,
       estimated: false,
       generatedChars: 11,
+      contentDeltas: 2,
       firstTokenAt: 25,
       upstreamError: null,
       completed: true,
@@ -43,6 +51,35 @@ describe("UsageMeter", () => {
     expect(result.estimated).toBe(true);
     expect(result.usage.outputTokens).toBe(11);
     expect(result.completed).toBe(false);
+  });
+
+  it("never estimates fewer output tokens than the content deltas it saw (each carries at least one)", () => {
+    const meter = new UsageMeter();
+    meter.observe(start, 0);
+    for (let i = 0; i < 30; i++) meter.observe(delta("ab"), 1);
+    expect(meter.result().usage.outputTokens).toBe(30);
+  });
+
+  it("splits cache writes by TTL and counts web searches, from message_start and message_delta", () => {
+    const meter = new UsageMeter();
+    meter.observe(
+      event("message_start", {
+        message: {
+          model: "claude-sonnet-4-6",
+          usage: { input_tokens: 10, cache_creation_input_tokens: 3000, cache_creation: { ephemeral_5m_input_tokens: 1000, ephemeral_1h_input_tokens: 2000 } },
+        },
+      }),
+      0,
+    );
+    meter.observe(event("message_delta", { delta: { stop_reason: "end_turn" }, usage: { output_tokens: 9, server_tool_use: { web_search_requests: 2 } } }), 1);
+    expect(meter.result().usage).toEqual({
+      inputTokens: 10,
+      outputTokens: 9,
+      cacheCreationInputTokens: 3000,
+      cacheCreation1hInputTokens: 2000,
+      cacheReadInputTokens: 0,
+      webSearchRequests: 2,
+    });
   });
 
   it("records an upstream error event and counts tool-input and thinking deltas", () => {
@@ -72,7 +109,14 @@ describe("UsageMeter", () => {
       usage: { input_tokens: 5, output_tokens: 7, cache_creation_input_tokens: 0, cache_read_input_tokens: 3 },
     });
     const result = meter.result();
-    expect(result.usage).toEqual({ inputTokens: 5, outputTokens: 7, cacheCreationInputTokens: 0, cacheReadInputTokens: 3 });
+    expect(result.usage).toEqual({
+      inputTokens: 5,
+      outputTokens: 7,
+      cacheCreationInputTokens: 0,
+      cacheCreation1hInputTokens: 0,
+      cacheReadInputTokens: 3,
+      webSearchRequests: 0,
+    });
     expect(result.stopReason).toBe("tool_use");
     expect(result.generatedChars).toBe(3 + '{"q":1}'.length);
     expect(result.completed).toBe(true);

@@ -1,17 +1,25 @@
 import { createMiddleware } from "hono/factory";
 import { constantTimeEqual, sha256Hex } from "../../../shared/auth/constant-time.js";
-import { presentedKey } from "../../../shared/auth/presented-key.js";
+import { clientNetwork, networkId } from "../../../shared/auth/network.js";
 import { GatewayError } from "../../../shared/http/errors.js";
 import type { GatewayAppEnv } from "../context.js";
 
-/** Guards /admin with the ADMIN_TOKEN secret, compared in constant time (as digests). */
+/**
+ * Guards /admin with the ADMIN_TOKEN secret, presented only as `Authorization: Bearer`
+ * and compared in constant time (as digests). Failed attempts are throttled per network.
+ */
 export const adminAuth = createMiddleware<GatewayAppEnv>(async (c, next) => {
-  const expected = c.get("config").adminToken;
-  if (!expected) {
+  const { adminToken, gatewaySecret } = c.get("config");
+  if (!adminToken) {
     throw new GatewayError("permission_error", "The admin API is disabled: set the ADMIN_TOKEN secret to enable it.");
   }
-  const presented = presentedKey(c.req.raw.headers);
-  if (!presented || !constantTimeEqual(await sha256Hex(presented), await sha256Hex(expected))) {
+  const { adminFailures, redis } = c.get("services");
+  const network = await networkId(clientNetwork(c.req.raw.headers), gatewaySecret);
+  const now = Date.now();
+  adminFailures.checkNotBlocked(network, now);
+  const presented = c.req.header("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+  if (!presented || !constantTimeEqual(await sha256Hex(presented), await sha256Hex(adminToken))) {
+    await adminFailures.recordFailure(redis, network, now);
     throw new GatewayError("authentication_error", "Admin routes need the admin token as Authorization: Bearer <token>.");
   }
   c.get("log").set({ admin: true });

@@ -1,22 +1,23 @@
 import type { Context } from "hono";
 import { createMiddleware } from "hono/factory";
 import { sha256Hex } from "../../../shared/auth/constant-time.js";
+import { clientNetwork, networkId } from "../../../shared/auth/network.js";
 import { presentedKey } from "../../../shared/auth/presented-key.js";
 import { GatewayError } from "../../../shared/http/errors.js";
-import { keyRefusals } from "../../../shared/tenants/key-refusals.js";
+import { keyRefusals, pinRefusal } from "../../../shared/tenants/key-refusals.js";
 import type { Caller, GatewayAppEnv } from "../context.js";
 
 /**
- * How stale a cached key may be. Routes that spend money re-validate the key inside
- * their single Upstash round trip, so they accept an older entry; the others accept
- * a few seconds, which bounds how long a revoked key keeps working there.
+ * How stale a cached key may be. Routes that spend money re-validate the key and its
+ * policy inside their single storage call, so they accept an older entry; the others
+ * accept a few seconds, which bounds how long a revoked key or an old policy lasts there.
  */
 export const KEY_CACHE_MAX_AGE_MS = { revalidated: 60_000, plain: 4_000 } as const;
 
 /**
  * Resolves the client's key (by its SHA-256: the plaintext is never stored or logged)
  * to a key record and tenant, or answers 401 in Anthropic's format. Publishable keys
- * are refused here: they only work on the widget endpoint.
+ * are refused here: they only work on the widget endpoints.
  */
 export function authenticate(options: { revalidatedDownstream: boolean }) {
   const maxAgeMs = options.revalidatedDownstream ? KEY_CACHE_MAX_AGE_MS.revalidated : KEY_CACHE_MAX_AGE_MS.plain;
@@ -30,7 +31,7 @@ export function authenticate(options: { revalidatedDownstream: boolean }) {
     }
     const caller = await resolveKey(c, presented, maxAgeMs);
     if (caller.key.kind === "publishable") {
-      throw new GatewayError("permission_error", "Publishable keys only work on the widget endpoint; use a secret key here.");
+      throw new GatewayError("permission_error", "Publishable keys only work on the widget endpoints; use a secret key here.");
     }
     c.set("caller", caller);
     await next();
@@ -40,13 +41,18 @@ export function authenticate(options: { revalidatedDownstream: boolean }) {
 /**
  * The key's record and tenant (from the isolate cache when fresh enough), refusing
  * unknown and revoked keys, disabled tenants and tenants pinned to another region.
+ * Unknown keys are remembered briefly, and failures are throttled per client network.
  */
 export async function resolveKey(c: Context<GatewayAppEnv>, presented: string, maxAgeMs: number): Promise<Caller> {
-  const { tenants, keyCache } = c.get("services");
+  const { tenants, keyCache, unknownKeys, authFailures, redis } = c.get("services");
+  const config = c.get("config");
   const keyHash = await sha256Hex(presented);
   const now = Date.now();
   let entry = keyCache.get(keyHash, maxAgeMs, now);
   if (!entry) {
+    const network = await networkId(clientNetwork(c.req.raw.headers), config.gatewaySecret);
+    authFailures.checkNotBlocked(network, now);
+    if (unknownKeys.has(keyHash, now)) throw keyRefusals.unknown();
     const found = await tenants.lookupKey(keyHash).catch(() => {
       throw new GatewayError("api_error", "Cannot verify the API key: usage storage is unavailable; retry shortly.", {
         status: 503,
@@ -55,6 +61,8 @@ export async function resolveKey(c: Context<GatewayAppEnv>, presented: string, m
     });
     if (!found?.tenant) {
       keyCache.delete(keyHash);
+      unknownKeys.add(keyHash, now);
+      await authFailures.recordFailure(redis, network, now);
       throw keyRefusals.unknown();
     }
     keyCache.set(keyHash, found.key, found.tenant, now);
@@ -62,14 +70,7 @@ export async function resolveKey(c: Context<GatewayAppEnv>, presented: string, m
   }
   if (entry.key.revokedAt) throw keyRefusals.revoked();
   if (entry.tenant.disabled) throw keyRefusals.tenantDisabled();
-  const region = c.get("config").region;
-  if (entry.tenant.regionPin && !entry.tenant.regionPin.includes(region)) {
-    throw new GatewayError(
-      "permission_error",
-      `Your account is pinned to ${entry.tenant.regionPin.join(", ")}; this is region ${region}. ` +
-        "Call your region's endpoint (or the global one, which routes there).",
-    );
-  }
+  if (entry.tenant.regionPin && !entry.tenant.regionPin.includes(config.region)) throw pinRefusal(entry.tenant.regionPin, config.region);
   c.get("log").set({ tenant_id: entry.tenant.id, key_id: entry.key.id });
   return { keyHash, key: entry.key, tenant: entry.tenant };
 }

@@ -3,7 +3,7 @@ import { widgetKeyOf } from "../../../shared/auth/presented-key.js";
 import { GatewayError } from "../../../shared/http/errors.js";
 import { originAllowed } from "../../../shared/widget/origins.js";
 import { TURNSTILE_HEADER } from "../../../shared/widget/turnstile.js";
-import { SESSION_HEADER } from "../../../shared/widget/visitor.js";
+import { SESSION_HEADER } from "../../../shared/widget/session.js";
 import type { GatewayAppEnv } from "../context.js";
 import { KEY_CACHE_MAX_AGE_MS, resolveKey } from "./authenticate.js";
 import { REQUEST_ID_HEADER } from "./request-context.js";
@@ -17,6 +17,7 @@ const EXPOSED_HEADERS = [
   "x-ratelimit-remaining-requests",
   "x-ratelimit-reset-requests",
   "x-edgegate-turnstile",
+  SESSION_HEADER,
 ].join(", ");
 /** Browsers cache a preflight this long (Chromium caps it at 2 hours). */
 const PREFLIGHT_MAX_AGE_S = 600;

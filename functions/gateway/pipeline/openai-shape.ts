@@ -41,7 +41,8 @@ export function openAIShape(chat: ChatCompletionRequest, requestId: string): Res
 export function openAIErrorResponse(status: number, anthropicBody: unknown, headers: HeadersInit = {}): Response {
   const out = new Headers(headers);
   out.set("content-type", "application/json");
-  return new Response(JSON.stringify(toOpenAIError(status, anthropicBody)), { status, headers: out });
+  const converted = toOpenAIError(status, anthropicBody);
+  return new Response(JSON.stringify(converted.body), { status: converted.status, headers: out });
 }
 
 function translateSse(body: ReadableStream<Uint8Array>, translator: ChatStreamTranslator): ReadableStream<Uint8Array> {

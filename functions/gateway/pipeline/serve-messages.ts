@@ -1,32 +1,46 @@
 import type { Context } from "hono";
-import { parseJsonOrUndefined } from "../../../shared/text/json.js";
-import { GatewayError } from "../../../shared/http/errors.js";
-import { serverTiming } from "../../../shared/http/server-timing.js";
-import { estimateInputTokens } from "../../../shared/metering/estimate.js";
-import { type MeteredResponse, UsageMeter } from "../../../shared/metering/usage.js";
-import { round } from "../../../shared/observability/request-log.js";
-import { worstCaseCostMicroUsd } from "../../../shared/pricing/cost.js";
 import type { Tier } from "../../../shared/classify/types.js";
-import type { WidgetAdmission } from "../../../shared/limits/admission.js";
+import { GatewayError } from "../../../shared/http/errors.js";
+import { UPSTREAM_CALLS_HEADER } from "../../../shared/http/region-answers.js";
+import { serverTiming } from "../../../shared/http/server-timing.js";
+import type { StorageFailMode } from "../../../shared/ledger/ledger.js";
+import type { Served, Settlement } from "../../../shared/ledger/settlement.js";
+import { estimateInputTokens } from "../../../shared/metering/estimate.js";
+import { UsageMeter } from "../../../shared/metering/usage.js";
+import { type RequestLog, round } from "../../../shared/observability/request-log.js";
+import { type PricedModel, type PriceTable, worstCaseCostMicroUsd } from "../../../shared/pricing/cost.js";
+import { checkRequestFeatures, tokenBound } from "../../../shared/request-policy/features.js";
 import { fallbackChain, routeRequest, routingHeaders, withTierCap } from "../../../shared/routing/policy.js";
-import { type AttemptRecord, openUpstream } from "../../../shared/upstream/attempts.js";
-import { forwardedHeaders, upstream } from "../../../shared/upstream/client.js";
-import { upstreamErrorResponse } from "../../../shared/upstream/errors.js";
+import type { SseEvent } from "../../../shared/sse/parser.js";
+import type { Tenant } from "../../../shared/tenants/model.js";
+import { parseJsonOrUndefined } from "../../../shared/text/json.js";
+import { type AttemptRecord, type OpenedUpstream, openUpstream } from "../../../shared/upstream/attempts.js";
+import { upstreamFailureResponse } from "../../../shared/upstream/errors.js";
 import { withPromptCaching } from "../../../shared/upstream/prompt-caching.js";
-import { relaySse } from "../../../shared/upstream/relay.js";
+import { type RelayResult, relaySse } from "../../../shared/upstream/relay.js";
 import type { MessagesRequest } from "../../../shared/validation/messages.js";
-import { admitWithStoragePolicy, settler } from "../accounting.js";
-import type { GatewayAppEnv } from "../context.js";
+import type { Visitor } from "../../../shared/widget/visitor.js";
+import type { Caller, GatewayAppEnv } from "../context.js";
 import { logMetered } from "./metered-log.js";
 import type { ResponseShape } from "./response-shape.js";
 
 export interface ServeOptions {
   /**
-   * A widget conversation: the visitor's limits, the key's share of the daily budget
-   * and its tier cap apply, and no client header is forwarded upstream.
+   * A widget conversation: the visitor's limits, the key's share of the daily budget and
+   * its tier cap apply, and no client header is forwarded upstream.
    */
-  widget?: WidgetAdmission & { maxTier: Tier | null };
+  widget?: {
+    visitor: Visitor;
+    maxTier: Tier | null;
+    /** Sees the answer's events as they are metered. */
+    observe: (event: SseEvent) => void;
+    /** Appended to a complete answer. */
+    trailer: (result: RelayResult) => Promise<string | null>;
+  };
 }
+
+/** The Messages API version sent upstream when the client names none. */
+export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 
 /** Upstream response headers the client gets back unchanged. */
 const RELAYED_HEADERS = ["content-type", "request-id"] as const;
@@ -37,10 +51,10 @@ const RESERVATION_GRACE_MS = 5 * 60_000;
 const RESERVATION_MS_PER_OUTPUT_TOKEN = 50;
 
 /**
- * The Messages pipeline shared by every API the gateway speaks: route the request to
- * a model, admit it (limits, budget: one Upstash round trip), call the upstream with
- * retries and fallbacks, relay and meter the answer, settle off the critical path.
- * `shape` turns the Anthropic answer into the caller's API format.
+ * The Messages pipeline shared by every API the gateway speaks: check what the request
+ * switches on, route it to a model, admit it (limits, budget: one storage call), call
+ * the upstream with retries and fallbacks, relay and meter the answer, settle off the
+ * critical path. `shape` turns the Anthropic answer into the caller's API format.
  */
 export async function serveMessages(
   c: Context<GatewayAppEnv>,
@@ -51,13 +65,19 @@ export async function serveMessages(
   const config = c.get("config");
   const log = c.get("log");
   const caller = c.get("caller");
-  const { prices, keyCache } = c.get("services");
+  const { prices, strongest, keyCache, ledger, upstream } = c.get("services");
   const stream = request.stream === true;
-  enforceMaxTokens(request, caller.tenant.limits.maxTokensPerRequest);
   const { widget } = options;
+  enforceMaxTokens(request, caller.tenant.limits.maxTokensPerRequest);
+  const features = checkRequestFeatures(
+    request,
+    widget ? null : (c.req.header("anthropic-beta") ?? null),
+    caller.tenant.allowedFeatures ?? [],
+    config.features,
+  );
   const policy = widget ? withTierCap(caller.tenant.modelPolicy, widget.maxTier) : caller.tenant.modelPolicy;
   const decision = routeRequest(request, policy, config.routing);
-  const models = fallbackChain(decision, policy, config.routing);
+  const chain = pricedChain(fallbackChain(decision, policy, config.routing), prices);
   log.set({
     model_requested: request.model,
     stream,
@@ -65,46 +85,52 @@ export async function serveMessages(
     score: round(decision.score, 3),
     reasons: decision.reasons.slice(0, 3).join(","),
     downgraded_from: decision.downgrade?.from,
+    features: features.used.join(",") || undefined,
   });
 
   const defer = (work: Promise<unknown>): void =>
     c.executionCtx.waitUntil(work.catch((error: unknown) => console.error(`deferred work failed: ${String(error)}`)));
   const estimate = estimateInputTokens(request);
-  const admission = await admitWithStoragePolicy(
-    c,
+  const bound = { ...tokenBound(estimate.upperBound, request.max_tokens, features), webSearches: features.webSearches };
+  const { admission, failedOpen } = await ledger.admit(
     {
+      reservationId: crypto.randomUUID(),
       keyHash: caller.keyHash,
       key: caller.key,
       tenant: caller.tenant,
-      // The chosen model heads its fallback chain and is the dearest in it.
-      reserveMicroUsd: worstCaseCostMicroUsd(estimate.upperBound, request.max_tokens, prices.priceOf(decision.model)),
+      // Any model of the chain may serve: reserve for the dearest.
+      reserveMicroUsd: Math.max(...chain.map((priced) => worstCaseCostMicroUsd(bound, priced))),
       tokens: estimate.typical + request.max_tokens,
       reservationTtlMs: RESERVATION_GRACE_MS + request.max_tokens * RESERVATION_MS_PER_OUTPUT_TOKEN,
-      widget,
+      region: config.region,
+      visitor: widget?.visitor ?? null,
       now: new Date(),
     },
+    storageFailMode(caller),
     defer,
   );
+  if (failedOpen) log.set({ storage: "unavailable, failing open" });
   keyCache.set(caller.keyHash, admission.key, admission.tenant, Date.now());
-  const settleWith = settler(c, admission);
+  const settle = ledger.settler(admission);
+  const served = (metered: Served["metered"], model: string): Served => ({ metered, model, prices, strongest });
   try {
-    const body = admission.tenant.promptCaching ? withPromptCaching(request) : request;
-
+    enforceMaxTokens(request, admission.tenant.limits.maxTokensPerRequest);
+    const { model: _chosen, ...body } = admission.tenant.promptCaching ? withPromptCaching(request) : request;
     const upstreamStartedAt = performance.now();
-    const firstTokenDeadline = Date.now() + config.firstTokenTimeoutMs[decision.tier];
     const gatewayMs = upstreamStartedAt - log.startedAt;
     log.set({ gateway_ms: round(gatewayMs) });
-    const { pool, clientFor } = upstream(config);
+    const deadlineAt = Date.now() + config.upstreamTimeoutMs;
     const opened = await openUpstream(
       {
         body,
-        models,
+        models: chain.map((priced) => priced.model),
         stream,
-        headers: widget ? {} : forwardedHeaders(c.req.raw.headers),
-        firstTokenTimeoutMs: config.firstTokenTimeoutMs[decision.tier],
+        anthropicVersion: (widget ? null : c.req.header("anthropic-version")) ?? DEFAULT_ANTHROPIC_VERSION,
+        betas: features.betas,
+        firstByteTimeoutMs: config.firstTokenTimeoutMs[decision.tier],
+        deadlineAt,
       },
-      clientFor,
-      pool,
+      upstream,
       config.retry,
       c.req.raw.signal,
     );
@@ -112,18 +138,27 @@ export async function serveMessages(
     log.set({ attempts: opened.attempts.length, attempt_outcomes: describeAttempts(opened.attempts) });
 
     if (!opened.ok) {
-      defer(settleWith(null, decision.model));
-      const response = upstreamErrorResponse(opened.error, log.requestId, config.upstreamTimeoutMs);
-      log.set({ outcome: "upstream_error", upstream_status: response.status });
+      defer(settle(null));
+      const response = upstreamFailureResponse(opened.failure, log.requestId);
+      log.set({ outcome: opened.failure.kind === "client-gone" ? "client_disconnected" : "upstream_error", upstream_status: response.status });
       for (const [name, value] of Object.entries(ownHeaders)) response.headers.set(name, value);
+      if (opened.replaySafe) response.headers.set(UPSTREAM_CALLS_HEADER, "0");
       return shape.upstreamError(response);
     }
 
-    const served = opened.model;
     const headers = relayedHeaders(opened.response.headers, ownHeaders);
-    if (!opened.reader) {
-      const text = await opened.response.text().finally(opened.release);
+    if (!opened.stream) {
+      const text = await readWhole(opened, deadlineAt, c.req.raw.signal);
       const upstreamMs = performance.now() - upstreamStartedAt;
+      log.deferred = true;
+      if (typeof text !== "string") {
+        // The answer never fully arrived, so the upstream's usage is unknown: release, and say why.
+        log.set({ outcome: text, upstream_ms: round(upstreamMs) });
+        c.executionCtx.waitUntil(settle(null).finally(() => log.emit()));
+        throw text === "upstream_timeout"
+          ? new GatewayError("timeout_error", "The upstream did not finish its answer in time; retry, or ask for fewer tokens.")
+          : new GatewayError("api_error", "The upstream connection was lost before the answer was complete; retry.", { status: 502 });
+      }
       const meter = new UsageMeter();
       meter.observeMessage(parseJsonOrUndefined(text));
       const metered = meter.result();
@@ -133,18 +168,18 @@ export async function serveMessages(
       ]));
       logMetered(log, metered, { upstreamTtfbMs: upstreamMs, upstreamStartedAt, endedAt: performance.now() });
       log.set({ outcome: "completed" });
-      log.deferred = true;
-      c.executionCtx.waitUntil(settleWith(metered, served).finally(() => log.emit()));
-      return shape.message(text, served, opened.response.status, headers);
+      c.executionCtx.waitUntil(settled(settle(served(metered, opened.model)), log));
+      return shape.message(text, opened.model, opened.response.status, headers);
     }
 
     const upstreamTtfbMs = performance.now() - upstreamStartedAt;
-    const relay = relaySse(opened.reader, {
-      firstChunk: opened.firstChunk,
+    const relay = relaySse(opened.stream, {
       abortUpstream: (reason) => opened.abort.abort(reason),
       clientSignal: c.req.raw.signal,
       idleTimeoutMs: config.streamIdleTimeoutMs[decision.tier],
-      firstTokenDeadline,
+      firstTokenDeadline: Date.now() - upstreamTtfbMs + config.firstTokenTimeoutMs[decision.tier],
+      observe: widget?.observe,
+      trailer: widget?.trailer,
     });
     headers.set("cache-control", "no-cache");
     headers.set("server-timing", serverTiming([
@@ -154,18 +189,80 @@ export async function serveMessages(
 
     log.deferred = true;
     c.executionCtx.waitUntil(
-      relay.done.then(async (result) => {
+      relay.done.then((result) => {
         opened.release();
         logMetered(log, result.metered, { upstreamTtfbMs, upstreamStartedAt, endedAt: result.endedAt });
         log.set({ outcome: result.ending });
-        await settleWith(result.metered, served).finally(() => log.emit());
+        return settled(settle(served(result.metered, opened.model)), log);
       }),
     );
-    return shape.stream(relay.body, served, opened.response.status, headers);
+    return shape.stream(relay.body, opened.model, opened.response.status, headers);
   } catch (error) {
     // Whatever fails after admission still releases the reservation (and settles once).
-    defer(settleWith(null, decision.model));
+    defer(settle(null));
     throw error;
+  }
+}
+
+/** Settles, puts the cost on the log line and writes it. */
+async function settled(settling: Promise<Settlement | null>, log: RequestLog): Promise<void> {
+  try {
+    const settlement = await settling;
+    if (settlement) log.set({ cost_usd: settlement.costMicroUsd / 1e6, strongest_model_cost_usd: settlement.strongestCostMicroUsd / 1e6 });
+  } finally {
+    log.emit();
+  }
+}
+
+/**
+ * A tenant with a budget fails closed when storage is unavailable (serving it unmetered
+ * could overrun the budget), and so do widget keys; other secret keys fail open. The
+ * tenant's own choice wins: fail-open with a budget is an explicit opt-in.
+ */
+function storageFailMode(caller: Caller): StorageFailMode {
+  const { tenant, key } = caller;
+  if (tenant.storageFailMode) return tenant.storageFailMode;
+  return key.kind === "publishable" || hasBudget(tenant) ? "closed" : "open";
+}
+
+function hasBudget(tenant: Tenant): boolean {
+  return tenant.limits.dailyBudgetUsd !== null || tenant.limits.monthlyBudgetUsd !== null;
+}
+
+/** The models to try, each with its price; the chosen one must have a price, unpriced fallbacks are skipped. */
+function pricedChain(models: readonly string[], prices: PriceTable): PricedModel[] {
+  const [chosen, ...fallbacks] = models;
+  const priced = prices.priceOf(chosen!);
+  if (!priced) {
+    throw new GatewayError(
+      "invalid_request_error",
+      `model: ${chosen} has no price in this gateway, so it cannot be metered; use another model, or ask your operator to add its price (PRICING_JSON).`,
+    );
+  }
+  return [{ ...priced, model: chosen! }, ...fallbacks.flatMap((model) => {
+    const found = prices.priceOf(model);
+    return found ? [{ ...found, model }] : [];
+  })];
+}
+
+/** The whole non-streamed answer within the request's deadline; the reason when it did not arrive. */
+async function readWhole(
+  opened: OpenedUpstream,
+  deadlineAt: number,
+  clientSignal: AbortSignal,
+): Promise<string | "upstream_timeout" | "client_disconnected" | "upstream_failed"> {
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    opened.abort.abort(new Error("deadline"));
+  }, Math.max(0, deadlineAt - Date.now()));
+  try {
+    return await opened.response.text();
+  } catch {
+    return clientSignal.aborted ? "client_disconnected" : timedOut ? "upstream_timeout" : "upstream_failed";
+  } finally {
+    clearTimeout(timer);
+    opened.release();
   }
 }
 
@@ -179,7 +276,7 @@ function enforceMaxTokens(request: MessagesRequest, cap: number | null): void {
 }
 
 function describeAttempts(attempts: readonly AttemptRecord[]): string {
-  return attempts.map((attempt) => `${attempt.model}#k${attempt.key}=${attempt.outcome}`).join(" ");
+  return attempts.map((attempt) => `${attempt.model}#k${attempt.target}=${attempt.outcome}`).join(" ");
 }
 
 /** Which attempt served and why: set only when it took more than one, or another model. */

@@ -15,9 +15,9 @@ import type { GatewayAppEnv } from "../context.js";
 import { adminAuth } from "../middleware/admin-auth.js";
 
 /** Admin bodies are small; an empty body means "no fields". */
-const ADMIN_BODY_LIMIT = 64 * 1024;
+const ADMIN_BODY_LIMITS = { maxBytes: 64 * 1024, timeoutMs: 10_000 };
 const body = <Schema extends Parameters<typeof readJsonBody>[1]>(request: Request, schema: Schema) =>
-  readJsonBody(request, schema, ADMIN_BODY_LIMIT, { emptyAs: {} });
+  readJsonBody(request, schema, ADMIN_BODY_LIMITS, { emptyAs: {} });
 
 function found<T>(value: T | null, what: string): T {
   if (value === null) throw new GatewayError("not_found_error", `${what} not found.`);

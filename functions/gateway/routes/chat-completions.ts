@@ -13,12 +13,12 @@ export const DEFAULT_CHAT_MAX_TOKENS = 4_096;
 /** The OpenAI-compatible API: Chat Completions translated onto the Messages pipeline, and the model list. */
 export const chatCompletions = new Hono<GatewayAppEnv>()
   .post("/v1/chat/completions", async (c) => {
-    const chat = await readJsonBody(c.req.raw, chatCompletionRequestSchema, c.get("config").maxBodyBytes);
+    const chat = await readJsonBody(c.req.raw, chatCompletionRequestSchema, c.get("config").body);
     const request = toMessagesRequest(chat, { maxTokens: DEFAULT_CHAT_MAX_TOKENS });
     return serveMessages(c, request, openAIShape(chat, c.get("log").requestId));
   })
   .get("/v1/models", (c) => {
     const policy = c.get("caller").tenant.modelPolicy;
-    const models = policy.allowedModels ?? Object.keys(c.get("config").prices);
+    const models = policy.allowedModels ?? c.get("services").prices.models();
     return c.json(modelList([AUTO_MODEL, ...models], Math.floor(Date.now() / 1000)));
   });

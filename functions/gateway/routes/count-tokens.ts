@@ -1,31 +1,48 @@
-import type { MessageCountTokensParams } from "@anthropic-ai/sdk/resources/messages";
 import { Hono } from "hono";
 import { readJsonBody } from "../../../shared/http/body.js";
-import { forwardedHeaders, upstream } from "../../../shared/upstream/client.js";
+import { requestBuckets } from "../../../shared/ledger/buckets.js";
+import { takeFromBuckets } from "../../../shared/ledger/limits.js";
+import { checkRequestFeatures } from "../../../shared/request-policy/features.js";
 import { routeRequest } from "../../../shared/routing/policy.js";
-import { upstreamErrorResponse } from "../../../shared/upstream/errors.js";
-import { type CountTokensRequest, countTokensRequestSchema } from "../../../shared/validation/messages.js";
+import { upstreamFailureResponse } from "../../../shared/upstream/errors.js";
+import { countTokensRequestSchema } from "../../../shared/validation/messages.js";
 import type { GatewayAppEnv } from "../context.js";
+import { DEFAULT_ANTHROPIC_VERSION } from "../pipeline/serve-messages.js";
 
+/**
+ * POST /v1/messages/count_tokens: relayed to an upstream endpoint of the region. Free of
+ * charge upstream, but it spends the operator's upstream rate limits, so it takes from
+ * the tenant's requests per minute like any other request.
+ */
 export const countTokens = new Hono<GatewayAppEnv>().post("/v1/messages/count_tokens", async (c) => {
   const config = c.get("config");
-  const parsed = await readJsonBody(c.req.raw, countTokensRequestSchema, config.maxBodyBytes);
-  const request = { ...parsed, model: routeRequest(parsed, c.get("caller").tenant.modelPolicy, config.routing).model };
-  const { pool, clientFor } = upstream(config);
-  const key = pool.acquire(Date.now());
+  const { key, tenant } = c.get("caller");
+  const { redis, upstream } = c.get("services");
+  const parsed = await readJsonBody(c.req.raw, countTokensRequestSchema, config.body);
+  const features = checkRequestFeatures(parsed, c.req.header("anthropic-beta") ?? null, tenant.allowedFeatures ?? [], config.features);
+  const headers = await takeFromBuckets(redis, requestBuckets(key, tenant, config.defaultLimits));
+  const { model: requested, ...body } = parsed;
+  const model = routeRequest({ ...body, model: requested }, tenant.modelPolicy, config.routing).model;
+  const target = upstream.pool.acquire(Date.now());
   try {
-    const counted = await clientFor(key ?? 0)
-      .messages.countTokens(request as CountTokensRequest & MessageCountTokensParams, {
-        headers: forwardedHeaders(c.req.raw.headers),
-      })
-      .asResponse();
-    return new Response(counted.body, {
-      status: counted.status,
-      headers: { "content-type": counted.headers.get("content-type") ?? "application/json" },
+    // With every endpoint resting after a 429, the first one answers (and says when to retry).
+    const counted = await upstream.providers[target ?? 0]!.countTokens({
+      model,
+      body,
+      stream: false,
+      anthropicVersion: c.req.header("anthropic-version") ?? DEFAULT_ANTHROPIC_VERSION,
+      betas: features.betas,
+      signal: AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(config.upstreamTimeoutMs)]),
     });
-  } catch (error) {
-    return upstreamErrorResponse(error, c.get("log").requestId, config.upstreamTimeoutMs);
+    const text = await counted.text();
+    const response = counted.ok
+      ? new Response(text, { status: counted.status, headers: { "content-type": "application/json" } })
+      : upstreamFailureResponse({ kind: "response", status: counted.status, headers: counted.headers, body: text }, c.get("log").requestId);
+    for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+    return response;
+  } catch {
+    return upstreamFailureResponse({ kind: c.req.raw.signal.aborted ? "client-gone" : "network" }, c.get("log").requestId);
   } finally {
-    if (key !== null) pool.release(key);
+    if (target !== null) upstream.pool.release(target);
   }
 });

@@ -1,18 +1,28 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { clientNetwork, networkId } from "../../../shared/auth/network.js";
 import { readJsonBody } from "../../../shared/http/body.js";
-import { publicWidgetConfig } from "../../../shared/widget/config.js";
+import { GatewayError } from "../../../shared/http/errors.js";
+import { takeFromBuckets } from "../../../shared/ledger/limits.js";
 import { widgetChatSchema, widgetMessagesRequest } from "../../../shared/widget/chat-request.js";
-import { identifyVisitor } from "../../../shared/widget/visitor.js";
+import { publicWidgetConfig } from "../../../shared/widget/config.js";
+import { SESSION_HEADER, issueSession, verifySession } from "../../../shared/widget/session.js";
+import { AnswerRecorder, signConversation, turnEvent, verifyConversation } from "../../../shared/widget/transcript.js";
+import { TURNSTILE_HEADER, verifyTurnstile } from "../../../shared/widget/turnstile.js";
+import { visitorOf } from "../../../shared/widget/visitor.js";
 import type { GatewayAppEnv } from "../context.js";
 import { anthropicShape } from "../pipeline/response-shape.js";
 import { serveMessages } from "../pipeline/serve-messages.js";
-import { requireTurnstilePass } from "../pipeline/turnstile-gate.js";
 import widgetScript from "../widget/widget.browser.js";
 
 /** A widget conversation is small: its messages, each at most a few thousand characters. */
 const WIDGET_BODY_LIMIT = 512 * 1024;
 
-/** The embeddable widget and its two endpoints (behind widgetAccess: key in the URL, allowed origin). */
+/**
+ * The embeddable widget and its endpoints (behind widgetAccess: key in the URL, allowed
+ * origin). A visitor first gets a session (signed by the gateway, bound to their network,
+ * after the bot check when the key has one), then chats with it; every answer comes back
+ * signed, so the conversation the browser sends later can hold only answers the gateway gave.
+ */
 export const widget = new Hono<GatewayAppEnv>()
   .get("/widget.js", (c) =>
     c.body(widgetScript, 200, {
@@ -22,14 +32,64 @@ export const widget = new Hono<GatewayAppEnv>()
     }),
   )
   .get("/v1/widget/config", (c) => c.json(publicWidgetConfig(c.get("widget"))))
-  .post("/v1/widget/chat", async (c) => {
+  .post("/v1/widget/session", async (c) => {
+    const secret = gatewaySecret(c);
     const config = c.get("widget");
-    const caller = c.get("caller");
-    const chat = await readJsonBody(c.req.raw, widgetChatSchema, Math.min(WIDGET_BODY_LIMIT, c.get("config").maxBodyBytes));
-    const request = widgetMessagesRequest(chat, config, caller.tenant.limits.maxTokensPerRequest);
-    const visitor = await identifyVisitor(c.req.raw, caller.key.id);
-    if (config.turnstile) await requireTurnstilePass(c, config.turnstile, visitor);
+    const { key } = c.get("caller");
+    const network = await networkId(clientNetwork(c.req.raw.headers), secret);
+    // Counted before any call to Cloudflare, so junk bot-check tokens cost the sender.
+    await takeFromBuckets(
+      c.get("services").redis,
+      [{ scope: "ip", id: `${key.id}:${network}`, dimension: "sessions", capacity: config.visitorLimits.ipSessionsPerMinute, cost: 1 }],
+      "visitor",
+    );
+    if (config.turnstile) {
+      const token = c.req.header(TURNSTILE_HEADER);
+      if (!token) throw challenge(`This chat asks every visitor to pass a quick bot check first: send the Turnstile token in ${TURNSTILE_HEADER}.`);
+      await verifyTurnstile(c.get("config").turnstileVerifyUrl, { secret: config.turnstile.secretKey, token, ip: c.req.header("cf-connecting-ip") ?? null }).catch(
+        (error: unknown) => {
+          throw error instanceof GatewayError && error.status === 403 ? challenge(error.message) : error;
+        },
+      );
+    }
+    const issued = await issueSession(secret, { keyId: key.id, networkId: network, verified: config.turnstile !== null }, Date.now());
+    return c.json({ session: issued.token, expires_at: new Date(issued.session.expiresAt * 1000).toISOString() }, 201);
+  })
+  .post("/v1/widget/chat", async (c) => {
+    const secret = gatewaySecret(c);
+    const config = c.get("widget");
+    const { key, tenant } = c.get("caller");
+    const network = await networkId(clientNetwork(c.req.raw.headers), secret);
+    const session = await verifySession(secret, c.req.header(SESSION_HEADER) ?? null, { keyId: key.id, networkId: network }, Date.now());
+    if (config.turnstile && !session.verified) throw challenge("This chat now asks every visitor to pass a quick bot check: start a new session.");
+    const limits = c.get("config").body;
+    const chat = await readJsonBody(c.req.raw, widgetChatSchema, { ...limits, maxBytes: Math.min(WIDGET_BODY_LIMIT, limits.maxBytes) });
+    const request = widgetMessagesRequest(chat, config, tenant.limits.maxTokensPerRequest);
+    await verifyConversation(secret, key.id, chat.messages, chat.signature);
+    const recorder = new AnswerRecorder();
     return serveMessages(c, request, anthropicShape, {
-      widget: { visitor, limits: config.visitorLimits, dailyBudgetShare: config.dailyBudgetShare, maxTier: config.maxTier },
+      widget: {
+        visitor: visitorOf(session),
+        maxTier: config.maxTier,
+        observe: (event) => recorder.observe(event),
+        trailer: async () =>
+          recorder.answer
+            ? turnEvent(await signConversation(secret, key.id, [...chat.messages, { role: "assistant", content: recorder.answer }]))
+            : null,
+      },
     });
   });
+
+function gatewaySecret(c: Context<GatewayAppEnv>): string {
+  const secret = c.get("config").gatewaySecret;
+  if (!secret) {
+    throw new GatewayError("api_error", "The chat widget is not configured on this gateway: the operator must set the GATEWAY_SECRET secret.", {
+      status: 503,
+    });
+  }
+  return secret;
+}
+
+function challenge(message: string): GatewayError {
+  return new GatewayError("permission_error", message, { headers: { "x-edgegate-turnstile": "required" } });
+}

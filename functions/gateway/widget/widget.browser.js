@@ -2,7 +2,7 @@
 //   <script src="https://GATEWAY/widget.js" data-key="pk-eg-..." async></script>
 // Plain browser JavaScript with no dependencies; the gateway serves this file as is.
 // Everything that matters (system prompt, model, limits) is decided on the server:
-// this script sends only the conversation.
+// this script sends only the conversation, and the gateway's signature of its latest answer.
 (() => {
   "use strict";
   const script = document.currentScript;
@@ -33,12 +33,8 @@
       }
     },
   };
-  let sessionId = store.read("session", null);
-  if (typeof sessionId !== "string") {
-    const bytes = crypto.getRandomValues(new Uint8Array(18));
-    sessionId = btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_");
-    store.write("session", sessionId);
-  }
+  // The visitor session is issued (and signed) by the gateway; it is renewed when it expires.
+  let session = store.read("session", null);
   let conversation = store.read("conversation", []);
   if (!Array.isArray(conversation)) conversation = [];
 
@@ -149,7 +145,7 @@ button[hidden] { display: none; }
     const type = body && body.error && body.error.type;
     const retryAfter = Number(response.headers.get("retry-after"));
     const wait = retryAfter > 0 ? ` in ${retryAfter < 120 ? `${retryAfter} seconds` : `${Math.ceil(retryAfter / 60)} minutes`}` : " shortly";
-    if (type === "budget_exceeded") return "This chat has reached its usage limit for now. Please come back later.";
+    if (type === "billing_error") return "This chat has reached its usage limit for now. Please come back later.";
     if (type === "rate_limit_error") return `You're sending messages faster than this chat allows. Please try again${wait}.`;
     if (type === "invalid_request_error" && body.error.message) return body.error.message;
     if (response.status === 401 || response.status === 403) return "This chat is not available on this page.";
@@ -198,27 +194,54 @@ button[hidden] { display: none; }
     }
   }
 
-  async function post(messages, signal, token) {
-    const headers = { "content-type": "application/json", "x-edgegate-session": sessionId };
-    if (token) headers["cf-turnstile-response"] = token;
-    const response = await fetch(endpoint("chat"), { method: "POST", headers, body: JSON.stringify({ messages }), signal });
+  /** A new visitor session from the gateway, after the bot check when the key asks for one. */
+  async function startSession(signal, token) {
+    const headers = token ? { "cf-turnstile-response": token } : {};
+    const response = await fetch(endpoint("session"), { method: "POST", headers, signal });
     if (response.status === 403 && response.headers.get("x-edgegate-turnstile") === "required" && !token) {
       showStatus("Checking that you're human…");
       const fresh = await turnstileToken(signal);
       showStatus("");
-      return post(messages, signal, fresh);
+      return startSession(signal, fresh);
+    }
+    if (!response.ok) {
+      const body = await response.json().catch(() => null);
+      throw new Error(errorText(response, body));
+    }
+    session = (await response.json()).session;
+    store.write("session", session);
+    return session;
+  }
+
+  async function post(body, signal, renewed) {
+    const token = session || (await startSession(signal));
+    const response = await fetch(endpoint("chat"), {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-edgegate-session": token },
+      body: JSON.stringify(body),
+      signal,
+    });
+    if (response.status === 401 && response.headers.get("x-edgegate-session") === "renew" && !renewed) {
+      session = null;
+      await startSession(signal);
+      return post(body, signal, true);
     }
     return response;
   }
 
-  /** Reads Server-Sent Events and calls onText with each piece of answer text as it arrives. */
+  /**
+   * Reads Server-Sent Events, calling onText with each piece of answer text as it arrives.
+   * After the answer the gateway sends its signature, which the next message sends back.
+   */
   async function readStream(response, onText) {
     const reader = response.body.getReader();
     const decoder = new TextDecoder();
     let buffer = "";
+    let outcome = "ended";
+    let signature = null;
     for (;;) {
       const { done, value } = await reader.read();
-      if (done) return "ended";
+      if (done) return { outcome, signature };
       buffer += decoder.decode(value, { stream: true });
       let boundary;
       while ((boundary = buffer.search(/\r?\n\r?\n/)) >= 0) {
@@ -233,24 +256,40 @@ button[hidden] { display: none; }
           event = { type: "error" };
         }
         if (event.type === "content_block_delta" && event.delta.type === "text_delta") onText(event.delta.text);
-        else if (event.type === "message_stop" || event.type === "error") {
+        else if (event.type === "message_stop") outcome = "complete";
+        else if (event.type === "edgegate_turn") signature = event.signature;
+        else if (event.type === "error") {
           reader.cancel().catch(() => {});
-          return event.type === "error" ? "error" : "complete";
+          return { outcome: "error", signature: null };
         }
       }
     }
   }
 
-  function trimmed(messages) {
-    const kept = messages.slice(-settings.maxMessages);
-    while (kept.length && kept[0].role !== "user") kept.shift();
-    return kept;
+  /**
+   * What the next message is sent with: the visitor's messages and the answers the gateway
+   * signed (a stopped answer has no signature: it stays on screen but is not sent back),
+   * with the signature of the latest answer.
+   */
+  function sendable(messages) {
+    const kept = messages.filter((message) => message.role === "user" || message.signature);
+    const lastAnswer = kept.filter((message) => message.role === "assistant").pop();
+    return {
+      messages: kept.map((message) => ({ role: message.role, content: message.content })),
+      ...(lastAnswer ? { signature: lastAnswer.signature } : {}),
+    };
   }
 
   async function send(text) {
     showStatus("");
     // "New" may replace the conversation while this answer streams; this one is then dropped.
     const thread = conversation;
+    const body = sendable([...thread, { role: "user", content: text }]);
+    if (body.messages.length > settings.maxMessages) {
+      showStatus("This conversation has reached its length limit. Press New to start another one.");
+      input.value = text;
+      return;
+    }
     thread.push({ role: "user", content: text });
     store.write("conversation", thread);
     bubble("user", text);
@@ -262,17 +301,18 @@ button[hidden] { display: none; }
     setBusy(true);
     let reply = "";
     let outcome;
+    let signature = null;
     try {
-      const response = await post(trimmed(thread), controller.signal);
+      const response = await post(body, controller.signal);
       if (!response.ok) {
-        const body = await response.json().catch(() => null);
-        throw new Error(errorText(response, body));
+        const error = await response.json().catch(() => null);
+        throw new Error(errorText(response, error));
       }
-      outcome = await readStream(response, (piece) => {
+      ({ outcome, signature } = await readStream(response, (piece) => {
         reply += piece;
         answer.textContent = reply;
         log.scrollTop = log.scrollHeight;
-      });
+      }));
     } catch (error) {
       outcome = "failed";
       if (!controller.signal.aborted) {
@@ -288,7 +328,7 @@ button[hidden] { display: none; }
     if (controller.signal.aborted) outcome = "stopped";
     else if (outcome === "error" || outcome === "ended") showStatus("The answer was interrupted. Please try again.");
     if (reply) {
-      thread.push({ role: "assistant", content: reply });
+      thread.push(signature ? { role: "assistant", content: reply, signature } : { role: "assistant", content: reply });
     } else {
       answer.remove();
       if (outcome === "failed") {

@@ -1,6 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import { redisClient } from "../storage/redis.js";
-import { type Settlement, writeSettlement } from "./settle.js";
+import { type Settlement, writeSettlement } from "./settlement.js";
 
 interface SpoolEnv {
   UPSTASH_REDIS_REST_URL?: string;

@@ -1,0 +1,161 @@
+import type { Redis } from "@upstash/redis";
+import { GatewayError } from "../http/errors.js";
+import { redisKeys, usagePeriods } from "../storage/keys.js";
+import { runScript } from "../storage/scripts.js";
+import { keyRefusals, pinRefusal } from "../tenants/key-refusals.js";
+import { type KeyRecord, type Tenant, policyVersion } from "../tenants/model.js";
+import { parse } from "../tenants/store.js";
+import type { Visitor } from "../widget/visitor.js";
+import {
+  type Bucket,
+  type DefaultLimits,
+  admissionBuckets,
+  bucketArgs,
+  bucketKey,
+  bucketStates,
+  isVisitorScope,
+  rateLimitHeaders,
+} from "./buckets.js";
+import { type Audience, budgetRefusal, rateLimitRefusal } from "./refusals.js";
+import { ADMIT } from "./scripts.js";
+
+export interface AdmissionRequest {
+  /** Names the budget reservation and, later, the settlement. */
+  reservationId: string;
+  keyHash: string;
+  /** Key and tenant as last seen (from the isolate cache); the script checks they are current. */
+  key: KeyRecord;
+  tenant: Tenant;
+  /** Worst-case cost of the request, reserved against the budgets (micro-USD). */
+  reserveMicroUsd: number;
+  /** Likely tokens (input estimate + max_tokens), taken from the per-minute token limits. */
+  tokens: number;
+  /** Longest the request may hold its reservation before it is presumed dead. */
+  reservationTtlMs: number;
+  /** This region: a tenant pinned elsewhere is refused. */
+  region: string;
+  /** A widget visitor: their own limits and the key's share of the daily budget apply. */
+  visitor: Visitor | null;
+  /** Storage time (ms since the epoch) after which the admission must do nothing; 0 for none. */
+  deadlineMs: number;
+  now: Date;
+}
+
+export interface Admission {
+  /** The key and tenant as the script read them: current. */
+  key: KeyRecord;
+  tenant: Tenant;
+  reservationId: string;
+  periods: { day: string; month: string };
+  /** The token buckets the estimate was taken from, to be corrected when the request ends. */
+  tokenBuckets: Bucket[];
+  headers: Record<string, string>;
+}
+
+/** The admission reached storage after its deadline, or after the request was settled: it did nothing. */
+export class AdmissionVoided extends Error {}
+
+type Reply = [status: string, keyJson: unknown, tenantJson: unknown, ...figures: unknown[]];
+
+/**
+ * Authentication re-check, region pin, budgets and rate limits in ONE atomic Upstash
+ * call (the ADMIT script): nothing is taken unless everything admits, so a refusal has
+ * nothing to give back. When the key's or tenant's policy changed since this isolate
+ * read it, the script says so and the decision is made again with the current records
+ * (one more round trip, only after a change).
+ */
+export async function admit(redis: Redis, defaults: DefaultLimits, request: AdmissionRequest): Promise<Admission> {
+  const periods = usagePeriods(request.now);
+  const audience: Audience = request.visitor ? "visitor" : "client";
+  let { key, tenant } = request;
+  for (let attempt = 0; ; attempt++) {
+    const buckets = admissionBuckets(key, tenant, defaults, request.tokens, request.visitor);
+    const share = request.visitor && key.widget ? key.widget.dailyBudgetShare : "";
+    // After one refresh the records are as current as they get; a second change in between is not chased.
+    const version = attempt === 0 ? policyVersion(key, tenant) : "";
+    const reply = await runScript<Reply>(
+      redis,
+      ADMIT,
+      [
+        redisKeys.key(request.keyHash),
+        redisKeys.tenant(key.tenantId),
+        redisKeys.dailyUsage(key.tenantId, periods.day),
+        redisKeys.monthlyUsage(key.tenantId, periods.month),
+        redisKeys.reservations(key.tenantId),
+        redisKeys.reservationExpiry(key.tenantId),
+        redisKeys.keyDailyUsage(key.tenantId, key.id, periods.day),
+        redisKeys.settled(request.reservationId),
+        ...buckets.map(bucketKey),
+      ],
+      [
+        request.reservationId,
+        request.reserveMicroUsd,
+        request.reservationTtlMs,
+        request.deadlineMs,
+        share,
+        version,
+        request.region,
+        buckets.length,
+        ...bucketArgs(buckets),
+      ],
+    );
+    const [status, keyJson, tenantJson, ...figures] = reply;
+    const current = { key: parse<KeyRecord>(keyJson) ?? key, tenant: parse<Tenant>(tenantJson) ?? tenant };
+    if (status === "stale") {
+      ({ key, tenant } = current);
+      continue;
+    }
+    if (status === "ok") {
+      const states = bucketStates(buckets, figures);
+      const visible = audience === "visitor" ? states.filter((state) => isVisitorScope(state.bucket.scope)) : states;
+      return {
+        ...current,
+        reservationId: request.reservationId,
+        periods,
+        tokenBuckets: buckets.filter((bucket) => bucket.dimension === "tokens"),
+        headers: rateLimitHeaders(visible),
+      };
+    }
+    throw refusal(status, figures, buckets, request, current.tenant, audience);
+  }
+}
+
+function refusal(
+  status: string,
+  figures: unknown[],
+  buckets: Bucket[],
+  request: AdmissionRequest,
+  tenant: Tenant,
+  audience: Audience,
+): Error {
+  const [first, second] = figures.map(Number);
+  switch (status) {
+    case "void":
+      return new AdmissionVoided("the admission reached storage after its deadline");
+    case "unknown_key":
+    case "unknown_tenant":
+      return keyRefusals.unknown();
+    case "revoked_key":
+      return keyRefusals.revoked();
+    case "tenant_disabled":
+      return keyRefusals.tenantDisabled();
+    case "pinned_elsewhere":
+      return pinRefusal(tenant.regionPin ?? [], request.region);
+    case "daily_budget":
+    case "monthly_budget":
+    case "key_daily_budget":
+      return budgetRefusal(
+        status === "monthly_budget" ? "monthly" : "daily",
+        { used: first ?? 0, budget: second ?? 0, request: request.reserveMicroUsd },
+        request.now,
+        // Only widget keys have a budget share; widget visitors never see budget figures.
+        status === "key_daily_budget" ? "visitor" : audience,
+        {},
+      );
+    case "limited":
+    case "too_large":
+      return rateLimitRefusal(buckets[(first ?? 1) - 1]!, second ?? 0, status === "limited", audience, {});
+    default:
+      return new GatewayError("api_error", `Unexpected admission answer "${status}"; retry, and report the request id if it persists.`);
+  }
+}
