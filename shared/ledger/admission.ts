@@ -150,11 +150,10 @@ function refusal(
         request.now,
         // Only widget keys have a budget share; widget visitors never see budget figures.
         status === "key_daily_budget" ? "visitor" : audience,
-        {},
       );
     case "limited":
     case "too_large":
-      return rateLimitRefusal(buckets[(first ?? 1) - 1]!, second ?? 0, status === "limited", audience, {});
+      return rateLimitRefusal(buckets[(first ?? 1) - 1]!, second ?? 0, status === "limited", audience);
     default:
       return new GatewayError("api_error", `Unexpected admission answer "${status}"; retry, and report the request id if it persists.`);
   }

@@ -13,5 +13,5 @@ export async function takeFromBuckets(redis: Redis, buckets: Bucket[], audience:
   const [status, ...figures] = await runScript<[string, ...unknown[]]>(redis, TAKE, buckets.map(bucketKey), [buckets.length, ...bucketArgs(buckets)]);
   if (status === "ok") return rateLimitHeaders(bucketStates(buckets, figures));
   const [index, waitMs] = figures.map(Number);
-  throw rateLimitRefusal(buckets[(index ?? 1) - 1]!, waitMs ?? 0, status === "limited", audience, {});
+  throw rateLimitRefusal(buckets[(index ?? 1) - 1]!, waitMs ?? 0, status === "limited", audience);
 }

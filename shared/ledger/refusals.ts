@@ -28,10 +28,9 @@ export function budgetRefusal(
   amounts: { used: number; budget: number; request: number },
   now: Date,
   audience: Audience,
-  headers: Record<string, string>,
 ): GatewayError {
   const resetsAt = periodResets(now)[period === "daily" ? "day" : "month"];
-  const all = { ...headers, ...DO_NOT_RETRY, "x-edgegate-budget-resets-at": resetsAt.toISOString() };
+  const all = { ...DO_NOT_RETRY, "x-edgegate-budget-resets-at": resetsAt.toISOString() };
   if (audience === "visitor") {
     return new GatewayError("billing_error", `This chat has reached its usage limit for now; it is available again by ${resetsAt.toISOString()}.`, {
       headers: all,
@@ -46,9 +45,22 @@ export function budgetRefusal(
   );
 }
 
-/** A per-minute limit without room: 429 with the wait the bucket needs (or, if it can never fit, no retry). */
-export function rateLimitRefusal(bucket: Bucket, waitMs: number, fits: boolean, audience: Audience, headers: Record<string, string>): GatewayError {
+/**
+ * A per-minute limit without room: 429 with the wait the bucket needs (or, if it can
+ * never fit, no retry), and the full limit in the x-ratelimit-* headers (when the
+ * audience may see it).
+ */
+export function rateLimitRefusal(bucket: Bucket, waitMs: number, fits: boolean, audience: Audience): GatewayError {
   const scope = SCOPE_NAMES[bucket.scope];
+  const visible = audience === "client" || bucket.scope === "visitor" || bucket.scope === "ip";
+  const headers: Record<string, string> =
+    visible && bucket.dimension !== "sessions"
+      ? {
+          [`x-ratelimit-limit-${bucket.dimension}`]: String(bucket.capacity),
+          [`x-ratelimit-remaining-${bucket.dimension}`]: "0",
+          [`x-ratelimit-reset-${bucket.dimension}`]: String(retryAfterSeconds(waitMs)),
+        }
+      : {};
   if (!fits) {
     return new GatewayError(
       "rate_limit_error",
@@ -59,7 +71,6 @@ export function rateLimitRefusal(bucket: Bucket, waitMs: number, fits: boolean, 
     );
   }
   const retryAfter = retryAfterSeconds(waitMs);
-  const visible = audience === "client" || bucket.scope === "visitor" || bucket.scope === "ip";
   const message = !visible
     ? `This chat is busy right now; retry in ${retryAfter} s.`
     : `Rate limit of ${bucket.capacity} ${bucket.dimension} per minute for ${scope} reached; retry in ${retryAfter} s.`;

@@ -164,7 +164,7 @@ return reply
  * retried settlement a no-op, and voids an admission that lands after it.
  *
  * KEYS: reservations, reservation expiry, day usage, month usage, settlement marker,
- *       the key's day usage, then the token buckets to correct
+ *       the key's day usage, the key's last use, then the token buckets to correct
  * ARGV: reservation id, served (1/0), model, number of counters, then name and value
  *       per counter, number of buckets, then capacity and correction per bucket
  *       (positive: more was used than charged; negative: a refund)
@@ -174,7 +174,9 @@ export const SETTLE = luaScript(`${BUCKETS}${RELEASE}
 if not redis.call("SET", KEYS[5], "1", "NX", "EX", 172800) then return 0 end
 release(KEYS[1], KEYS[2], ARGV[1])
 local counters = tonumber(ARGV[4])
+local now = clock()
 if ARGV[2] == "1" then
+  redis.call("SET", KEYS[7], now)
   local model = ARGV[3]
   for _, usage in ipairs({KEYS[3], KEYS[4], KEYS[6]}) do
     redis.call("HINCRBY", usage, model .. "|requests", 1)
@@ -190,10 +192,9 @@ if ARGV[2] == "1" then
 end
 local argFirst = 5 + 2 * counters
 local buckets = tonumber(ARGV[argFirst])
-local now = clock()
 for i = 1, buckets do
   local capacity, correction = tonumber(ARGV[argFirst + 2 * i - 1]), tonumber(ARGV[argFirst + 2 * i])
-  local key = KEYS[6 + i]
+  local key = KEYS[7 + i]
   bucketStore(key, math.max(0, bucketUse(key, capacity, now) + correction), now)
 end
 return 1

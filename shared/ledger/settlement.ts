@@ -123,6 +123,7 @@ export function writeSettlement(redis: Redis, settlement: Settlement): Promise<u
       redisKeys.monthlyUsage(tenantId, periods.month),
       redisKeys.settled(reservationId),
       redisKeys.keyDailyUsage(tenantId, keyId, periods.day),
+      redisKeys.keyLastUsed(keyId),
       ...settlement.tokenCorrections.map((correction) => correction.bucket),
     ],
     [

@@ -71,7 +71,7 @@ export interface RequestFeatures {
 
 /** The parts of a request the check reads. */
 export interface FeatureBearingRequest {
-  messages: ReadonlyArray<{ content: unknown }>;
+  messages: ReadonlyArray<{ role?: unknown; content: unknown }>;
   tools?: unknown;
   [field: string]: unknown;
 }

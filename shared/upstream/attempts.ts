@@ -1,7 +1,7 @@
 import type { Provider } from "../providers/types.js";
 import { backoffDelayMs, type RetryPolicy, retryAfterMs } from "./backoff.js";
 import type { KeyPool } from "./key-pool.js";
-import type { TeedStream } from "./relay.js";
+import type { UpstreamStream } from "./relay.js";
 
 export interface UpstreamCall {
   /** The Messages request without `model`; the model is set per attempt from `models`. */
@@ -34,8 +34,8 @@ export interface AttemptRecord {
 export interface OpenedUpstream {
   ok: true;
   response: Response;
-  /** Streams: the answer split between the client and the meter. Null for a complete (non-streamed) answer. */
-  stream: TeedStream | null;
+  /** Streams: the answer's reader and its first chunk. Null for a complete (non-streamed) answer. */
+  stream: UpstreamStream | null;
   model: string;
   provider: Provider;
   attempts: AttemptRecord[];
@@ -85,7 +85,7 @@ class AttemptTimeout extends Error {
 }
 
 type AttemptResult =
-  | { opened: { response: Response; stream: TeedStream | null } }
+  | { opened: { response: Response; stream: UpstreamStream | null } }
   | { failure: UpstreamFailure; retry: Retry | null; chargeable: boolean };
 
 /**
@@ -188,10 +188,9 @@ async function attempt(
       return { failure, retry: retryOf(response), chargeable: false };
     }
     if (!call.stream || !response.body) return { opened: { response, stream: null } };
-    const [clientBody, meterBranch] = response.body.tee();
-    const meterReader = meterBranch.getReader();
-    const first = await meterReader.read();
-    return { opened: { response, stream: { clientBody, meterReader, firstChunk: first.value } } };
+    const reader = response.body.getReader();
+    const first = await reader.read();
+    return { opened: { response, stream: { reader, firstChunk: first.value } } };
   } catch {
     if (clientSignal.aborted) return { failure: { kind: "client-gone" }, retry: null, chargeable: true };
     const reason = abort.signal.reason;

@@ -12,16 +12,13 @@ export interface RelayResult {
 
 export interface Relay {
   body: ReadableStream<Uint8Array>;
-  /** Resolves once both sides have ended, however they ended. Never rejects. */
+  /** Resolves once the answer has ended, however it ended. Never rejects. */
   done: Promise<RelayResult>;
 }
 
-/** An upstream SSE response split in two (`tee()`): one branch for the client, one for the meter. */
-export interface TeedStream {
-  /** The client's branch, handed to the runtime untouched. */
-  clientBody: ReadableStream<Uint8Array>;
-  /** The meter's branch, and the chunk already read from it to learn that the stream started. */
-  meterReader: ReadableStreamDefaultReader<Uint8Array>;
+/** An upstream SSE answer whose first chunk was read to learn that it started. */
+export interface UpstreamStream {
+  reader: ReadableStreamDefaultReader<Uint8Array>;
   firstChunk: Uint8Array | undefined;
 }
 
@@ -42,21 +39,24 @@ export interface RelayOptions {
 const encoder = new TextEncoder();
 
 /**
- * Relays an upstream SSE answer without JavaScript on the client's path: the client's
- * branch of the tee is piped by the runtime into the response, while the meter reads the
- * other branch as fast as the upstream sends, whatever the client does, so what the
- * upstream produced is billed even if the client reads slowly or leaves.
+ * Relays an upstream SSE answer byte for byte, reading the upstream as fast as it sends,
+ * whatever the client does: each chunk is handed to the runtime's own stream for the
+ * client first (never awaited, so a slow client cannot hold the meter back), then
+ * metered. What the upstream produced is billed even if the client reads slowly or leaves.
  *
- * It always ends, so usage is always settled: on completion; on an upstream failure
- * (the client gets an Anthropic `error` event); on the client's disconnect (seen through
- * the request signal or a failed write), which aborts the upstream; and when the
- * upstream stays silent past the idle timeout or sends no token by the first-token
- * deadline (the upstream is aborted and the client told why).
+ * It always ends, so usage is always settled: on completion (then the optional trailer);
+ * on the client's disconnect (seen through the request signal or a failed write), which
+ * aborts the upstream; on an upstream failure, and when the upstream stays silent past
+ * the idle timeout or sends no token by the first-token deadline (the upstream is then
+ * aborted): in those cases the client's stream ends with an Anthropic `error` event, never
+ * a silent close that would look like a complete answer.
  */
-export function relaySse(stream: TeedStream, options: RelayOptions): Relay {
+export function relaySse(stream: UpstreamStream, options: RelayOptions): Relay {
   const meter = new UsageMeter();
   const parser = new SseParser();
   const decoder = new TextDecoder();
+  const { readable, writable } = new IdentityTransformStream();
+  const writer = writable.getWriter();
   let stoppedFor: "idle_timeout" | "first_token_timeout" | null = null;
   let clientLeft = false;
   let lastChunkAt = Date.now();
@@ -71,8 +71,18 @@ export function relaySse(stream: TeedStream, options: RelayOptions): Relay {
     stoppedFor = reason;
     options.abortUpstream(new Error(reason));
   };
-  const onClientAbort = (): void => leave();
-  options.clientSignal.addEventListener("abort", onClientAbort, { once: true });
+  const deliver = (bytes: Uint8Array): void => {
+    if (!clientLeft) writer.write(bytes).catch(leave);
+  };
+  const observe = (chunk: Uint8Array): void => {
+    lastChunkAt = Date.now();
+    const now = performance.now();
+    for (const event of parser.feed(decoder.decode(chunk, { stream: true }))) {
+      meter.observe(event, now);
+      options.observe?.(event);
+    }
+  };
+  options.clientSignal.addEventListener("abort", leave, { once: true });
   const watchdog = setInterval(
     () => {
       const now = Date.now();
@@ -82,61 +92,41 @@ export function relaySse(stream: TeedStream, options: RelayOptions): Relay {
     Math.min(1_000, options.idleTimeoutMs),
   );
 
-  const observe = (chunk: Uint8Array): void => {
-    lastChunkAt = Date.now();
-    const now = performance.now();
-    for (const event of parser.feed(decoder.decode(chunk, { stream: true }))) {
-      meter.observe(event, now);
-      options.observe?.(event);
-    }
-  };
-  const metering = (async (): Promise<"completed" | "upstream_failed"> => {
+  const done = (async (): Promise<RelayResult> => {
+    let failed = false;
     try {
-      if (stream.firstChunk) observe(stream.firstChunk);
+      if (stream.firstChunk) {
+        deliver(stream.firstChunk);
+        observe(stream.firstChunk);
+      }
       for (;;) {
-        const { done, value } = await stream.meterReader.read();
-        if (done) return "completed";
+        const { done: ended, value } = await stream.reader.read();
+        if (ended) break;
+        deliver(value);
         observe(value);
       }
     } catch {
-      return "upstream_failed";
+      failed = true;
     } finally {
-      for (const event of parser.end()) meter.observe(event, performance.now());
       clearInterval(watchdog);
-      options.clientSignal.removeEventListener("abort", onClientAbort);
+      options.clientSignal.removeEventListener("abort", leave);
     }
+    for (const event of parser.end()) meter.observe(event, performance.now());
+    const metered = meter.result();
+    const endedAt = performance.now();
+    // An answer is whole when it ended as the protocol says: message_stop, or an error event the upstream sent.
+    const whole = !failed && (metered.completed || metered.upstreamError !== null);
+    const ending: RelayEnding = stoppedFor ?? (clientLeft ? "client_disconnected" : whole ? "completed" : "upstream_failed");
+    const result: RelayResult = { ending, metered, endedAt };
+    if (!clientLeft) {
+      const closing = ending === "completed" ? await (options.trailer?.(result) ?? null) : errorEvent(stoppedFor);
+      if (closing) deliver(encoder.encode(closing));
+      // Not awaited: a client that stops reading must not hold the settlement back.
+      writer.close().catch(leave);
+    }
+    return { ...result, ending: stoppedFor ?? (clientLeft ? "client_disconnected" : ending) };
   })();
-  /** What the upstream side saw; the final ending also knows whether the client stayed to the end. */
-  const upstreamSide = metering.then(
-    (upstreamEnding): RelayResult => ({ ending: stoppedFor ?? upstreamEnding, metered: meter.result(), endedAt: performance.now() }),
-  );
-
-  const { readable, writable } = new IdentityTransformStream();
-  const delivering = (async (): Promise<void> => {
-    let cut = false;
-    try {
-      await stream.clientBody.pipeTo(writable, { preventClose: true, preventAbort: true });
-    } catch {
-      cut = true;
-    }
-    const writer = writable.getWriter();
-    try {
-      // An upstream cut off mid-stream: tell the client why (if it is gone, the write fails).
-      const closing = cut ? errorEvent(stoppedFor) : await trailerOf(await upstreamSide);
-      if (closing) await writer.write(encoder.encode(closing));
-      await writer.close();
-    } catch {
-      leave();
-    }
-  })();
-  const done = Promise.all([upstreamSide, delivering]).then(
-    ([relayed]): RelayResult => ({ ...relayed, ending: stoppedFor ?? (clientLeft ? "client_disconnected" : relayed.ending) }),
-  );
   return { body: readable, done };
-
-  function trailerOf(relayed: RelayResult): Promise<string | null> {
-    return relayed.ending === "completed" && options.trailer ? options.trailer(relayed) : Promise.resolve(null);
-  }
 }
 
 function errorEvent(stoppedFor: "idle_timeout" | "first_token_timeout" | null): string {

@@ -36,14 +36,16 @@ describe("budgets", () => {
 
     const responses = await Promise.all(Array.from({ length: 60 }, () => sendMessage(stack, tenant.key, body)));
     const admitted = responses.filter((response) => response.status === 200);
-    const refused = responses.filter((response) => response.status === 429);
+    const refused = responses.filter((response) => response.status === 402);
     expect(admitted.length).toBeLessThanOrEqual(10);
     expect(admitted.length).toBeGreaterThan(0);
     expect(admitted.length + refused.length).toBe(60);
     const error = ((await refused[0]!.json()) as { error: { type: string; message: string } }).error;
-    expect(error.type).toBe("budget_exceeded");
+    // A spent budget is a billing problem the SDKs must not wait out: no retry-after, x-should-retry: false.
+    expect(error.type).toBe("billing_error");
     expect(error.message).toMatch(/daily budget of \$[\d.]+ would be exceeded.*resets at \d{4}-\d\d-\d\dT/);
-    expect(Number(refused[0]!.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(refused[0]!.headers.get("retry-after")).toBeNull();
+    expect(refused[0]!.headers.get("x-should-retry")).toBe("false");
     await Promise.all(responses.filter((response) => !response.bodyUsed).map((response) => response.text()));
 
     await expect.poll(() => openReservations(tenant.id), { timeout: 5_000 }).toBe(0);

@@ -115,9 +115,13 @@ describe("geo-routing through the front Worker", () => {
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("x-edgegate-region")).toBe("ap-southeast");
+    const started = await fetch(`${stack.gateway.url}/v1/widget/session?key=${widget.key}`, { method: "POST", headers: { origin, "MF-CF-Blob": blob } });
+    expect(started.status).toBe(201);
+    expect(started.headers.get("x-edgegate-region")).toBe("ap-southeast");
+    const { session } = (await started.json()) as { session: string };
     const chat = await fetch(url, {
       method: "POST",
-      headers: { origin, "content-type": "application/json", "x-edgegate-session": "geo-session-000000001", "MF-CF-Blob": blob },
+      headers: { origin, "content-type": "application/json", "x-edgegate-session": session, "MF-CF-Blob": blob },
       body: JSON.stringify({ messages: [{ role: "user", content: "sim:tokens=2 hi" }] }),
     });
     await chat.text();

@@ -93,14 +93,3 @@ export async function upstashRoundTripsAround(stack: Stack, response: Response):
     after: arrivals.filter((at) => at > upstreamStartedAt).length,
   };
 }
-
-/**
- * Waits, if need be, until the current minute has at least `ms` left. Per-minute limits
- * are sliding windows over epoch-aligned minutes that weigh the previous minute down, so
- * requests that straddle a minute boundary count for less: a test that expects an exact
- * count starts clear of one.
- */
-export async function clearOfMinuteBoundary(ms: number): Promise<void> {
-  const left = 60_000 - (Date.now() % 60_000);
-  if (left < ms) await new Promise((resolve) => setTimeout(resolve, left + 50));
-}

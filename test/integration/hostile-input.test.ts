@@ -666,6 +666,7 @@ describe("fuzz", () => {
     const serverErrors: string[] = [];
     const malformed: string[] = [];
     const crashes: string[] = [];
+    const unexpectedLimits: string[] = [];
     let devReloads = 0;
     const describeCase = (fuzzCase: FuzzCase, extra: string) =>
       `#${fuzzCase.index} ${fuzzCase.path} (${fuzzCase.recipe}, ${fuzzCase.body.byteLength} bytes) body starts ${JSON.stringify(
@@ -695,8 +696,10 @@ describe("fuzz", () => {
         const problem = response.status >= 400 && response.status < 500 ? shapeProblem(response, textBody) : `status ${response.status}`;
         if (problem) malformed.push(describeCase(fuzzCase, `${problem}: ${textBody.slice(0, 300)}`));
         else {
-          const type = (JSON.parse(textBody) as ErrorShape).error.type;
+          const { type, message } = (JSON.parse(textBody) as ErrorShape).error;
           errorTypes.set(type, (errorTypes.get(type) ?? 0) + 1);
+          // The only refusals that are not about the request itself: too many failed authentications from one network.
+          if (response.status === 429 && !/invalid API keys/.test(message)) unexpectedLimits.push(describeCase(fuzzCase, message));
         }
       }
     };
@@ -723,9 +726,11 @@ describe("fuzz", () => {
     expect(crashes.slice(0, 5), `${crashes.length} requests failed at the transport level`).toEqual([]);
     expect(serverErrors.slice(0, 5), `${serverErrors.length} responses were 5xx`).toEqual([]);
     expect(malformed.slice(0, 5), `${malformed.length} responses were not 4xx in Anthropic's error format`).toEqual([]);
-    expect(statuses.get(429) ?? 0).toBe(0);
-    expect(added, "Redis keys created by invalid requests").toEqual([]);
-    expect(changed, "Redis keys changed by invalid requests").toEqual([]);
+    expect(unexpectedLimits.slice(0, 5), "429s other than the throttle of failed authentications").toEqual([]);
+    // Failed authentications are counted per network (and only they touch storage): nothing else is written.
+    const throttleCounter = (name: string) => name.startsWith("eg:b:auth:");
+    expect(added.filter((name) => !throttleCounter(name)), "Redis keys created by invalid requests").toEqual([]);
+    expect(changed.filter((name) => !throttleCounter(name)), "Redis keys changed by invalid requests").toEqual([]);
     expect(countersOf(after, tenant)).toEqual([]);
     expect(ledgerGrowth, "invalid requests that reached the upstream").toBe(0);
     expect(durationMs).toBeLessThan(150_000); // typically 55-90 s on 2 busy cores
