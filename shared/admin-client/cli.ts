@@ -26,39 +26,77 @@ Commands:
   usage <tenant> [<key-id>]      (with a key id: that key's usage today)
 `;
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    id: { type: "string" },
-    name: { type: "string" },
-    rpm: { type: "string" },
-    tpm: { type: "string" },
-    "daily-usd": { type: "string" },
-    "monthly-usd": { type: "string" },
-    "max-tokens": { type: "string" },
-    "max-tier": { type: "string" },
-    models: { type: "string" },
-    "region-pin": { type: "string" },
-    origins: { type: "string" },
-    "no-prompt-caching": { type: "boolean" },
-    publishable: { type: "boolean" },
-    label: { type: "string" },
-    "system-prompt": { type: "string" },
-    widget: { type: "string" },
-    help: { type: "boolean", short: "h" },
-  },
-});
+/** A mistake in the command line: printed with a hint, exit code 2, never a stack trace. */
+class UsageError extends Error {}
 
-const number = (raw: string | undefined) => (raw === undefined ? undefined : Number(raw));
+function parseCommandLine() {
+  try {
+    return parseArgs({
+      allowPositionals: true,
+      options: {
+        id: { type: "string" },
+        name: { type: "string" },
+        rpm: { type: "string" },
+        tpm: { type: "string" },
+        "daily-usd": { type: "string" },
+        "monthly-usd": { type: "string" },
+        "max-tokens": { type: "string" },
+        "max-tier": { type: "string" },
+        models: { type: "string" },
+        "region-pin": { type: "string" },
+        origins: { type: "string" },
+        "no-prompt-caching": { type: "boolean" },
+        publishable: { type: "boolean" },
+        label: { type: "string" },
+        "system-prompt": { type: "string" },
+        widget: { type: "string" },
+        help: { type: "boolean", short: "h" },
+      },
+    });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+/** A whole number above zero (limits), or undefined when the flag is absent. */
+function count(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(value) || value <= 0) {
+    throw new UsageError(`--${flag} ${raw}: expected a whole number above 0.`);
+  }
+  return value;
+}
+
+/** An amount of dollars above zero (budgets), or undefined when the flag is absent. */
+function dollars(raw: string | undefined, flag: string): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (!/^\d+(\.\d+)?$/.test(raw.trim()) || !(value > 0)) throw new UsageError(`--${flag} ${raw}: expected an amount of dollars above 0, such as 25 or 0.50.`);
+  return value;
+}
+
+function json(raw: string, flag: string): Record<string, unknown> {
+  try {
+    const value: unknown = JSON.parse(raw);
+    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
+  } catch {
+    // reported below
+  }
+  throw new UsageError(`--${flag}: expected a JSON object, such as '{"title": "Ask us"}'.`);
+}
+
+type Values = ReturnType<typeof parseCommandLine>["values"];
+
 const list = (raw: string | undefined) => (raw === undefined ? undefined : raw.split(",").map((item) => item.trim()));
 
-function tenantFields(): Record<string, unknown> {
+function tenantFields(values: Values): Record<string, unknown> {
   const limits = defined({
-    requestsPerMinute: number(values.rpm),
-    tokensPerMinute: number(values.tpm),
-    dailyBudgetUsd: number(values["daily-usd"]),
-    monthlyBudgetUsd: number(values["monthly-usd"]),
-    maxTokensPerRequest: number(values["max-tokens"]),
+    requestsPerMinute: count(values.rpm, "rpm"),
+    tokensPerMinute: count(values.tpm, "tpm"),
+    dailyBudgetUsd: dollars(values["daily-usd"], "daily-usd"),
+    monthlyBudgetUsd: dollars(values["monthly-usd"], "monthly-usd"),
+    maxTokensPerRequest: count(values["max-tokens"], "max-tokens"),
   });
   const modelPolicy = defined({ maxTier: values["max-tier"], allowedModels: list(values.models) });
   return defined({
@@ -71,23 +109,23 @@ function tenantFields(): Record<string, unknown> {
   });
 }
 
-function widgetFields(): Record<string, unknown> | undefined {
+function widgetFields(values: Values): Record<string, unknown> | undefined {
   const fields = {
-    ...(values.widget === undefined ? {} : (JSON.parse(values.widget) as Record<string, unknown>)),
+    ...(values.widget === undefined ? {} : json(values.widget, "widget")),
     ...defined({ allowedOrigins: list(values.origins), systemPrompt: values["system-prompt"] }),
   };
   return Object.keys(fields).length ? fields : undefined;
 }
 
-function keyFields(): Record<string, unknown> {
-  return defined({ label: values.label, requestsPerMinute: number(values.rpm), tokensPerMinute: number(values.tpm), widget: widgetFields() });
+function keyFields(values: Values): Record<string, unknown> {
+  return defined({ label: values.label, requestsPerMinute: count(values.rpm, "rpm"), tokensPerMinute: count(values.tpm, "tpm"), widget: widgetFields(values) });
 }
 
 function defined(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
 }
 
-async function run(client: AdminClient, [group, action, ...rest]: string[]): Promise<unknown> {
+async function run(client: AdminClient, values: Values, [group, action, ...rest]: string[]): Promise<unknown> {
   const [first, second] = rest;
   switch (`${group} ${action ?? ""}`.trim()) {
     case "tenants list":
@@ -95,9 +133,9 @@ async function run(client: AdminClient, [group, action, ...rest]: string[]): Pro
     case "tenants get":
       return client.getTenant(required(first, "tenant"));
     case "tenants create":
-      return client.createTenant(tenantFields());
+      return client.createTenant(tenantFields(values));
     case "tenants update":
-      return client.updateTenant(required(first, "tenant"), tenantFields());
+      return client.updateTenant(required(first, "tenant"), tenantFields(values));
     case "tenants disable":
       return client.setTenantDisabled(required(first, "tenant"), true);
     case "tenants enable":
@@ -105,37 +143,41 @@ async function run(client: AdminClient, [group, action, ...rest]: string[]): Pro
     case "keys list":
       return client.listKeys(required(first, "tenant"));
     case "keys create":
-      return client.createKey(required(first, "tenant"), { kind: values.publishable ? "publishable" : "secret", ...keyFields() });
+      return client.createKey(required(first, "tenant"), { kind: values.publishable ? "publishable" : "secret", ...keyFields(values) });
     case "keys update":
-      return client.updateKey(required(first, "tenant"), required(second, "key id"), keyFields());
+      return client.updateKey(required(first, "tenant"), required(second, "key id"), keyFields(values));
     case "keys revoke":
       return client.revokeKey(required(first, "tenant"), required(second, "key id"));
     case "keys rotate":
       return client.rotateKey(required(first, "tenant"), required(second, "key id"));
     default:
       if (group === "usage") return first ? client.keyUsage(required(action, "tenant"), first) : client.usage(required(action, "tenant"));
-      throw new Error(`Unknown command "${[group, action].filter(Boolean).join(" ")}".\n\n${USAGE}`);
+      throw new UsageError(`Unknown command "${[group, action].filter(Boolean).join(" ")}".`);
   }
 }
 
 function required(value: string | undefined, what: string): string {
-  if (!value) throw new Error(`Missing ${what}.\n\n${USAGE}`);
+  if (!value) throw new UsageError(`Missing ${what}.`);
   return value;
 }
 
-if (values.help || positionals.length === 0) {
-  console.log(USAGE);
-} else {
+async function main(): Promise<void> {
+  const { values, positionals } = parseCommandLine();
+  if (values.help || positionals.length === 0) {
+    console.log(USAGE);
+    return;
+  }
   const token = process.env.EDGEGATE_ADMIN_TOKEN;
-  if (!token) {
-    console.error("Set EDGEGATE_ADMIN_TOKEN to the gateway's ADMIN_TOKEN secret.");
+  if (!token) throw new UsageError("Set EDGEGATE_ADMIN_TOKEN to the gateway's ADMIN_TOKEN secret.");
+  const client = new AdminClient(process.env.EDGEGATE_URL ?? "http://127.0.0.1:8787", token);
+  console.log(JSON.stringify(await run(client, values, positionals), null, 2));
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\nRun "npm run admin -- --help" for the commands and options.`);
     process.exit(2);
   }
-  const client = new AdminClient(process.env.EDGEGATE_URL ?? "http://127.0.0.1:8787", token);
-  try {
-    console.log(JSON.stringify(await run(client, positionals), null, 2));
-  } catch (error) {
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(1);
-  }
-}
+  console.error(error instanceof Error ? error.message : String(error));
+  process.exit(1);
+});

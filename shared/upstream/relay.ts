@@ -61,10 +61,19 @@ export function relaySse(stream: UpstreamStream, options: RelayOptions): Relay {
   let clientLeft = false;
   let lastChunkAt = Date.now();
 
+  /**
+   * The client is gone: what the upstream has already sent is read (and billed) first,
+   * then the upstream is aborted as soon as it would make the meter wait, so that no
+   * token generated after the client left is paid for.
+   */
   const leave = (): void => {
     if (clientLeft) return;
     clientLeft = true;
-    options.abortUpstream(new Error("client disconnected"));
+    const leftAt = Date.now();
+    // A read already waiting when the client left gets the same short grace as the ones after it.
+    setTimeout(() => {
+      if (lastChunkAt < leftAt) options.abortUpstream(new Error("client disconnected"));
+    }, ALREADY_SENT_MS);
   };
   const stop = (reason: "idle_timeout" | "first_token_timeout"): void => {
     if (stoppedFor || clientLeft) return;
@@ -100,7 +109,7 @@ export function relaySse(stream: UpstreamStream, options: RelayOptions): Relay {
         observe(stream.firstChunk);
       }
       for (;;) {
-        const { done: ended, value } = await stream.reader.read();
+        const { done: ended, value } = clientLeft ? await readBuffered(stream.reader, options.abortUpstream) : await stream.reader.read();
         if (ended) break;
         deliver(value);
         observe(value);
@@ -127,6 +136,27 @@ export function relaySse(stream: UpstreamStream, options: RelayOptions): Relay {
     return { ...result, ending: stoppedFor ?? (clientLeft ? "client_disconnected" : ending) };
   })();
   return { body: readable, done };
+}
+
+/** How long a read may take after the client left and still count as data the upstream had already sent. */
+const ALREADY_SENT_MS = 5;
+
+/** The next chunk if it is already here (or nearly); otherwise the upstream is aborted and the read ends. */
+async function readBuffered(
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  abortUpstream: (reason: unknown) => void,
+): Promise<ReadableStreamReadResult<Uint8Array>> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const waiting = new Promise<null>((resolve) => {
+    timer = setTimeout(() => resolve(null), ALREADY_SENT_MS);
+  });
+  const read = reader.read();
+  const result = await Promise.race([read, waiting]);
+  if (timer !== null) clearTimeout(timer);
+  if (result) return result;
+  abortUpstream(new Error("client disconnected"));
+  read.catch(() => {});
+  return { done: true, value: undefined };
 }
 
 function errorEvent(stoppedFor: "idle_timeout" | "first_token_timeout" | null): string {

@@ -6,7 +6,7 @@ import { messageBody, newTenant } from "./helpers.js";
 let stack: Stack;
 
 beforeAll(async () => {
-  stack = await startStack({ topology: "regions", timeScale: 0.05, breakerCoolDownMs: 1_500 });
+  stack = await startStack({ topology: "regions", timeScale: 0.05, breakerCoolDownMs: 1_500, vars: { UPSTREAM_TIMEOUT_MS: "1500" } });
 }, 180_000);
 
 afterAll(async () => {
@@ -129,6 +129,40 @@ describe("geo-routing through the front Worker", () => {
     expect(chat.headers.get("x-edgegate-region")).toBe("ap-southeast");
     expect(chat.headers.get("x-edgegate-route")).toContain("pinned to ap-southeast");
     expect(chat.headers.get("access-control-allow-origin")).toBe(origin);
+  });
+
+  it("sends a request to a tenant's new pin from the next request on, even when the front Worker's pin is older", async () => {
+    const tenant = await newTenant(stack);
+    const before = await fromLocation(FRANKFURT, tenant.key);
+    await before.text();
+    expect(before.headers.get("x-edgegate-region")).toBe("eu-west");
+    await stack.admin.updateTenant(tenant.id, { regionPin: ["ap-southeast"] });
+    // eu-west still holds the tenant from a second ago: its one storage call sees the new pin and says where to go.
+    const after = await fromLocation(FRANKFURT, tenant.key);
+    await after.text();
+    expect(after.status).toBe(200);
+    expect(after.headers.get("x-edgegate-region")).toBe("ap-southeast");
+    expect(after.headers.get("x-edgegate-regions-tried")).toBe("eu-west=403 ap-southeast=200");
+    expect(after.headers.get("x-edgegate-route")).toContain("pinned to ap-southeast");
+    const next = await fromLocation(FRANKFURT, tenant.key);
+    await next.text();
+    expect(next.headers.get("x-edgegate-regions-tried")).toBe("ap-southeast=200");
+  });
+
+  it("replays in another region only what no upstream could have charged for", async () => {
+    // A region whose upstream timed out may have been charged: its 504 is final.
+    const timedOut = await fetch(`${stack.gateway.url}/v1/messages`, {
+      method: "POST",
+      headers: {
+        "x-api-key": stack.clientKey,
+        "content-type": "application/json",
+        "MF-CF-Blob": JSON.stringify({ latitude: String(FRANKFURT.latitude), longitude: String(FRANKFURT.longitude), continent: FRANKFURT.continent }),
+      },
+      body: JSON.stringify(messageBody(`sim:fault=stall-mid ${crypto.randomUUID()}`)),
+    });
+    expect(timedOut.status).toBe(504);
+    expect(timedOut.headers.get("x-edgegate-regions-tried")).toBe("eu-west=504");
+    await timedOut.text();
   });
 
   it("does not retry elsewhere once the first byte is out", async () => {

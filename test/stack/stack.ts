@@ -27,6 +27,8 @@ export interface StackOptions {
   storageTimeoutMs?: number;
   /** How many provider keys the gateways pool (the simulators accept them all). */
   providerKeys?: number;
+  /** Further gateway variables (wrangler.toml [vars] names), e.g. shorter timeouts for a test. */
+  vars?: Record<string, string>;
   /** The front Worker's breaker cool-down; tests shorten it. */
   breakerCoolDownMs?: number;
   /** Echo wrangler's output to the terminal. */
@@ -115,6 +117,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
           RETRY_BASE_DELAY_MS: String(options.retry?.baseDelayMs ?? 25),
           ...(options.firstTokenTimeoutMs ? { FIRST_TOKEN_TIMEOUT_MS: String(options.firstTokenTimeoutMs) } : {}),
           ...(options.storageTimeoutMs ? { STORAGE_TIMEOUT_MS: String(options.storageTimeoutMs) } : {}),
+          ...options.vars,
           REGION: region,
         },
       });

@@ -55,7 +55,9 @@ export const admin = new Hono<GatewayAppEnv>()
     return c.json({ key: created.secret, ...publicKey(created.record) }, 201);
   })
   .get("/tenants/:id/keys", async (c) => {
-    const keys = await c.get("services").tenants.listKeys(c.req.param("id"));
+    const { tenants } = c.get("services");
+    const tenant = found(await tenants.getTenant(c.req.param("id")), "Tenant");
+    const keys = await tenants.listKeys(tenant.id);
     return c.json({ data: keys.map(publicKey) });
   })
   .patch("/tenants/:id/keys/:keyId", async (c) => {
