@@ -1,6 +1,6 @@
 import type { Redis } from "@upstash/redis";
 import type { MeteredResponse } from "../metering/usage.js";
-import { type BilledUsage, costMicroUsd, type PricedModel, type PriceTable } from "../pricing/cost.js";
+import { type BilledUsage, costMicroUsd, NO_USAGE, type PricedModel, type PriceTable } from "../pricing/cost.js";
 import { redisKeys } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
 import { type Bucket, bucketKey } from "./buckets.js";
@@ -32,15 +32,6 @@ export interface SettlementSubject {
   /** The token buckets charged at admission (none when admission failed open). */
   tokenBuckets: readonly Bucket[];
 }
-
-export const NO_USAGE: BilledUsage = {
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheCreationInputTokens: 0,
-  cacheCreation1hInputTokens: 0,
-  cacheReadInputTokens: 0,
-  webSearchRequests: 0,
-};
 
 /** Tokens counted against per-minute token limits: cache reads are excluded, as upstream does. */
 export function limitedTokens(usage: BilledUsage): number {

@@ -1,4 +1,4 @@
-import type { BilledUsage } from "../pricing/cost.js";
+import { type BilledUsage, NO_USAGE } from "../pricing/cost.js";
 import type { SseEvent } from "../sse/parser.js";
 import { parseJsonOrUndefined } from "../text/json.js";
 
@@ -44,14 +44,7 @@ interface RawUsage {
  */
 export class UsageMeter {
   private model: string | null = null;
-  private readonly usage: BilledUsage = {
-    inputTokens: 0,
-    outputTokens: 0,
-    cacheCreationInputTokens: 0,
-    cacheCreation1hInputTokens: 0,
-    cacheReadInputTokens: 0,
-    webSearchRequests: 0,
-  };
+  private readonly usage: BilledUsage = { ...NO_USAGE };
   private stopReason: string | null = null;
   private usageReported = false;
   private generatedChars = 0;

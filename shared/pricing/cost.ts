@@ -11,6 +11,15 @@ export interface BilledUsage {
   webSearchRequests: number;
 }
 
+export const NO_USAGE: Readonly<BilledUsage> = {
+  inputTokens: 0,
+  outputTokens: 0,
+  cacheCreationInputTokens: 0,
+  cacheCreation1hInputTokens: 0,
+  cacheReadInputTokens: 0,
+  webSearchRequests: 0,
+};
+
 /**
  * Prices as integers: nano-dollars per token. A price in USD per million tokens times
  * 1,000 is nano-dollars per token, so every listed price (at most three decimals per

@@ -21,7 +21,7 @@ const deployment = (region: string): Deployment => stack.deployments.find((d) =>
 const FRANKFURT = CLIENT_LOCATIONS.find((location) => location.name === "Frankfurt")!;
 
 /** A request through the front Worker from a chosen client location (Miniflare's MF-CF-Blob, local only). */
-function fromLocation(location: { latitude: number; longitude: number; continent: string }, key: string, prompt = "sim:tokens=2 hi") {
+function fromLocation(location: { latitude: number; longitude: number; continent: string }, key: string, prompt = "sim:tokens=2 hi", stream = true) {
   return fetch(`${stack.gateway.url}/v1/messages`, {
     method: "POST",
     headers: {
@@ -29,7 +29,7 @@ function fromLocation(location: { latitude: number; longitude: number; continent
       "content-type": "application/json",
       "MF-CF-Blob": JSON.stringify({ latitude: String(location.latitude), longitude: String(location.longitude), continent: location.continent }),
     },
-    body: JSON.stringify(messageBody(prompt, { stream: true })),
+    body: JSON.stringify(messageBody(prompt, { stream })),
   });
 }
 
@@ -151,15 +151,7 @@ describe("geo-routing through the front Worker", () => {
 
   it("replays in another region only what no upstream could have charged for", async () => {
     // A region whose upstream timed out may have been charged: its 504 is final.
-    const timedOut = await fetch(`${stack.gateway.url}/v1/messages`, {
-      method: "POST",
-      headers: {
-        "x-api-key": stack.clientKey,
-        "content-type": "application/json",
-        "MF-CF-Blob": JSON.stringify({ latitude: String(FRANKFURT.latitude), longitude: String(FRANKFURT.longitude), continent: FRANKFURT.continent }),
-      },
-      body: JSON.stringify(messageBody(`sim:fault=stall-mid ${crypto.randomUUID()}`)),
-    });
+    const timedOut = await fromLocation(FRANKFURT, stack.clientKey, `sim:fault=stall-mid ${crypto.randomUUID()}`, false);
     expect(timedOut.status).toBe(504);
     expect(timedOut.headers.get("x-edgegate-regions-tried")).toBe("eu-west=504");
     await timedOut.text();

@@ -1,17 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { type BilledUsage, costMicroUsd, formatUsd, priceTable, usdNumber, worstCaseCostMicroUsd } from "../../shared/pricing/cost.js";
+import { type BilledUsage, costMicroUsd, formatUsd, NO_USAGE, priceTable, usdNumber, worstCaseCostMicroUsd } from "../../shared/pricing/cost.js";
 import { DEFAULT_PRICES } from "../../shared/pricing/prices.js";
 
 const prices = priceTable(DEFAULT_PRICES);
-const usage = (fields: Partial<BilledUsage>): BilledUsage => ({
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheCreationInputTokens: 0,
-  cacheCreation1hInputTokens: 0,
-  cacheReadInputTokens: 0,
-  webSearchRequests: 0,
-  ...fields,
-});
+const usage = (fields: Partial<BilledUsage>): BilledUsage => ({ ...NO_USAGE, ...fields });
 const priced = (model: string) => {
   const found = prices.priceOf(model);
   if (!found) throw new Error(`no price for ${model}`);
