@@ -3,6 +3,7 @@ import type { UsageSpool } from "../ledger/usage-spool.js";
 import { DEFAULT_PRICES, type ModelPrice } from "../pricing/prices.js";
 import type { FeatureConfig } from "../request-policy/features.js";
 import type { BodyLimits } from "../http/body.js";
+import { ANTHROPIC_VERSIONS, type VersionPolicy } from "../http/anthropic-version.js";
 import type { RoutingDefaults } from "../routing/policy.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../upstream/backoff.js";
 import * as z from "zod/mini";
@@ -71,6 +72,10 @@ export interface GatewayEnv {
   ALLOWED_BETAS?: string;
   /** Comma-separated top-level Messages fields accepted beyond the ones the gateway knows. */
   ALLOWED_REQUEST_FIELDS?: string;
+  /** Comma-separated anthropic-version values relayed (default: the API's own list). */
+  ANTHROPIC_VERSIONS?: string;
+  /** The anthropic-version used for clients that send none; unset, such requests are refused as the API refuses them. */
+  DEFAULT_ANTHROPIC_VERSION?: string;
   /** Secret: signs widget visitor sessions and answers, and keys the hashes of client networks in limit counters. */
   GATEWAY_SECRET?: string;
   /** Cloudflare Turnstile's siteverify endpoint (a local stand-in in development). */
@@ -95,6 +100,7 @@ export interface GatewayConfig {
   defaultLimits: { requestsPerMinute: number; tokensPerMinute: number };
   prices: Record<string, ModelPrice>;
   features: FeatureConfig;
+  anthropicVersions: VersionPolicy;
   routing: RoutingDefaults;
   turnstileVerifyUrl: string;
   gatewaySecret: string;
@@ -147,6 +153,10 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
       },
       prices: { ...DEFAULT_PRICES, ...parsePrices(env.PRICING_JSON) },
       features: { extraBetas: commaSet(env.ALLOWED_BETAS), extraFields: commaSet(env.ALLOWED_REQUEST_FIELDS) },
+      anthropicVersions: {
+        accepted: env.ANTHROPIC_VERSIONS ? commaSet(env.ANTHROPIC_VERSIONS) : new Set(ANTHROPIC_VERSIONS),
+        fallback: env.DEFAULT_ANTHROPIC_VERSION || null,
+      },
       routing: {
         tierModels: {
           light: env.MODEL_LIGHT || DEFAULTS.tierModels.light,

@@ -147,7 +147,7 @@ describe("metering", () => {
   it("carries a request id and Server-Timing on streamed responses", async () => {
     const response = await fetch(`${stack.gateway.url}/v1/messages`, {
       method: "POST",
-      headers: { authorization: `Bearer ${stack.clientKey}`, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${stack.clientKey}`, "content-type": "application/json", "anthropic-version": "2023-06-01" },
       body: JSON.stringify({ ...ask("sim:tokens=2 timing"), stream: true }),
     });
     await response.text();

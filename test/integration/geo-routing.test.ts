@@ -27,6 +27,7 @@ function fromLocation(location: { latitude: number; longitude: number; continent
     headers: {
       "x-api-key": key,
       "content-type": "application/json",
+      "anthropic-version": "2023-06-01",
       "MF-CF-Blob": JSON.stringify({ latitude: String(location.latitude), longitude: String(location.longitude), continent: location.continent }),
     },
     body: JSON.stringify(messageBody(prompt, { stream })),
@@ -96,7 +97,7 @@ describe("geo-routing through the front Worker", () => {
 
     const direct = await fetch(`${deployment("eu-west").gateway.url}/v1/messages`, {
       method: "POST",
-      headers: { "x-api-key": tenant.key, "content-type": "application/json" },
+      headers: { "x-api-key": tenant.key, "content-type": "application/json", "anthropic-version": "2023-06-01" },
       body: JSON.stringify(messageBody("sim:tokens=2 hi")),
     });
     expect(direct.status).toBe(403);
@@ -169,7 +170,7 @@ describe("geo-routing through the front Worker", () => {
     for (const { region, gateway } of stack.deployments) {
       const response = await fetch(`${gateway.url}/v1/messages`, {
         method: "POST",
-        headers: { "x-api-key": stack.clientKey, "content-type": "application/json" },
+        headers: { "x-api-key": stack.clientKey, "content-type": "application/json", "anthropic-version": "2023-06-01" },
         body: JSON.stringify(messageBody("sim:tokens=2 hi")),
       });
       expect(response.status, region).toBe(200);

@@ -1,6 +1,8 @@
 import type { Stack } from "../stack/stack.js";
 
 export const MODEL = "claude-sonnet-4-6";
+/** The Messages API version tests send, as the official SDKs do. */
+export const ANTHROPIC_VERSION = "2023-06-01";
 
 export interface MessageBody {
   model?: string;
@@ -27,7 +29,7 @@ export function sendMessage(stack: Stack, key: string, body: MessageBody, signal
   return withOneResend(() =>
     fetch(`${stack.gateway.url}/v1/messages`, {
       method: "POST",
-      headers: { "x-api-key": key, "content-type": "application/json" },
+      headers: { "x-api-key": key, "content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION },
       body: JSON.stringify(body),
       signal,
     }),

@@ -31,7 +31,7 @@ afterAll(async () => {
 type Bytes = Uint8Array<ArrayBuffer>;
 type Body = string | Bytes | ReadableStream<Uint8Array>;
 
-function post(body: Body, headers: HeadersInit = { "x-api-key": tenant.key, "content-type": "application/json" }, path = "/v1/messages") {
+function post(body: Body, headers: HeadersInit = { "x-api-key": tenant.key, "content-type": "application/json", "anthropic-version": "2023-06-01" }, path = "/v1/messages") {
   const init: RequestInit & { duplex?: "half" } = { method: "POST", headers, body };
   if (body instanceof ReadableStream) init.duplex = "half";
   return fetch(`${stack.gateway.url}${path}`, init);

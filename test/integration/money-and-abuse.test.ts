@@ -103,7 +103,7 @@ describe("billing at the upstream's list price", () => {
     const send = (extra: Record<string, unknown>, beta?: string) =>
       fetch(`${stack.gateway.url}/v1/messages`, {
         method: "POST",
-        headers: { "x-api-key": tenant.key, "content-type": "application/json", ...(beta ? { "anthropic-beta": beta } : {}) },
+        headers: { "x-api-key": tenant.key, "content-type": "application/json", "anthropic-version": "2023-06-01", ...(beta ? { "anthropic-beta": beta } : {}) },
         body: JSON.stringify(messageBody("sim:tokens=2 hi", extra)),
       });
     expect((await errorOf(await send({}, "some-future-beta-2027-01-01"))).message).toContain("ALLOWED_BETAS");
@@ -174,7 +174,7 @@ describe("budgets and limits that cannot be escaped", () => {
     const count = () =>
       fetch(`${stack.gateway.url}/v1/messages/count_tokens`, {
         method: "POST",
-        headers: { "x-api-key": tenant.key, "content-type": "application/json" },
+        headers: { "x-api-key": tenant.key, "content-type": "application/json", "anthropic-version": "2023-06-01" },
         body: JSON.stringify({ model: "claude-sonnet-4-6", messages: [{ role: "user", content: "hi" }] }),
       });
     expect((await count()).status).toBe(200);
@@ -190,7 +190,7 @@ describe("budgets and limits that cannot be escaped", () => {
     const attempt = (key: string) =>
       fetch(`${stack.gateway.url}/v1/messages`, {
         method: "POST",
-        headers: { "x-api-key": key, "content-type": "application/json", ...network },
+        headers: { "x-api-key": key, "content-type": "application/json", "anthropic-version": "2023-06-01", ...network },
         body: JSON.stringify(messageBody("hi")),
       });
     stack.bridge.resetStats();
@@ -292,7 +292,7 @@ describe("nothing unbounded", () => {
       let sent = 0;
       let answered = false;
       const request = httpRequest(
-        { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "x-api-key": stack.clientKey, "content-type": "application/json" } },
+        { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "x-api-key": stack.clientKey, "content-type": "application/json", "anthropic-version": "2023-06-01" } },
         (response) => {
           answered = true;
           const sentBeforeAnswer = sent;

@@ -40,7 +40,7 @@ describe("keys", () => {
     const countTokens = () =>
       fetch(`${stack.gateway.url}/v1/messages/count_tokens`, {
         method: "POST",
-        headers: { "x-api-key": tenant.key, "content-type": "application/json" },
+        headers: { "x-api-key": tenant.key, "content-type": "application/json", "anthropic-version": "2023-06-01" },
         body: JSON.stringify({ model: "claude-sonnet-4-6", messages: [{ role: "user", content: "hi" }] }),
       });
     expect((await countTokens()).status).toBe(200); // now cached in the isolate

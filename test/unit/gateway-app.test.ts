@@ -10,7 +10,7 @@ const ADMIN = { authorization: "Bearer unit-admin-token" };
 function call(path: string, init: { method?: string; body?: unknown; headers?: Record<string, string> } = {}) {
   return gateway.fetch(`http://gateway${path}`, {
     method: init.method ?? (init.body === undefined ? "GET" : "POST"),
-    headers: { "content-type": "application/json", ...init.headers },
+    headers: { "content-type": "application/json", "anthropic-version": "2023-06-01", ...init.headers },
     body: init.body === undefined ? undefined : typeof init.body === "string" ? init.body : JSON.stringify(init.body),
   });
 }
@@ -73,6 +73,13 @@ describe("gateway app in workerd", () => {
     expect(await expectError(noMessages, 400, "invalid_request_error")).toContain("messages");
     const badRole = await call("/v1/messages", { body: { ...valid, messages: [{ role: "robot", content: "hi" }] }, headers });
     expect(await expectError(badRole, 400, "invalid_request_error")).toContain("messages.0.role");
+  });
+
+  it("needs a known anthropic-version, as the API does", async () => {
+    const missing = await call("/v1/messages", { body: valid, headers: { "x-api-key": secretKey, "anthropic-version": "" } });
+    expect(await expectError(missing, 400, "invalid_request_error")).toContain("anthropic-version: header is required");
+    const unknown = await call("/v1/messages", { body: valid, headers: { "x-api-key": secretKey, "anthropic-version": "2099-01-01" } });
+    expect(await expectError(unknown, 400, "invalid_request_error")).toContain("2023-06-01");
   });
 
   it("rejects an oversized body with 413", async () => {

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { Tier } from "../../../shared/classify/types.js";
+import { GATEWAY_ANTHROPIC_VERSION } from "../../../shared/http/anthropic-version.js";
 import { GatewayError } from "../../../shared/http/errors.js";
 import { UPSTREAM_CALLS_HEADER } from "../../../shared/http/region-answers.js";
 import { serverTiming } from "../../../shared/http/server-timing.js";
@@ -25,6 +26,8 @@ import { logMetered } from "./metered-log.js";
 import type { ResponseShape } from "./response-shape.js";
 
 export interface ServeOptions {
+  /** The client's anthropic-version, relayed upstream; the gateway's own for clients of other APIs. */
+  anthropicVersion?: string;
   /**
    * A widget conversation: the visitor's limits, the key's share of the daily budget and
    * its tier cap apply, and no client header is forwarded upstream.
@@ -38,9 +41,6 @@ export interface ServeOptions {
     trailer: (result: RelayResult) => Promise<string | null>;
   };
 }
-
-/** The Messages API version sent upstream when the client names none. */
-export const DEFAULT_ANTHROPIC_VERSION = "2023-06-01";
 
 /** Upstream response headers the client gets back unchanged. */
 const RELAYED_HEADERS = ["content-type", "request-id"] as const;
@@ -125,7 +125,7 @@ export async function serveMessages(
         body,
         models: chain.map((priced) => priced.model),
         stream,
-        anthropicVersion: (widget ? null : c.req.header("anthropic-version")) ?? DEFAULT_ANTHROPIC_VERSION,
+        anthropicVersion: options.anthropicVersion ?? GATEWAY_ANTHROPIC_VERSION,
         betas: features.betas,
         firstByteTimeoutMs: config.firstTokenTimeoutMs[decision.tier],
         deadlineAt,

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { anthropicVersionOf } from "../../../shared/http/anthropic-version.js";
 import { readJsonBody } from "../../../shared/http/body.js";
 import { requestBuckets } from "../../../shared/ledger/buckets.js";
 import { takeFromBuckets } from "../../../shared/ledger/limits.js";
@@ -7,7 +8,6 @@ import { routeRequest } from "../../../shared/routing/policy.js";
 import { upstreamFailureResponse } from "../../../shared/upstream/errors.js";
 import { countTokensRequestSchema } from "../../../shared/validation/messages.js";
 import type { GatewayAppEnv } from "../context.js";
-import { DEFAULT_ANTHROPIC_VERSION } from "../pipeline/serve-messages.js";
 
 /**
  * POST /v1/messages/count_tokens: relayed to an upstream endpoint of the region. Free of
@@ -18,6 +18,7 @@ export const countTokens = new Hono<GatewayAppEnv>().post("/v1/messages/count_to
   const config = c.get("config");
   const { key, tenant } = c.get("caller");
   const { redis, upstream } = c.get("services");
+  const anthropicVersion = anthropicVersionOf(c.req.raw.headers, config.anthropicVersions);
   const parsed = await readJsonBody(c.req.raw, countTokensRequestSchema, config.body);
   const features = checkRequestFeatures(parsed, c.req.header("anthropic-beta") ?? null, tenant.allowedFeatures ?? [], config.features);
   const headers = await takeFromBuckets(redis, requestBuckets(key, tenant, config.defaultLimits));
@@ -30,7 +31,7 @@ export const countTokens = new Hono<GatewayAppEnv>().post("/v1/messages/count_to
       model,
       body,
       stream: false,
-      anthropicVersion: c.req.header("anthropic-version") ?? DEFAULT_ANTHROPIC_VERSION,
+      anthropicVersion,
       betas: features.betas,
       signal: AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(config.upstreamTimeoutMs)]),
     });

@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { anthropicVersionOf } from "../../../shared/http/anthropic-version.js";
 import { readJsonBody } from "../../../shared/http/body.js";
 import { messagesRequestSchema } from "../../../shared/validation/messages.js";
 import type { GatewayAppEnv } from "../context.js";
@@ -6,6 +7,8 @@ import { anthropicShape } from "../pipeline/response-shape.js";
 import { serveMessages } from "../pipeline/serve-messages.js";
 
 export const messages = new Hono<GatewayAppEnv>().post("/v1/messages", async (c) => {
-  const request = await readJsonBody(c.req.raw, messagesRequestSchema, c.get("config").body);
-  return serveMessages(c, request, anthropicShape);
+  const config = c.get("config");
+  const anthropicVersion = anthropicVersionOf(c.req.raw.headers, config.anthropicVersions);
+  const request = await readJsonBody(c.req.raw, messagesRequestSchema, config.body);
+  return serveMessages(c, request, anthropicShape, { anthropicVersion });
 });
