@@ -1,0 +1,132 @@
+import { describe, expect, it } from "vitest";
+import { bedrockStreamToSse } from "../../shared/providers/bedrock/transcode.js";
+import { bedrockChunkMessage, bedrockExceptionMessage, encodeEventStreamMessage } from "../stack/simulator/event-stream-encoder.js";
+
+const utf8 = new TextEncoder();
+const text = new TextDecoder();
+const MODEL = "claude-sonnet-4-5-20250929";
+
+/** Writes chunks one at a time and records what the transform emitted after each. */
+async function transcode(chunks: readonly Uint8Array[]): Promise<{ afterEachChunk: string[][]; all: string[] }> {
+  const transform = bedrockStreamToSse(MODEL);
+  const writer = transform.writable.getWriter();
+  const reader = transform.readable.getReader();
+  const emitted: string[] = [];
+  let finished = false;
+  const reading = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      emitted.push(text.decode(value));
+    }
+    finished = true;
+  })();
+  const afterEachChunk: string[][] = [];
+  for (const chunk of chunks) {
+    if (finished) break;
+    const before = emitted.length;
+    await writer.write(chunk).catch(() => {});
+    // Let the reader drain what the write produced.
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    afterEachChunk.push(emitted.slice(before));
+  }
+  await writer.close().catch(() => {});
+  await reading;
+  return { afterEachChunk, all: emitted };
+}
+
+const event = (json: string): Uint8Array => bedrockChunkMessage(json, json.length % 17);
+const messageStart = JSON.stringify({
+  type: "message_start",
+  message: { id: "msg_bdrk_01", type: "message", role: "assistant", model: "anthropic.claude-sonnet-4-5-20250929-v1:0", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } },
+});
+const delta = '{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":" caf\\u00e9 ☕"}}';
+const messageStop = '{"type":"message_stop","amazon-bedrock-invocationMetrics":{"inputTokenCount":12,"outputTokenCount":3,"invocationLatency":900,"firstByteLatency":400}}';
+
+describe("bedrockStreamToSse", () => {
+  it("re-emits each chunk as the Anthropic API's SSE event, one per enqueue", async () => {
+    const { all } = await transcode([event(messageStart), event('{"type":"ping"}'), event(delta), event(messageStop)]);
+    expect(all).toHaveLength(4);
+    expect(all[1]).toBe('event: ping\ndata: {"type":"ping"}\n\n');
+    expect(all[2]).toBe(`event: content_block_delta\ndata: ${delta}\n\n`);
+    expect(all[3]).toBe('event: message_stop\ndata: {"type":"message_stop"}\n\n');
+    const [head, data] = all[0]!.split("\n");
+    expect(head).toBe("event: message_start");
+    const started = JSON.parse(data!.slice("data: ".length)) as { message: Record<string, unknown> };
+    expect(started.message.model).toBe(MODEL);
+    expect(started.message.id).toBe("msg_bdrk_01");
+    expect(started.message.usage).toEqual({ input_tokens: 12, output_tokens: 1 });
+  });
+
+  it("emits an event the moment its frame is complete, not before, however the bytes are split", async () => {
+    const frames = [event(delta), event('{"type":"content_block_stop","index":0}')];
+    const first = frames[0]!;
+    const cut = Math.floor(first.length / 2);
+    const { afterEachChunk } = await transcode([
+      first.subarray(0, cut),
+      first.subarray(cut),
+      // The second frame together with nothing else, then two frames in one chunk.
+      frames[1]!,
+      new Uint8Array([...first, ...frames[1]!]),
+    ]);
+    expect(afterEachChunk.map((emitted) => emitted.length)).toEqual([0, 1, 1, 2]);
+    expect(afterEachChunk[1]![0]).toContain("event: content_block_delta");
+  });
+
+  it("turns an exception frame into an Anthropic error event and ends the stream there", async () => {
+    const { all } = await transcode([
+      event(delta),
+      bedrockExceptionMessage("modelStreamErrorException", "The model stream failed."),
+      event(delta),
+    ]);
+    expect(all).toHaveLength(2);
+    expect(all[1]).toBe(
+      'event: error\ndata: {"type":"error","error":{"type":"api_error","message":"The model stream failed."}}\n\n',
+    );
+  });
+
+  it.each([
+    ["throttlingException", "rate_limit_error"],
+    ["serviceUnavailableException", "overloaded_error"],
+    ["modelTimeoutException", "timeout_error"],
+    ["validationException", "invalid_request_error"],
+    ["internalServerException", "api_error"],
+  ])("maps a %s frame to %s", async (exception, type) => {
+    const { all } = await transcode([bedrockExceptionMessage(exception, "details")]);
+    expect(JSON.parse(all[0]!.split("data: ")[1]!)).toEqual({ type: "error", error: { type, message: "details" } });
+  });
+
+  it("ends with an api_error event on a corrupt frame or a stream cut mid-frame", async () => {
+    const corrupt = event(delta).slice();
+    corrupt[corrupt.length - 1]! ^= 1;
+    const corrupted = await transcode([event(delta), corrupt, event(delta)]);
+    expect(corrupted.all).toHaveLength(2);
+    expect(corrupted.all[1]).toMatch(/^event: error\ndata: .*"api_error".*checksum/);
+
+    const whole = event(delta);
+    const cut = await transcode([whole.subarray(0, whole.length - 3)]);
+    expect(cut.all).toEqual([expect.stringMatching(/^event: error\n.*ended in the middle of an event/)]);
+  });
+
+  it("takes chunk payloads in any JSON layout and events in any JSON formatting", async () => {
+    const base64 = btoa('{"type":"content_block_stop","index":0}');
+    const escaped = encodeEventStreamMessage(
+      [
+        [":event-type", "chunk"],
+        [":message-type", "event"],
+      ],
+      utf8.encode(`{"p":"xyz","bytes":"${base64.replace(/\//g, "\\/")}"}`),
+    );
+    const pretty = event('{\n  "type": "message_delta",\n  "delta": {"stop_reason": "end_turn"},\n  "usage": {"output_tokens": 9}\n}');
+    const { all } = await transcode([escaped, pretty]);
+    expect(all).toEqual([
+      'event: content_block_stop\ndata: {"type":"content_block_stop","index":0}\n\n',
+      'event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":9}}\n\n',
+    ]);
+  });
+
+  it("passes unknown event types on and drops chunks without a type", async () => {
+    const { all } = await transcode([event('{"type":"future_event","x":1}'), event('{"keepalive":true}')]);
+    expect(all).toEqual(['event: future_event\ndata: {"type":"future_event","x":1}\n\n']);
+  });
+});
