@@ -50,3 +50,12 @@ export function toHex(bytes: ArrayBuffer | Uint8Array): string {
 }
 
 export const utf8 = new TextEncoder();
+
+/**
+ * A byte array as WebCrypto's parameter type. TypeScript's DOM library wants views of a
+ * plain ArrayBuffer, which every array here is (none is backed by a SharedArrayBuffer);
+ * the Workers types do not say so, hence the cast instead of a copy.
+ */
+export function bufferSource(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
+  return bytes as Uint8Array<ArrayBuffer>;
+}

@@ -1,4 +1,4 @@
-import { toHex, utf8 } from "../bytes.js";
+import { bufferSource, toHex, utf8 } from "../bytes.js";
 
 /** AWS credentials: a long-term key pair, or temporary ones with their session token. */
 export interface AwsCredentials {
@@ -42,15 +42,15 @@ export function amzDate(date: Date): string {
 }
 
 async function sha256Hex(data: Uint8Array): Promise<string> {
-  return toHex(await crypto.subtle.digest("SHA-256", data));
+  return toHex(await crypto.subtle.digest("SHA-256", bufferSource(data)));
 }
 
 async function hmac(key: CryptoKey, data: string): Promise<ArrayBuffer> {
-  return crypto.subtle.sign("HMAC", key, utf8.encode(data));
+  return crypto.subtle.sign("HMAC", key, bufferSource(utf8.encode(data)));
 }
 
 function hmacKey(raw: ArrayBuffer | Uint8Array): Promise<CryptoKey> {
-  return crypto.subtle.importKey("raw", raw, HMAC, false, ["sign"]);
+  return crypto.subtle.importKey("raw", raw instanceof Uint8Array ? bufferSource(raw) : raw, HMAC, false, ["sign"]);
 }
 
 /**

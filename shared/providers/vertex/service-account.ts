@@ -1,4 +1,4 @@
-import { fromBase64, toBase64Url, utf8 } from "../bytes.js";
+import { bufferSource, fromBase64, toBase64Url, utf8 } from "../bytes.js";
 
 /** The fields of a Google service-account key file (JSON) that token minting uses. */
 export interface ServiceAccountKey {
@@ -26,7 +26,7 @@ export async function importSigningKey(privateKeyPem: string): Promise<CryptoKey
     throw new Error("the service-account private_key is PKCS#1; WebCrypto needs PKCS#8 (-----BEGIN PRIVATE KEY-----), as Google issues it");
   }
   const body = pem.replace(/-----(BEGIN|END) PRIVATE KEY-----/g, "").replace(/\s+/g, "");
-  return crypto.subtle.importKey("pkcs8", fromBase64(body), RS256, false, ["sign"]);
+  return crypto.subtle.importKey("pkcs8", bufferSource(fromBase64(body)), RS256, false, ["sign"]);
 }
 
 function encodeSegment(value: unknown): string {
@@ -44,6 +44,6 @@ export async function signedAssertion(key: CryptoKey, account: ServiceAccountKey
     exp: nowSeconds + ASSERTION_LIFETIME_SECONDS,
   };
   const unsigned = `${encodeSegment(header)}.${encodeSegment(claims)}`;
-  const signature = await crypto.subtle.sign(RS256, key, utf8.encode(unsigned));
+  const signature = await crypto.subtle.sign(RS256, key, bufferSource(utf8.encode(unsigned)));
   return `${unsigned}.${toBase64Url(new Uint8Array(signature))}`;
 }
