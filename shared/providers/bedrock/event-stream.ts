@@ -46,10 +46,37 @@ function uint32(bytes: Uint8Array, at: number): number {
   return ((bytes[at]! << 24) | (bytes[at + 1]! << 16) | (bytes[at + 2]! << 8) | bytes[at + 3]!) >>> 0;
 }
 
-function headerName(bytes: Uint8Array, start: number, end: number): string {
-  let name = "";
-  for (let index = start; index < end; index += 1) name += String.fromCharCode(bytes[index]!);
-  return name;
+const ascii = new TextEncoder();
+
+/** The headers kept, by name, and where each goes. */
+const KEPT_HEADERS: ReadonlyArray<{ name: Uint8Array; field: "messageType" | "kind" | "errorMessage" }> = [
+  { name: ascii.encode(":message-type"), field: "messageType" },
+  { name: ascii.encode(":event-type"), field: "kind" },
+  { name: ascii.encode(":exception-type"), field: "kind" },
+  { name: ascii.encode(":error-code"), field: "kind" },
+  { name: ascii.encode(":error-message"), field: "errorMessage" },
+];
+
+/** Values every chunk frame repeats, returned without decoding. */
+const COMMON_VALUES: ReadonlyArray<{ bytes: Uint8Array; text: string }> = ["event", "chunk", "exception"].map((text) => ({
+  bytes: ascii.encode(text),
+  text,
+}));
+
+function bytesEqual(bytes: Uint8Array, start: number, end: number, expected: Uint8Array): boolean {
+  if (end - start !== expected.length) return false;
+  for (let index = 0; index < expected.length; index += 1) if (bytes[start + index] !== expected[index]) return false;
+  return true;
+}
+
+function keptHeader(bytes: Uint8Array, start: number, end: number): (typeof KEPT_HEADERS)[number] | undefined {
+  for (const header of KEPT_HEADERS) if (bytesEqual(bytes, start, end, header.name)) return header;
+  return undefined;
+}
+
+function stringValue(bytes: Uint8Array, start: number, end: number): string {
+  for (const common of COMMON_VALUES) if (bytesEqual(bytes, start, end, common.bytes)) return common.text;
+  return text.decode(bytes.subarray(start, end));
 }
 
 function readMessage(bytes: Uint8Array, start: number, totalBytes: number, headersBytes: number): EventStreamMessage {
@@ -72,11 +99,8 @@ function readMessage(bytes: Uint8Array, start: number, totalBytes: number, heade
     }
     if (valueEnd > headersEnd) throw new EventStreamError("event-stream header value runs past the headers");
     if (type === STRING) {
-      const name = headerName(bytes, at + 1, nameEnd);
-      if (name === ":message-type") message.messageType = text.decode(bytes.subarray(valueStart, valueEnd));
-      else if (name === ":event-type" || name === ":exception-type" || name === ":error-code") {
-        message.kind = text.decode(bytes.subarray(valueStart, valueEnd));
-      } else if (name === ":error-message") message.errorMessage = text.decode(bytes.subarray(valueStart, valueEnd));
+      const kept = keptHeader(bytes, at + 1, nameEnd);
+      if (kept !== undefined) message[kept.field] = stringValue(bytes, valueStart, valueEnd);
     }
     at = valueEnd;
   }
