@@ -12,7 +12,7 @@ async function pass(chunks: readonly Uint8Array[]): Promise<Uint8Array[]> {
       controller.close();
     },
   });
-  const reader = source.pipeThrough(vertexStreamWithModel("claude-haiku-4-5-20251001")).getReader();
+  const reader = vertexStreamWithModel(source, "claude-haiku-4-5-20251001").getReader();
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return out;

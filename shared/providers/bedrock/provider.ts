@@ -99,7 +99,7 @@ export function bedrockProvider(config: BedrockConfig): Provider {
           status: 502,
         });
       }
-      return new Response(response.body.pipeThrough(bedrockStreamToSse(answerModel)), {
+      return new Response(bedrockStreamToSse(response.body, answerModel), {
         status: 200,
         headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...requestIdHeaders(response) },
       });

@@ -2,13 +2,14 @@ import type { AnthropicErrorType } from "../../http/errors.js";
 import { sseErrorEvent } from "../anthropic-errors.js";
 import { messageStartWithModel } from "../answer-model.js";
 import { fromBase64, utf8 } from "../bytes.js";
+import { type ChunkTransformer, transformedBody } from "../chunk-stream.js";
 import { streamExceptionError } from "./errors.js";
 import { EventStreamDecoder, EventStreamError, type EventStreamMessage } from "./event-stream.js";
 
 /**
  * Bedrock's streamed answer (event-stream frames, each `chunk` carrying one Anthropic
  * stream event as base64 JSON) re-emitted as the Anthropic API's SSE bytes:
- * `event: <type>\ndata: <json>\n\n`, one enqueue per event, as soon as its frame is whole.
+ * `event: <type>\ndata: <json>\n\n`, one chunk per event, as soon as its frame is whole.
  *
  * The common case is kept cheap: the event JSON is decoded from base64 once, its type read
  * from the bytes, and the output assembled from a precomputed `event: <type>\ndata: `
@@ -129,37 +130,38 @@ function sseFrameOfMessage(message: EventStreamMessage, answerModel: string): { 
 }
 
 /**
- * A TransformStream from Bedrock's event-stream bytes to Anthropic SSE bytes. An exception
- * frame becomes an Anthropic `error` event and ends the stream, as does a corrupt frame or a
- * stream that stops mid-frame.
+ * Bedrock's event-stream bytes to Anthropic SSE bytes, one upstream chunk at a time. An
+ * exception frame becomes an Anthropic `error` event and ends the answer, as does a
+ * corrupt frame or a stream that stops mid-frame.
  */
-export function bedrockStreamToSse(answerModel: string): TransformStream<Uint8Array, Uint8Array> {
-  const decoder = new EventStreamDecoder();
-  let ended = false;
-  const end = (controller: TransformStreamDefaultController<Uint8Array>, frame: Uint8Array): void => {
-    ended = true;
-    controller.enqueue(frame);
-    controller.terminate();
-  };
-  return new TransformStream({
-    transform(chunk, controller) {
-      if (ended) return;
-      try {
-        decoder.push(chunk, (message) => {
-          if (ended) return;
-          const { frame, last } = sseFrameOfMessage(message, answerModel);
-          if (last && frame !== null) end(controller, frame);
-          else if (frame !== null) controller.enqueue(frame);
-        });
-      } catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        end(controller, errorFrame("api_error", `Amazon Bedrock sent a stream that could not be read: ${reason}`));
-      }
-    },
-    flush(controller) {
-      if (!ended && decoder.midMessage) {
-        controller.enqueue(errorFrame("api_error", "Amazon Bedrock's stream ended in the middle of an event."));
-      }
-    },
-  });
+export class BedrockSseTranscoder implements ChunkTransformer {
+  readonly #decoder = new EventStreamDecoder();
+  #over = false;
+
+  constructor(private readonly answerModel: string) {}
+
+  push(chunk: Uint8Array, emit: (bytes: Uint8Array) => void): boolean {
+    try {
+      this.#decoder.push(chunk, (message) => {
+        if (this.#over) return;
+        const { frame, last } = sseFrameOfMessage(message, this.answerModel);
+        if (frame !== null) emit(frame);
+        this.#over = last;
+      });
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      emit(errorFrame("api_error", `Amazon Bedrock sent a stream that could not be read: ${reason}`));
+      this.#over = true;
+    }
+    return !this.#over;
+  }
+
+  end(emit: (bytes: Uint8Array) => void): void {
+    if (this.#decoder.midMessage) emit(errorFrame("api_error", "Amazon Bedrock's stream ended in the middle of an event."));
+  }
+}
+
+/** A Bedrock streamed answer's body as the Anthropic API's SSE body. */
+export function bedrockStreamToSse(upstream: ReadableStream<Uint8Array>, answerModel: string): ReadableStream<Uint8Array> {
+  return transformedBody(upstream, new BedrockSseTranscoder(answerModel));
 }

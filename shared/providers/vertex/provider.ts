@@ -156,7 +156,7 @@ export function vertexProvider(config: VertexConfig): Provider {
           headers: { "content-type": "application/json" },
         });
       }
-      return new Response(response.body.pipeThrough(vertexStreamWithModel(answerModel)), {
+      return new Response(vertexStreamWithModel(response.body, answerModel), {
         status: 200,
         headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
       });

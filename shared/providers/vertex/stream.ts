@@ -1,5 +1,6 @@
 import { messageStartWithModel } from "../answer-model.js";
 import { utf8 } from "../bytes.js";
+import { type ChunkTransformer, transformedBody } from "../chunk-stream.js";
 
 const LF = 0x0a;
 const DATA_PREFIX = "data: ";
@@ -28,33 +29,42 @@ function rewriteFirstEvent(event: string, answerModel: string): string {
  * first event, `message_start`, whose `message.model` becomes edgegate's id. Once that
  * event is out, every chunk is passed on as it arrives, without being looked at.
  */
-export function vertexStreamWithModel(answerModel: string): TransformStream<Uint8Array, Uint8Array> {
-  let head: Uint8Array | null = new Uint8Array(0);
-  const decoder = new TextDecoder();
-  return new TransformStream({
-    transform(chunk, controller) {
-      if (head === null) {
-        controller.enqueue(chunk);
-        return;
-      }
-      const bytes = new Uint8Array(head.length + chunk.length);
-      bytes.set(head);
-      bytes.set(chunk, head.length);
-      const end = firstEventEnd(bytes);
-      if (end === -1 && bytes.length < FIRST_EVENT_LIMIT_BYTES) {
-        head = bytes;
-        return;
-      }
-      head = null;
-      if (end === -1) {
-        controller.enqueue(bytes);
-        return;
-      }
-      controller.enqueue(utf8.encode(rewriteFirstEvent(decoder.decode(bytes.subarray(0, end)), answerModel)));
-      if (end < bytes.length) controller.enqueue(bytes.subarray(end));
-    },
-    flush(controller) {
-      if (head !== null && head.length > 0) controller.enqueue(head);
-    },
-  });
+export class FirstEventModelRewriter implements ChunkTransformer {
+  /** Bytes of the first event so far; null once it has been passed on. */
+  #head: Uint8Array | null = new Uint8Array(0);
+  readonly #decoder = new TextDecoder();
+
+  constructor(private readonly answerModel: string) {}
+
+  push(chunk: Uint8Array, emit: (bytes: Uint8Array) => void): boolean {
+    if (this.#head === null) {
+      emit(chunk);
+      return true;
+    }
+    const bytes = new Uint8Array(this.#head.length + chunk.length);
+    bytes.set(this.#head);
+    bytes.set(chunk, this.#head.length);
+    const end = firstEventEnd(bytes);
+    if (end === -1 && bytes.length < FIRST_EVENT_LIMIT_BYTES) {
+      this.#head = bytes;
+      return true;
+    }
+    this.#head = null;
+    if (end === -1) {
+      emit(bytes);
+      return true;
+    }
+    emit(utf8.encode(rewriteFirstEvent(this.#decoder.decode(bytes.subarray(0, end)), this.answerModel)));
+    if (end < bytes.length) emit(bytes.subarray(end));
+    return true;
+  }
+
+  end(emit: (bytes: Uint8Array) => void): void {
+    if (this.#head !== null && this.#head.length > 0) emit(this.#head);
+  }
+}
+
+/** A Vertex streamed answer's body with edgegate's model id in message_start. */
+export function vertexStreamWithModel(upstream: ReadableStream<Uint8Array>, answerModel: string): ReadableStream<Uint8Array> {
+  return transformedBody(upstream, new FirstEventModelRewriter(answerModel));
 }
