@@ -1,6 +1,7 @@
 import * as z from "zod/mini";
 import { describeIssues, expected } from "../validation/zod.js";
 import type { BedrockConfig } from "./bedrock/provider.js";
+import { jsonObject } from "./json.js";
 import { INFERENCE_PROFILES } from "./bedrock/provider.js";
 import type { AwsCredentials } from "./bedrock/sigv4.js";
 import type { ServiceAccountKey } from "./vertex/service-account.js";
@@ -62,13 +63,9 @@ export class ProviderConfigError extends Error {
 function secretJson(secrets: Readonly<Record<string, unknown>>, name: string, where: string): Record<string, unknown> {
   const raw = secrets[name];
   if (typeof raw !== "string" || raw.trim() === "") throw new ProviderConfigError(`${where}: secret ${name} is not set`);
-  try {
-    const value: unknown = JSON.parse(raw);
-    if (typeof value === "object" && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // Reported below, without echoing the secret.
-  }
-  throw new ProviderConfigError(`${where}: secret ${name} is not a JSON object`);
+  const value = jsonObject(raw);
+  if (value === null) throw new ProviderConfigError(`${where}: secret ${name} is not a JSON object`);
+  return value;
 }
 
 /** Checks a secret's fields by name only: a secret's values never go into a message. */

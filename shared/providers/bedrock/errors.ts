@@ -1,5 +1,6 @@
 import type { AnthropicErrorType } from "../../http/errors.js";
 import { anthropicErrorResponse, errorTypeForStatus } from "../anthropic-errors.js";
+import { jsonObject } from "../json.js";
 
 /**
  * Bedrock's exceptions (InvokeModel / InvokeModelWithResponseStream / CountTokens, and the
@@ -43,18 +44,9 @@ export function bedrockErrorType(name: string, status: number): AnthropicErrorTy
   return ERROR_TYPES[name.toLowerCase()] ?? errorTypeForStatus(status);
 }
 
-function parseBody(text: string): Record<string, unknown> {
-  try {
-    const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : {};
-  } catch {
-    return {};
-  }
-}
-
 /** Translates a Bedrock error answer (`x-amzn-ErrorType` and `{"message": ...}`) into Anthropic's format. */
 export async function bedrockErrorResponse(response: Response): Promise<Response> {
-  const body = parseBody(await response.text());
+  const body = jsonObject(await response.text()) ?? {};
   const name = exceptionName(response.headers.get("x-amzn-errortype"), body);
   const message = errorMessage(body, `Amazon Bedrock answered ${response.status}${name ? ` (${name})` : ""}.`);
   return anthropicErrorResponse(bedrockErrorType(name, response.status), message, {
@@ -65,5 +57,5 @@ export async function bedrockErrorResponse(response: Response): Promise<Response
 
 /** The Anthropic error type and message of an exception frame in a stream (payload `{"message": ...}`). */
 export function streamExceptionError(kind: string, payload: string): { type: AnthropicErrorType; message: string } {
-  return { type: bedrockErrorType(kind, 500), message: errorMessage(parseBody(payload), `Amazon Bedrock stream failed (${kind}).`) };
+  return { type: bedrockErrorType(kind, 500), message: errorMessage(jsonObject(payload) ?? {}, `Amazon Bedrock stream failed (${kind}).`) };
 }

@@ -1,6 +1,7 @@
 import { anthropicErrorResponse } from "../anthropic-errors.js";
 import { messageWithModel } from "../answer-model.js";
 import { toBase64, utf8 } from "../bytes.js";
+import { jsonObject } from "../json.js";
 import { type ModelOverrides, answerModelId, providerModelId } from "../models.js";
 import type { Provider, ProviderRequest } from "../types.js";
 import { bedrockErrorResponse } from "./errors.js";
@@ -37,12 +38,8 @@ function invokeBody(request: ProviderRequest): Record<string, unknown> {
 }
 
 function numberField(json: string, field: string): number | null {
-  try {
-    const value = (JSON.parse(json) as Record<string, unknown> | null)?.[field];
-    return typeof value === "number" ? value : null;
-  } catch {
-    return null;
-  }
+  const value = jsonObject(json)?.[field];
+  return typeof value === "number" ? value : null;
 }
 
 function requestIdHeaders(response: Response): Record<string, string> {

@@ -1,5 +1,7 @@
 import type { AnthropicErrorType } from "../../http/errors.js";
+import { parseJsonOrUndefined } from "../../text/json.js";
 import { anthropicErrorResponse, errorTypeForStatus } from "../anthropic-errors.js";
+import { isRecord } from "../json.js";
 
 /**
  * Google's canonical error codes (`{"error": {"code", "message", "status"}}`) as Anthropic
@@ -25,18 +27,6 @@ interface GoogleError {
   status?: unknown;
 }
 
-function parse(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
 /** Anthropic's own error body, which Vertex passes on from the model server (e.g. 529 overloaded). */
 function isAnthropicError(body: unknown): boolean {
   return isRecord(body) && body.type === "error" && isRecord(body.error) && typeof body.error.type === "string";
@@ -51,7 +41,7 @@ function googleError(body: unknown): GoogleError | null {
 /** Translates a Vertex AI error answer into Anthropic's format; Anthropic-shaped bodies pass through as they are. */
 export async function vertexErrorResponse(response: Response): Promise<Response> {
   const text = await response.text();
-  const body = parse(text);
+  const body = parseJsonOrUndefined(text);
   const retryAfter = response.headers.get("retry-after");
   if (isAnthropicError(body)) {
     const headers = new Headers({ "content-type": "application/json" });

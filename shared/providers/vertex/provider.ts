@@ -1,4 +1,5 @@
 import { anthropicErrorResponse } from "../anthropic-errors.js";
+import { jsonObject } from "../json.js";
 import { messageWithModel } from "../answer-model.js";
 import { type ModelOverrides, answerModelId, providerModelId } from "../models.js";
 import type { Provider, ProviderRequest } from "../types.js";
@@ -54,26 +55,17 @@ class TokenExchangeFailed extends Error {
 }
 
 async function exchangeFailure(response: Response): Promise<TokenExchangeFailed> {
-  const text = await response.text();
-  let detail = `${response.status}`;
-  try {
-    const body = JSON.parse(text) as { error?: unknown; error_description?: unknown };
-    if (typeof body.error === "string") detail = typeof body.error_description === "string" ? `${body.error}: ${body.error_description}` : body.error;
-  } catch {
-    // Not JSON: the status says enough.
-  }
-  return new TokenExchangeFailed(response.status, detail);
+  const body = jsonObject(await response.text());
+  const error = typeof body?.error === "string" ? body.error : null;
+  const description = typeof body?.error_description === "string" ? `: ${body.error_description}` : "";
+  return new TokenExchangeFailed(response.status, error === null ? `${response.status}` : `${error}${description}`);
 }
 
 function parseTokenAnswer(text: string): { access_token: string; expires_in: number } | null {
-  try {
-    const body = JSON.parse(text) as { access_token?: unknown; expires_in?: unknown };
-    return typeof body.access_token === "string" && typeof body.expires_in === "number"
-      ? { access_token: body.access_token, expires_in: body.expires_in }
-      : null;
-  } catch {
-    return null;
-  }
+  const body = jsonObject(text);
+  return typeof body?.access_token === "string" && typeof body.expires_in === "number"
+    ? { access_token: body.access_token, expires_in: body.expires_in }
+    : null;
 }
 
 function tokenFailureResponse(error: TokenExchangeFailed): Response {
