@@ -4,6 +4,7 @@ import type { Provider, ProviderRequest } from "../../shared/providers/types.js"
 import { vertexProvider } from "../../shared/providers/vertex/provider.js";
 import type { Simulator } from "../stack/simulator/server.js";
 import { startSimulator } from "../stack/simulator/server.js";
+import { type SseEvent, parseSse } from "./api-assertions.js";
 import { BEDROCK_REGION, SIM_API_KEY, VERTEX_LOCATION } from "./cloud-clients.js";
 
 /**
@@ -65,24 +66,6 @@ function anthropicAnswer(body: Body, stream: boolean, path = "/v1/messages"): Pr
   });
 }
 
-interface SseEvent {
-  event: string;
-  data: Record<string, unknown>;
-}
-
-/** Parses an SSE body, insisting on the Anthropic API's exact `event: T\ndata: JSON\n\n` framing. */
-function parseSse(body: string): SseEvent[] {
-  const frames = body.split("\n\n");
-  expect(frames.pop()).toBe("");
-  return frames.map((frame) => {
-    const match = /^event: ([a-z_]+)\ndata: (\{.*\})$/.exec(frame);
-    if (match === null) throw new Error(`bad SSE frame: ${JSON.stringify(frame)}`);
-    const data = JSON.parse(match[2]!) as Record<string, unknown>;
-    expect(data.type).toBe(match[1]);
-    return { event: match[1]!, data };
-  });
-}
-
 /** Message and tool-use ids are random per answer; everything else must match. */
 function withoutIds(text: string): string {
   return text.replace(/"(msg|msg_bdrk|msg_vrtx|toolu)_01[0-9A-Za-z]{22}"/g, '"<id>"');
@@ -114,8 +97,7 @@ describe.each(["bedrock", "vertex"] as const)("%s provider", (kind) => {
     ]);
     expect(reference.at(-1)?.event).toBe("message_stop");
     expect(answer).toEqual(reference);
-    const start = answer[0]!.data as { message: { model: string } };
-    expect(start.message.model).toBe("claude-sonnet-4-5-20250929");
+    expect(answer[0]!.data).toMatchObject({ type: "message_start", message: { model: "claude-sonnet-4-5-20250929" } });
   });
 
   it.each(CASES)("answers %s unstreamed as the Anthropic API's message", async (_case, body) => {

@@ -1,11 +1,11 @@
 import type Anthropic from "@anthropic-ai/sdk";
-import { APIError } from "@anthropic-ai/sdk";
 import { AnthropicBedrock } from "@anthropic-ai/bedrock-sdk";
 import { generateKeyPairSync, sign } from "node:crypto";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { SigV4Signer } from "../../shared/providers/bedrock/sigv4.js";
 import type { Simulator } from "../stack/simulator/server.js";
 import { startSimulator } from "../stack/simulator/server.js";
+import { caught } from "./api-assertions.js";
 import { SIM_API_KEY, anthropicClient, bedrockClient, googleAuthClient, vertexClient } from "./cloud-clients.js";
 
 /**
@@ -63,16 +63,6 @@ async function streamIn(format: Format, params: Params): Promise<{ message: Anth
   const events: string[] = [];
   stream.on("streamEvent", (event) => events.push(event.type));
   return { message: await stream.finalMessage(), events };
-}
-
-async function failureIn(promise: Promise<unknown>): Promise<APIError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof APIError) return error;
-    throw error;
-  }
-  throw new Error("expected the request to fail");
 }
 
 const WEATHER_TOOL: Anthropic.Tool = {
@@ -137,7 +127,7 @@ describe("shared behaviour", () => {
 
 describe("errors", () => {
   it("throttles every format with its own 429: Anthropic's rate_limit_error, Bedrock's ThrottlingException, Google's RESOURCE_EXHAUSTED", async () => {
-    const [anthropic, bedrock, vertex] = await Promise.all(FORMATS.map((format) => failureIn(createIn(format, ask("sim:fault=429")))));
+    const [anthropic, bedrock, vertex] = await Promise.all(FORMATS.map((format) => caught(createIn(format, ask("sim:fault=429")))));
     expect([anthropic!.status, bedrock!.status, vertex!.status]).toEqual([429, 429, 429]);
     expect(anthropic!.error).toMatchObject({ type: "error", error: { type: "rate_limit_error" } });
     expect(bedrock!.error).toEqual({ message: "Too many requests, please wait before trying again." });
@@ -146,7 +136,7 @@ describe("errors", () => {
   });
 
   it("reports overload as Anthropic's 529, Bedrock's 503 ServiceUnavailableException, and Anthropic's 529 through Vertex", async () => {
-    const [anthropic, bedrock, vertex] = await Promise.all(FORMATS.map((format) => failureIn(createIn(format, ask("sim:fault=529")))));
+    const [anthropic, bedrock, vertex] = await Promise.all(FORMATS.map((format) => caught(createIn(format, ask("sim:fault=529")))));
     expect([anthropic!.status, bedrock!.status, vertex!.status]).toEqual([529, 503, 529]);
     expect(bedrock!.headers?.get("x-amzn-errortype")).toMatch(/^ServiceUnavailableException:/);
     expect(vertex!.error).toMatchObject({ type: "error", error: { type: "overloaded_error" } });
@@ -158,7 +148,7 @@ describe("errors", () => {
         const stream = clients[format].messages.stream({ ...ask("sim:fault=error-mid sim:after=3"), model: MODEL[format] });
         let text = "";
         stream.on("text", (delta) => (text += delta));
-        return { error: await failureIn(stream.finalMessage()), text };
+        return { error: await caught(stream.finalMessage()), text };
       }),
     );
     const [anthropic, bedrock, vertex] = failures;
@@ -171,7 +161,7 @@ describe("errors", () => {
   });
 
   it("refuses a Bedrock request signed with the wrong secret with AWS's 403", async () => {
-    const error = await failureIn(bedrockClient(sim, "not-the-secret").messages.create({ ...ask("Hi"), model: MODEL.bedrock }));
+    const error = await caught(bedrockClient(sim, "not-the-secret").messages.create({ ...ask("Hi"), model: MODEL.bedrock }));
     expect(error.status).toBe(403);
     expect(error.headers?.get("x-amzn-errortype")).toMatch(/^InvalidSignatureException:/);
     expect(error.error).toEqual({ message: expect.stringMatching(/^The request signature we calculated does not match/) });
@@ -179,7 +169,7 @@ describe("errors", () => {
 
   it("refuses an unknown AWS access key with AWS's 403", async () => {
     const stranger = new AnthropicBedrock({ awsRegion: "eu-central-1", awsAccessKey: "AKIAUNKNOWNUNKNOWN00", awsSecretKey: "x", apiKey: null, baseURL: sim.url, maxRetries: 0 });
-    const error = await failureIn(stranger.messages.create({ ...ask("Hi"), model: MODEL.bedrock }));
+    const error = await caught(stranger.messages.create({ ...ask("Hi"), model: MODEL.bedrock }));
     expect(error.status).toBe(403);
     expect(error.headers?.get("x-amzn-errortype")).toMatch(/^UnrecognizedClientException:/);
   });
@@ -199,7 +189,7 @@ describe("errors", () => {
   });
 
   it("answers an unknown Vertex model with Google's 404", async () => {
-    const error = await failureIn(clients.vertex.messages.create({ ...ask("Hi"), model: "claude-unknown@20990101" }));
+    const error = await caught(clients.vertex.messages.create({ ...ask("Hi"), model: "claude-unknown@20990101" }));
     expect(error.status).toBe(404);
     expect(error.error).toMatchObject({ error: { code: 404, status: "NOT_FOUND" } });
   });

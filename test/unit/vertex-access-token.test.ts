@@ -29,6 +29,17 @@ function cacheWith(mint: () => Promise<AccessToken>, clock: { now: number }, wai
 }
 
 const signal = (): AbortSignal => new AbortController().signal;
+
+/** A cache that has minted "t1", valid for an hour from time 0. */
+async function cacheHoldingT1() {
+  const clock = { now: 0 };
+  const minted = manualMint();
+  const cache = cacheWith(minted.mint, clock);
+  const first = cache.get(signal());
+  minted.issue("t1", HOUR_MS);
+  await first;
+  return { clock, minted, cache };
+}
 const settled = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 0));
 
 describe("AccessTokenCache", () => {
@@ -46,12 +57,7 @@ describe("AccessTokenCache", () => {
   });
 
   it("refreshes shortly before expiry: one caller waits for the new token, the others keep the valid one", async () => {
-    const clock = { now: 0 };
-    const minted = manualMint();
-    const cache = cacheWith(minted.mint, clock);
-    const first = cache.get(signal());
-    minted.issue("t1", HOUR_MS);
-    await first;
+    const { clock, minted, cache } = await cacheHoldingT1();
 
     clock.now = HOUR_MS - MARGIN_MS + 1;
     const refresher = cache.get(signal());
@@ -64,12 +70,7 @@ describe("AccessTokenCache", () => {
   });
 
   it("makes every caller wait for the one mint once the token has expired", async () => {
-    const clock = { now: 0 };
-    const minted = manualMint();
-    const cache = cacheWith(minted.mint, clock);
-    const first = cache.get(signal());
-    minted.issue("t1", HOUR_MS);
-    await first;
+    const { clock, minted, cache } = await cacheHoldingT1();
 
     clock.now = HOUR_MS + 1;
     const callers = Array.from({ length: 50 }, () => cache.get(signal()));
@@ -110,12 +111,7 @@ describe("AccessTokenCache", () => {
   });
 
   it("keeps the valid token when a refresh fails", async () => {
-    const clock = { now: 0 };
-    const minted = manualMint();
-    const cache = cacheWith(minted.mint, clock);
-    const first = cache.get(signal());
-    minted.issue("t1", HOUR_MS);
-    await first;
+    const { clock, minted, cache } = await cacheHoldingT1();
     clock.now = HOUR_MS - 1000;
     const refresher = cache.get(signal());
     minted.fail(new Error("token endpoint down"));
@@ -123,12 +119,7 @@ describe("AccessTokenCache", () => {
   });
 
   it("forgets a token the provider refused", async () => {
-    const clock = { now: 0 };
-    const minted = manualMint();
-    const cache = cacheWith(minted.mint, clock);
-    const first = cache.get(signal());
-    minted.issue("t1", HOUR_MS);
-    await first;
+    const { minted, cache } = await cacheHoldingT1();
     cache.invalidate("other");
     expect(await cache.get(signal())).toBe("t1");
     cache.invalidate("t1");

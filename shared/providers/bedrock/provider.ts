@@ -1,5 +1,5 @@
 import { anthropicErrorResponse } from "../anthropic-errors.js";
-import { messageWithModel } from "../answer-model.js";
+import { streamedAnswer, wholeAnswer } from "../answer-model.js";
 import { toBase64, utf8 } from "../bytes.js";
 import { jsonObject } from "../json.js";
 import { type ModelOverrides, answerModelId, providerModelId } from "../models.js";
@@ -84,22 +84,14 @@ export function bedrockProvider(config: BedrockConfig): Provider {
       if (!response.ok) return bedrockErrorResponse(response);
 
       const answerModel = answerModelId(request.model);
-      if (!request.stream) {
-        return new Response(messageWithModel(await response.text(), answerModel), {
-          status: 200,
-          headers: { "content-type": "application/json", ...requestIdHeaders(response) },
-        });
-      }
+      if (!request.stream) return wholeAnswer(response, answerModel, requestIdHeaders(response));
       if (response.body === null || !response.headers.get("content-type")?.includes(EVENT_STREAM)) {
         await response.body?.cancel();
         return anthropicErrorResponse("api_error", "Amazon Bedrock answered a stream request without an event stream.", {
           status: 502,
         });
       }
-      return new Response(bedrockStreamToSse(response.body, answerModel), {
-        status: 200,
-        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", ...requestIdHeaders(response) },
-      });
+      return streamedAnswer(bedrockStreamToSse(response.body, answerModel), requestIdHeaders(response));
     },
 
     async countTokens(request) {

@@ -1,6 +1,6 @@
 import { anthropicErrorResponse } from "../anthropic-errors.js";
 import { jsonObject } from "../json.js";
-import { messageWithModel } from "../answer-model.js";
+import { streamedAnswer, wholeAnswer } from "../answer-model.js";
 import { type ModelOverrides, answerModelId, providerModelId } from "../models.js";
 import type { Provider, ProviderRequest } from "../types.js";
 import { type AccessToken, AccessTokenCache } from "./access-token.js";
@@ -142,16 +142,8 @@ export function vertexProvider(config: VertexConfig): Provider {
       if (!response.ok) return vertexErrorResponse(response);
 
       const answerModel = answerModelId(request.model);
-      if (!request.stream || response.body === null) {
-        return new Response(messageWithModel(await response.text(), answerModel), {
-          status: 200,
-          headers: { "content-type": "application/json" },
-        });
-      }
-      return new Response(vertexStreamWithModel(response.body, answerModel), {
-        status: 200,
-        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" },
-      });
+      if (!request.stream || response.body === null) return wholeAnswer(response, answerModel);
+      return streamedAnswer(vertexStreamWithModel(response.body, answerModel));
     },
 
     async countTokens(request) {
