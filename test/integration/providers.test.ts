@@ -215,4 +215,12 @@ describe("vertex provider, access tokens", () => {
     expect(answer.status).toBe(401);
     expect(await answer.json()).toMatchObject({ type: "error", error: { type: "authentication_error", message: expect.stringContaining("invalid_grant") } });
   });
+
+  it("maps an unusable service-account key to authentication_error", async () => {
+    const account = { ...sim.credentials.gcpServiceAccount, private_key: "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n" };
+    const provider = vertexProvider({ location: VERTEX_LOCATION, projectId: account.project_id, serviceAccount: account, baseUrl: sim.vertexUrl, tokenUrl: sim.tokenUrl });
+    const answer = await provider.send(request(ask("Hi"), false));
+    expect(answer.status).toBe(401);
+    expect(await answer.json()).toMatchObject({ error: { type: "authentication_error", message: expect.stringMatching(/^The Vertex AI service-account key cannot be used/) } });
+  });
 });

@@ -106,6 +106,15 @@ describe("shared behaviour", () => {
     expect(records.map((record) => record?.outputTokensSent)).toEqual(messages.map((message) => message.usage.output_tokens));
   });
 
+  it("applies the same timing to every format: a first token no sooner than the time-to-first-token asked for", async () => {
+    const ttftMs = 5000;
+    const messages = await Promise.all(FORMATS.map((format) => streamIn(format, ask(`sim:ttft=${ttftMs} sim:tokens=5`))));
+    for (const { message } of messages) {
+      const record = sim.ledger.byMessageId(message.id)!;
+      expect(record.firstTokenAt! - record.startedAt).toBeGreaterThanOrEqual(ttftMs * TIME_SCALE);
+    }
+  });
+
   it("keeps a prompt cache per service: a cached prefix in one is a cache write in another", async () => {
     const system: Anthropic.TextBlockParam[] = [{ type: "text", text: "policy ".repeat(1200), cache_control: { type: "ephemeral" } }];
     const first = await createIn("anthropic", ask("Cache me.", { system }));

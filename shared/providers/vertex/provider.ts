@@ -44,21 +44,23 @@ function pathSegment(value: string): string {
   return value.replace(/[^A-Za-z0-9\-._~!$&'()*+,;=:@]+/g, encodeURIComponent);
 }
 
-/** Google's token endpoint refused the service account's assertion, or failed. */
-class TokenExchangeFailed extends Error {
+/** No access token can be had: the key is unusable, or Google's token endpoint refused it or failed. */
+class TokenUnavailable extends Error {
   constructor(
-    readonly status: number,
-    detail: string,
+    readonly type: "authentication_error" | "api_error",
+    message: string,
   ) {
-    super(detail);
+    super(message);
   }
 }
 
-async function exchangeFailure(response: Response): Promise<TokenExchangeFailed> {
+async function exchangeFailure(response: Response): Promise<TokenUnavailable> {
   const body = jsonObject(await response.text());
   const error = typeof body?.error === "string" ? body.error : null;
   const description = typeof body?.error_description === "string" ? `: ${body.error_description}` : "";
-  return new TokenExchangeFailed(response.status, error === null ? `${response.status}` : `${error}${description}`);
+  const detail = error === null ? `${response.status}` : `${error}${description}`;
+  const message = `Google refused to issue a Vertex AI access token for the service account (${detail}).`;
+  return new TokenUnavailable(response.status >= 500 ? "api_error" : "authentication_error", message);
 }
 
 function parseTokenAnswer(text: string): { access_token: string; expires_in: number } | null {
@@ -68,10 +70,6 @@ function parseTokenAnswer(text: string): { access_token: string; expires_in: num
     : null;
 }
 
-function tokenFailureResponse(error: TokenExchangeFailed): Response {
-  const message = `Google refused to issue a Vertex AI access token for the service account (${error.message}).`;
-  return error.status >= 500 ? anthropicErrorResponse("api_error", message) : anthropicErrorResponse("authentication_error", message);
-}
 
 /** Claude on Google Vertex AI (rawPredict / streamRawPredict), answering in Anthropic's format. */
 export function vertexProvider(config: VertexConfig): Provider {
@@ -83,7 +81,10 @@ export function vertexProvider(config: VertexConfig): Provider {
   let signingKey: Promise<CryptoKey> | null = null;
 
   async function mint(): Promise<AccessToken> {
-    signingKey ??= importSigningKey(config.serviceAccount.private_key);
+    signingKey ??= importSigningKey(config.serviceAccount.private_key).catch((error: unknown) => {
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new TokenUnavailable("authentication_error", `The Vertex AI service-account key cannot be used: ${reason}`);
+    });
     const assertion = await signedAssertion(await signingKey, config.serviceAccount, Math.floor(Date.now() / 1000));
     const response = await fetch(tokenUrl, {
       method: "POST",
@@ -93,7 +94,7 @@ export function vertexProvider(config: VertexConfig): Provider {
     });
     if (!response.ok) throw await exchangeFailure(response);
     const body = parseTokenAnswer(await response.text());
-    if (body === null) throw new TokenExchangeFailed(502, "the token endpoint's answer had no access_token / expires_in");
+    if (body === null) throw new TokenUnavailable("api_error", "Google's token endpoint answered without an access_token / expires_in.");
     return { token: body.access_token, expiresAt: Date.now() + body.expires_in * 1000 };
   }
   const tokens = new AccessTokenCache(mint, { refreshMarginMs: TOKEN_REFRESH_MARGIN_MS, waitLimitMs: TOKEN_WAIT_LIMIT_MS });
@@ -112,7 +113,7 @@ export function vertexProvider(config: VertexConfig): Provider {
       try {
         token = await tokens.get(request.signal);
       } catch (error) {
-        if (error instanceof TokenExchangeFailed) return tokenFailureResponse(error);
+        if (error instanceof TokenUnavailable) return anthropicErrorResponse(error.type, error.message);
         throw error;
       }
       const response = await fetch(url, {
