@@ -99,7 +99,7 @@ function reframedEvent(json: string, answerModel: string): Uint8Array | null {
 }
 
 /** One Anthropic event's JSON bytes as an SSE frame; null when there is nothing to send. */
-export function sseFrameOfEvent(json: Uint8Array, answerModel: string): Uint8Array | null {
+function sseFrameOfEvent(json: Uint8Array, answerModel: string): Uint8Array | null {
   if (startsWith(json, EVENT_JSON_PREFIX)) {
     const nameEnd = json.indexOf(QUOTE, EVENT_JSON_PREFIX.length);
     const type = nameEnd > 0 ? knownType(json, EVENT_JSON_PREFIX.length, nameEnd) : undefined;

@@ -29,7 +29,7 @@ function rewriteFirstEvent(event: string, answerModel: string): string {
  * first event, `message_start`, whose `message.model` becomes edgegate's id. Once that
  * event is out, every chunk is passed on as it arrives, without being looked at.
  */
-export class FirstEventModelRewriter implements ChunkTransformer {
+class FirstEventModelRewriter implements ChunkTransformer {
   /** Bytes of the first event so far; null once it has been passed on. */
   #head: Uint8Array | null = new Uint8Array(0);
   readonly #decoder = new TextDecoder();
