@@ -1,9 +1,10 @@
-import Anthropic, { APIError } from "@anthropic-ai/sdk";
+import Anthropic from "@anthropic-ai/sdk";
 import { performance } from "node:perf_hooks";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import type { LedgerRecord } from "../stack/simulator/ledger.js";
 import type { Simulator } from "../stack/simulator/server.js";
 import { startSimulator } from "../stack/simulator/server.js";
+import { caught, parseSse } from "./api-assertions.js";
 
 const API_KEY = "sk-sim-test";
 const TIME_SCALE = 0.02;
@@ -45,34 +46,6 @@ async function waitFor(condition: () => boolean, timeoutMs = 2000): Promise<void
 
 function textOf(message: Anthropic.Message): string {
   return message.content.flatMap((block) => (block.type === "text" ? [block.text] : [])).join("");
-}
-
-async function caught(promise: Promise<unknown>): Promise<APIError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (error instanceof APIError) return error;
-    throw error;
-  }
-  throw new Error("expected the request to fail");
-}
-
-interface SseEvent {
-  event: string;
-  data: { type: string; [key: string]: unknown };
-}
-
-/** Parses an SSE body, insisting on the exact `event: T\ndata: JSON\n\n` framing. */
-function parseSse(body: string): SseEvent[] {
-  const frames = body.split("\n\n");
-  expect(frames.pop()).toBe("");
-  return frames.map((frame) => {
-    const match = /^event: ([a-z_]+)\ndata: (\{.*\})$/.exec(frame);
-    if (match === null) throw new Error(`bad SSE frame: ${JSON.stringify(frame)}`);
-    const data = JSON.parse(match[2] ?? "") as SseEvent["data"];
-    expect(data.type).toBe(match[1]);
-    return { event: match[1] ?? "", data };
-  });
 }
 
 function postMessages(body: unknown, headers: Record<string, string> = {}): Promise<Response> {

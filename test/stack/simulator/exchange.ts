@@ -1,27 +1,27 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import { ApiError, errorBody } from "./errors.js";
+import { type Dialect, type RenderedError, WireError } from "./dialect.js";
+import { ApiError } from "./errors.js";
 import { sendJson } from "./http-io.js";
-import { randomId } from "./ids.js";
-import type { RateLimitWindow } from "./rate-limits.js";
 import { sleepUntil } from "./sleep.js";
 
-/** One request to a `/v1` endpoint and what every answer to it shares. */
-export interface V1Exchange {
+/** One request to a model endpoint, in one service's format, and what every answer to it shares. */
+export interface Exchange {
   request: IncomingMessage;
   response: ServerResponse;
+  dialect: Dialect;
   requestId: string;
   /** `performance.now()` when the request arrived. */
   receivedAt: number;
   /** Aborts when the connection closes before the response is complete. */
   clientGone: AbortSignal;
-  /** `request-id` and rate-limit headers; `exhausted` reports no requests left (429). */
+  /** The dialect's per-answer headers (request id; for Anthropic, rate limits); `exhausted` on a 429. */
   headers(exhausted?: boolean): OutgoingHttpHeaders;
 }
 
-export function openV1Exchange(request: IncomingMessage, response: ServerResponse, rateLimits: RateLimitWindow): V1Exchange {
+export function openExchange(request: IncomingMessage, response: ServerResponse, dialect: Dialect): Exchange {
   const receivedAt = performance.now();
-  const requestId = randomId("req");
+  const requestId = dialect.newRequestId();
   const controller = new AbortController();
   response.on("close", () => {
     if (!response.writableFinished) controller.abort();
@@ -29,17 +29,19 @@ export function openV1Exchange(request: IncomingMessage, response: ServerRespons
   return {
     request,
     response,
+    dialect,
     requestId,
     receivedAt,
     clientGone: controller.signal,
-    headers: (exhausted = false) => ({ "request-id": requestId, ...rateLimits.headers(exhausted) }),
+    headers: (exhausted = false) => dialect.headers(requestId, exhausted),
   };
 }
 
-function asApiError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
+function rendered(exchange: Exchange, error: unknown): RenderedError {
+  if (error instanceof WireError) return error.rendered;
+  if (error instanceof ApiError) return exchange.dialect.renderError(error, exchange.requestId);
   console.error("simulator: unexpected error", error);
-  return new ApiError("api_error", "Internal server error");
+  return exchange.dialect.renderError(new ApiError("api_error", "Internal server error"), exchange.requestId);
 }
 
 /**
@@ -47,17 +49,14 @@ function asApiError(error: unknown): ApiError {
  * or null when nothing could be sent (client gone, or a stream already started,
  * which is then cut off).
  */
-export async function respondWithError(exchange: V1Exchange, error: unknown, extraLatencyMs: number): Promise<number | null> {
-  const apiError = asApiError(error);
+export async function respondWithError(exchange: Exchange, error: unknown, extraLatencyMs: number): Promise<number | null> {
+  const answer = rendered(exchange, error);
   await sleepUntil(exchange.receivedAt + extraLatencyMs, exchange.clientGone);
   if (exchange.clientGone.aborted) return null;
   if (exchange.response.headersSent) {
     exchange.response.destroy();
     return null;
   }
-  sendJson(exchange.response, apiError.status, errorBody(apiError, exchange.requestId), {
-    ...exchange.headers(apiError.status === 429),
-    ...apiError.headers,
-  });
-  return apiError.status;
+  sendJson(exchange.response, answer.status, answer.body, answer.headers);
+  return answer.status;
 }

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import type { Directives } from "./directives.js";
 import { ApiError } from "./errors.js";
 import type { ErrorPayload } from "./errors.js";
-import type { V1Exchange } from "./exchange.js";
+import type { Exchange } from "./exchange.js";
 import type { LedgerRecord } from "./ledger.js";
 import { sleepUntil } from "./sleep.js";
 
@@ -42,7 +42,7 @@ export function interruptionOf(directives: Directives): Interruption | null {
 }
 
 /** Sends nothing more until the client leaves or the stall limit passes, then drops the connection. */
-export async function holdConnection(exchange: V1Exchange, record: LedgerRecord): Promise<void> {
+export async function holdConnection(exchange: Exchange, record: LedgerRecord): Promise<void> {
   await sleepUntil(performance.now() + STALL_LIMIT_MS, exchange.clientGone);
   if (exchange.clientGone.aborted) return;
   record.finishedAt = performance.now();

@@ -20,14 +20,23 @@ async function readBodyWithinLimit(request: IncomingMessage): Promise<Buffer | n
   return size <= MAX_BODY_BYTES ? Buffer.concat(chunks) : null;
 }
 
-export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+/** The raw body (signatures are checked over its bytes); 413 when it exceeds the limit. */
+export async function readBody(request: IncomingMessage): Promise<Buffer> {
   const body = await readBodyWithinLimit(request);
   if (body === null) throw new ApiError("request_too_large", "Request exceeds the maximum allowed number of bytes.");
+  return body;
+}
+
+export function parseJson(body: Buffer): unknown {
   try {
     return JSON.parse(body.toString("utf8")) as unknown;
   } catch {
     throw new ApiError("invalid_request_error", "There was an issue with your request body: it is not valid JSON.");
   }
+}
+
+export async function readJsonBody(request: IncomingMessage): Promise<unknown> {
+  return parseJson(await readBody(request));
 }
 
 export function sendJson(response: ServerResponse, status: number, body: unknown, headers: OutgoingHttpHeaders = {}): void {

@@ -1,3 +1,4 @@
+import type { DialectName } from "./dialect.js";
 import type { Fault } from "./directives.js";
 import type { StopReason } from "./generate.js";
 
@@ -7,11 +8,21 @@ import type { StopReason } from "./generate.js";
  * `finishedAt` is set.
  */
 export interface LedgerRecord {
+  /** The answer's request id (`request-id`; Bedrock's `x-amzn-RequestId`; Vertex sends none). */
   requestId: string;
-  /** The provider key the request came with; null when it had none. */
+  /** The wire format the request came in. */
+  format: DialectName;
+  /**
+   * The credential the request came with: the API key; for Bedrock, the AWS access key id;
+   * for Vertex, the service account's email. Null when it had none.
+   */
   apiKey: string | null;
-  /** The model as requested; null when the request was rejected before it was read. */
+  /** The model as requested, in the format's own naming; null when the request was rejected before it was read. */
   model: string | null;
+  /** Bedrock's signing region or Vertex's location; null for the Anthropic format. */
+  region: string | null;
+  /** The answer's message id (`msg_...`, `msg_bdrk_...`, `msg_vrtx_...`); null when none was made. */
+  messageId: string | null;
   stream: boolean;
   inputTokens: number;
   cacheCreationInputTokens: number;
@@ -36,11 +47,14 @@ export interface LedgerRecord {
   eventTimes: number[];
 }
 
-export function newLedgerRecord(requestId: string, startedAt: number): LedgerRecord {
+export function newLedgerRecord(requestId: string, format: DialectName, startedAt: number): LedgerRecord {
   return {
     requestId,
+    format,
     apiKey: null,
     model: null,
+    region: null,
+    messageId: null,
     stream: false,
     inputTokens: 0,
     cacheCreationInputTokens: 0,
@@ -73,6 +87,11 @@ export class Ledger {
 
   get(requestId: string): Readonly<LedgerRecord> | undefined {
     return this.#records.get(requestId);
+  }
+
+  /** The record of the request answered with this message id (how Vertex answers are found: they carry no request id). */
+  byMessageId(messageId: string): Readonly<LedgerRecord> | undefined {
+    return [...this.#records.values()].find((record) => record.messageId === messageId);
   }
 
   clear(): void {

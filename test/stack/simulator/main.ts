@@ -1,9 +1,11 @@
+import { readFileSync, writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { startSimulator } from "./server.js";
+import { type AwsCredentials, type ServiceAccountKeyFile, startSimulator } from "./server.js";
 
 /**
  * Runs the simulator from the command line, e.g.
- * `tsx test/stack/simulator/main.ts --port 8790 --time-scale 1 [--host H] [--extra-latency-ms N] [--api-key K ...]`
+ * `tsx test/stack/simulator/main.ts --port 8790 --time-scale 1 [--host H] [--extra-latency-ms N] [--api-key K ...]
+ *   [--aws-credentials FILE] [--gcp-service-account FILE] [--vertex-token-lifetime S] [--credentials-out FILE]`
  */
 const { values } = parseArgs({
   options: {
@@ -12,6 +14,10 @@ const { values } = parseArgs({
     "time-scale": { type: "string", default: "1" },
     "extra-latency-ms": { type: "string", default: "0" },
     "api-key": { type: "string", multiple: true },
+    "aws-credentials": { type: "string" },
+    "gcp-service-account": { type: "string" },
+    "vertex-token-lifetime": { type: "string" },
+    "credentials-out": { type: "string" },
   },
 });
 
@@ -21,14 +27,28 @@ function numberOption(name: string, value: string): number {
   return parsed;
 }
 
+function jsonFile<T>(path: string): T {
+  return JSON.parse(readFileSync(path, "utf8")) as T;
+}
+
 const simulator = await startSimulator({
   port: numberOption("port", values.port),
   host: values.host,
   timeScale: numberOption("time-scale", values["time-scale"]),
   extraLatencyMs: numberOption("extra-latency-ms", values["extra-latency-ms"]),
   ...(values["api-key"] === undefined ? {} : { apiKeys: values["api-key"] }),
+  ...(values["aws-credentials"] === undefined ? {} : { awsCredentials: [jsonFile<AwsCredentials>(values["aws-credentials"])] }),
+  ...(values["gcp-service-account"] === undefined
+    ? {}
+    : { gcpServiceAccounts: [jsonFile<ServiceAccountKeyFile>(values["gcp-service-account"])] }),
+  ...(values["vertex-token-lifetime"] === undefined
+    ? {}
+    : { vertexTokenLifetimeSeconds: numberOption("vertex-token-lifetime", values["vertex-token-lifetime"]) }),
 });
-console.log(`simulator listening on ${simulator.url}`);
+if (values["credentials-out"] !== undefined) {
+  writeFileSync(values["credentials-out"], JSON.stringify(simulator.credentials, null, 2), { mode: 0o600 });
+}
+console.log(`simulator listening on ${simulator.url} (Vertex base URL ${simulator.vertexUrl}, token URL ${simulator.tokenUrl})`);
 
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {

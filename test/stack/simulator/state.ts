@@ -1,3 +1,6 @@
+import type { KnownCredentials } from "./credentials.js";
+import type { Dialect, DialectName } from "./dialect.js";
+import type { AccessTokens } from "./google-oauth.js";
 import type { Ledger } from "./ledger.js";
 import type { PromptCache } from "./prompt-cache.js";
 import type { RateLimitWindow } from "./rate-limits.js";
@@ -16,8 +19,13 @@ export interface SimulatorSettings {
 export interface SimulatorState {
   settings: SimulatorSettings;
   ledger: Ledger;
-  promptCache: PromptCache;
+  /** One prompt cache per service, as each keeps its own. */
+  promptCaches: Record<DialectName, PromptCache>;
   rateLimits: RateLimitWindow;
   /** Requests seen per last-user text, for the `fail-first` directive. */
   faultStrikes: Map<string, number>;
+  dialects: Record<DialectName, Dialect>;
+  credentials: KnownCredentials;
+  /** Vertex access tokens issued by the simulated Google token endpoint. */
+  accessTokens: AccessTokens;
 }

@@ -1,17 +1,16 @@
 import type { ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
-import type { V1Exchange } from "./exchange.js";
+import type { Exchange } from "./exchange.js";
 import type { Interruption } from "./faults.js";
-import { OVERLOADED, holdConnection } from "./faults.js";
+import { holdConnection } from "./faults.js";
 import type { LedgerRecord } from "./ledger.js";
 import { sleepUntil } from "./sleep.js";
 import type { StreamEvent } from "./stream-events.js";
-import { costsOutputToken, formatSseEvent } from "./stream-events.js";
+import { costsOutputToken } from "./stream-events.js";
 import type { TokenSchedule } from "./timing.js";
 
-/** One `write` per event, recorded in the ledger as it happens. */
-function writeEvent(response: ServerResponse, event: StreamEvent, record: LedgerRecord): void {
-  response.write(formatSseEvent(event));
+/** One `write` per event, framed as the exchange's service frames it, recorded in the ledger as it happens. */
+function writeEvent(exchange: Exchange, event: StreamEvent, record: LedgerRecord): void {
   const now = performance.now();
   record.eventTimes.push(now);
   if (costsOutputToken(event)) {
@@ -20,6 +19,7 @@ function writeEvent(response: ServerResponse, event: StreamEvent, record: Ledger
   }
   if (event.type === "message_delta") record.stopReason = event.delta.stop_reason;
   if (event.type === "message_stop") record.completed = true;
+  exchange.response.write(exchange.dialect.stream.encode(event, record));
 }
 
 function finish(response: ServerResponse, record: LedgerRecord): void {
@@ -27,21 +27,22 @@ function finish(response: ServerResponse, record: LedgerRecord): void {
   record.finishedAt = performance.now();
 }
 
-async function interrupt(exchange: V1Exchange, interruption: Interruption, dueAt: number, record: LedgerRecord): Promise<void> {
+async function interrupt(exchange: Exchange, interruption: Interruption, dueAt: number, record: LedgerRecord): Promise<void> {
   if (interruption.fault === "stall-mid") return holdConnection(exchange, record);
   await sleepUntil(dueAt, exchange.clientGone);
   if (exchange.clientGone.aborted) return;
-  writeEvent(exchange.response, { type: "error", error: OVERLOADED }, record);
+  exchange.response.write(exchange.dialect.stream.failure());
+  record.eventTimes.push(performance.now());
   finish(exchange.response, record);
 }
 
 /**
- * Streams `events` as server-sent events: headers, message_start and ping at
+ * Streams `events` in the exchange's stream framing: headers, message_start and ping at
  * `respondAt`, each token-bearing delta at its due time, other events right
  * after the event before them. Stops at once when the client goes away.
  */
 export async function streamAnswer(
-  exchange: V1Exchange,
+  exchange: Exchange,
   events: readonly StreamEvent[],
   schedule: TokenSchedule,
   interruption: Interruption | null,
@@ -52,7 +53,7 @@ export async function streamAnswer(
   if (clientGone.aborted) return;
   response.writeHead(200, {
     ...exchange.headers(),
-    "content-type": "text/event-stream; charset=utf-8",
+    "content-type": exchange.dialect.stream.contentType,
     "cache-control": "no-cache",
   });
   record.status = 200;
@@ -65,7 +66,7 @@ export async function streamAnswer(
     if (strikes) return interrupt(exchange, interruption, schedule.tokenDueAt(record.outputTokensSent), record);
     if (costsToken) await sleepUntil(schedule.tokenDueAt(record.outputTokensSent), clientGone);
     if (clientGone.aborted || response.destroyed) return;
-    writeEvent(response, event, record);
+    writeEvent(exchange, event, record);
   }
   finish(response, record);
 }

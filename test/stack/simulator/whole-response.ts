@@ -1,6 +1,6 @@
 import { performance } from "node:perf_hooks";
 import { ApiError } from "./errors.js";
-import type { V1Exchange } from "./exchange.js";
+import type { Exchange } from "./exchange.js";
 import type { Interruption } from "./faults.js";
 import { OVERLOADED, holdConnection } from "./faults.js";
 import type { OutputPlan } from "./generate.js";
@@ -16,7 +16,7 @@ import type { TokenSchedule } from "./timing.js";
  * error-mid fails with 529 once `afterTokens` are generated; stall-mid never answers.
  */
 export async function sendWholeAnswer(
-  exchange: V1Exchange,
+  exchange: Exchange,
   header: MessageHeader,
   plan: OutputPlan,
   schedule: TokenSchedule,
@@ -31,7 +31,8 @@ export async function sendWholeAnswer(
   }
   await sleepUntil(schedule.tokenDueAt(Math.max(0, plan.outputTokens - 1)), clientGone);
   if (clientGone.aborted) return;
-  sendJson(exchange.response, 200, completeMessageBody(header, plan), exchange.headers());
+  const message = completeMessageBody(header, plan);
+  sendJson(exchange.response, 200, message, { ...exchange.headers(), ...exchange.dialect.wholeAnswerHeaders(message) });
   const now = performance.now();
   record.status = 200;
   record.outputTokensSent = plan.outputTokens;

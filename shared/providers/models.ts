@@ -1,0 +1,111 @@
+/**
+ * One Claude model as each provider names it. `anthropic` is the id the Anthropic API
+ * reports in its answers (the dated snapshot for models before the 4.6 generation), so
+ * it is also what Bedrock and Vertex answers are rewritten to.
+ */
+export interface ModelNames {
+  anthropic: string;
+  /** Base Bedrock model id, without a cross-region inference profile prefix. */
+  bedrock: string;
+  vertex: string;
+}
+
+interface ModelEntry extends ModelNames {
+  /** Other names edgegate accepts for the model: the API's aliases and short forms. */
+  aliases: readonly string[];
+}
+
+/**
+ * From the providers' model tables (platform.claude.com "Model IDs and versions": from the
+ * 4.6 generation on, Bedrock ids are `anthropic.<api id>` (Opus 4.6 keeps a `-v1` suffix)
+ * and Vertex ids equal the API's; before it, Bedrock ids are `anthropic.<dated id>-v1:0`
+ * and Vertex ids put the date after an `@`).
+ */
+const MODELS: readonly ModelEntry[] = [
+  { anthropic: "claude-opus-4-7", aliases: [], bedrock: "anthropic.claude-opus-4-7", vertex: "claude-opus-4-7" },
+  { anthropic: "claude-opus-4-6", aliases: [], bedrock: "anthropic.claude-opus-4-6-v1", vertex: "claude-opus-4-6" },
+  {
+    anthropic: "claude-opus-4-5-20251101",
+    aliases: ["claude-opus-4-5"],
+    bedrock: "anthropic.claude-opus-4-5-20251101-v1:0",
+    vertex: "claude-opus-4-5@20251101",
+  },
+  {
+    anthropic: "claude-opus-4-1-20250805",
+    aliases: ["claude-opus-4-1"],
+    bedrock: "anthropic.claude-opus-4-1-20250805-v1:0",
+    vertex: "claude-opus-4-1@20250805",
+  },
+  {
+    anthropic: "claude-opus-4-20250514",
+    aliases: ["claude-opus-4-0", "claude-opus-4"],
+    bedrock: "anthropic.claude-opus-4-20250514-v1:0",
+    vertex: "claude-opus-4@20250514",
+  },
+  { anthropic: "claude-sonnet-4-6", aliases: [], bedrock: "anthropic.claude-sonnet-4-6", vertex: "claude-sonnet-4-6" },
+  {
+    anthropic: "claude-sonnet-4-5-20250929",
+    aliases: ["claude-sonnet-4-5"],
+    bedrock: "anthropic.claude-sonnet-4-5-20250929-v1:0",
+    vertex: "claude-sonnet-4-5@20250929",
+  },
+  {
+    anthropic: "claude-sonnet-4-20250514",
+    aliases: ["claude-sonnet-4-0", "claude-sonnet-4"],
+    bedrock: "anthropic.claude-sonnet-4-20250514-v1:0",
+    vertex: "claude-sonnet-4@20250514",
+  },
+  {
+    anthropic: "claude-haiku-4-5-20251001",
+    aliases: ["claude-haiku-4-5"],
+    bedrock: "anthropic.claude-haiku-4-5-20251001-v1:0",
+    vertex: "claude-haiku-4-5@20251001",
+  },
+  {
+    anthropic: "claude-3-7-sonnet-20250219",
+    aliases: ["claude-3-7-sonnet-latest", "claude-3-7-sonnet"],
+    bedrock: "anthropic.claude-3-7-sonnet-20250219-v1:0",
+    vertex: "claude-3-7-sonnet@20250219",
+  },
+  {
+    anthropic: "claude-3-5-haiku-20241022",
+    aliases: ["claude-3-5-haiku-latest", "claude-3-5-haiku"],
+    bedrock: "anthropic.claude-3-5-haiku-20241022-v1:0",
+    vertex: "claude-3-5-haiku@20241022",
+  },
+  {
+    anthropic: "claude-3-haiku-20240307",
+    aliases: ["claude-3-haiku"],
+    bedrock: "anthropic.claude-3-haiku-20240307-v1:0",
+    vertex: "claude-3-haiku@20240307",
+  },
+];
+
+const BY_NAME: ReadonlyMap<string, ModelNames> = new Map(
+  MODELS.flatMap((entry) => [entry.anthropic, ...entry.aliases].map((name): [string, ModelNames] => [name, entry])),
+);
+
+/** Every model id edgegate knows, aliases included. */
+export const KNOWN_MODELS: readonly string[] = [...BY_NAME.keys()];
+
+/** The providers' names of one of edgegate's model ids (an API id or alias), or null when unknown. */
+export function modelNames(model: string): ModelNames | null {
+  return BY_NAME.get(model) ?? null;
+}
+
+/**
+ * The id an answer reports: what the Anthropic API would say for this request. Unknown
+ * models (ones an operator mapped through a provider's `models` override) keep their name.
+ */
+export function answerModelId(model: string): string {
+  return BY_NAME.get(model)?.anthropic ?? model;
+}
+
+/** Per-endpoint changes to the model map: a provider id, or null where the endpoint does not serve the model. */
+export type ModelOverrides = Readonly<Record<string, string | null>>;
+
+/** Resolves a model for one provider: the override if there is one, else the map's name. */
+export function providerModelId(model: string, provider: "bedrock" | "vertex", overrides: ModelOverrides): string | null {
+  if (Object.hasOwn(overrides, model)) return overrides[model] ?? null;
+  return BY_NAME.get(model)?.[provider] ?? null;
+}
