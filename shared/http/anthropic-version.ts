@@ -1,7 +1,7 @@
 import { GatewayError } from "./errors.js";
 
 /** The Messages API versions the gateway relays (Anthropic's own list). */
-export const ANTHROPIC_VERSIONS = ["2023-06-01", "2023-01-01"] as const;
+export const ANTHROPIC_VERSIONS = ["2026-10-21", "2023-06-01", "2023-01-01"] as const;
 
 /** The version the gateway itself speaks on behalf of clients that have none of their own (OpenAI-compatible routes, the widget). */
 export const GATEWAY_ANTHROPIC_VERSION = "2023-06-01";

@@ -136,6 +136,17 @@ describe("billing what the upstream produced", () => {
     expect(day["total|output"]).toBeGreaterThanOrEqual(record.outputTokensSent);
     if (record.completed) expect(day["total|output"]).toBe(record.outputTokensSent);
   });
+
+  it("answers 504 timeout_error when no first byte comes after retries, final (not replayed elsewhere) and settled", async () => {
+    const tenant = await newTenant(stack);
+    const response = await sendMessage(stack, tenant.key, messageBody(unique("sim:fault=stall-first sim:tokens=3"), { stream: true }));
+    expect(response.status).toBe(504);
+    expect((await errorOf(response)).type).toBe("timeout_error");
+    // The upstream may have started work: the answer says nothing that would let the front Worker replay it.
+    expect(response.headers.get("x-edgegate-upstream-calls")).toBeNull();
+    expect((await logOf(response)).outcome).toBe("upstream_error");
+    await expect.poll(async () => (await usageCounters(redis, tenant.id))["total|reserved"] ?? 0, { timeout: 5_000 }).toBe(0);
+  });
 });
 
 describe("budgets and limits that cannot be escaped", () => {
@@ -253,6 +264,24 @@ describe("budgets and limits that cannot be escaped", () => {
     expect((quota as InstanceType<typeof OpenAI.APIError>).code).toBe("insufficient_quota");
     // Both gave up at once instead of retrying for the reset (the SDKs retry twice, with backoff, when allowed).
     expect(performance.now() - started).toBeLessThan(3_000);
+  });
+});
+
+describe("the client's API version", () => {
+  it("is relayed upstream, so a client pinned to a version gets that version's behaviour", async () => {
+    const send = (version: string) =>
+      fetch(`${stack.gateway.url}/v1/messages`, {
+        method: "POST",
+        headers: { "x-api-key": stack.clientKey, "content-type": "application/json", "anthropic-version": version },
+        body: JSON.stringify(messageBody(unique("sim:tokens=2"))),
+      });
+    for (const version of ["2026-10-21", "2023-06-01", "2023-01-01"]) {
+      const response = await send(version);
+      expect(response.status).toBe(200);
+      await response.text();
+      expect(ledgerOf(response).anthropicVersion).toBe(version);
+    }
+    expect((await send("2021-01-01")).status).toBe(400);
   });
 });
 

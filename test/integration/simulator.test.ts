@@ -421,7 +421,7 @@ describe("timing", () => {
       const startedAt = performance.now();
       const response = await fetch(`${delayed.url}/v1/messages`, {
         method: "POST",
-        headers: { "x-api-key": "any" },
+        headers: { "x-api-key": "any", "anthropic-version": "2023-06-01" },
         body: JSON.stringify({ ...ask("hi"), stream: true }),
       });
       expect(performance.now() - startedAt).toBeGreaterThanOrEqual(60);

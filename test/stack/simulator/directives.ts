@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { ApiError } from "./errors.js";
 
-const FAULTS = ["429", "529", "500", "error-mid", "stall-mid", "slow-first"] as const;
+const FAULTS = ["429", "529", "500", "error-mid", "stall-mid", "stall-first", "slow-first"] as const;
 export type Fault = (typeof FAULTS)[number];
 
 /**
@@ -11,6 +11,7 @@ export type Fault = (typeof FAULTS)[number];
  * - `fault=429|529|500`     fail before streaming (429 carries `retry-after`)
  * - `fault=error-mid`       stream `after` tokens, then an `error` event (non-streaming: 529)
  * - `fault=stall-mid`       stream `after` tokens, then hold the connection silently
+ * - `fault=stall-first`     hold the connection before any byte of the answer (no headers)
  * - `fault=slow-first`      time to first token x10
  * - `retry-after=N`         seconds in the 429 `retry-after` header (default 1)
  * - `after=K`               tokens before error-mid / stall-mid strike (default 5)

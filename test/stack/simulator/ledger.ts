@@ -17,6 +17,8 @@ export interface LedgerRecord {
    * for Vertex, the service account's email. Null when it had none.
    */
   apiKey: string | null;
+  /** The `anthropic-version` header of an Anthropic-format request; null otherwise. */
+  anthropicVersion: string | null;
   /** The model as requested, in the format's own naming; null when the request was rejected before it was read. */
   model: string | null;
   /** Bedrock's signing region or Vertex's location; null for the Anthropic format. */
@@ -52,6 +54,7 @@ export function newLedgerRecord(requestId: string, format: DialectName, startedA
     requestId,
     format,
     apiKey: null,
+    anthropicVersion: null,
     model: null,
     region: null,
     messageId: null,

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { type Directives, parseDirectives } from "./directives.js";
 import type { Exchange } from "./exchange.js";
 import { respondWithError } from "./exchange.js";
-import { interruptionOf, upfrontFaultError } from "./faults.js";
+import { holdConnection, interruptionOf, upfrontFaultError } from "./faults.js";
 import { planOutput } from "./generate.js";
 import { canonicalJson, sha256Hex } from "./hash.js";
 import { randomId } from "./ids.js";
@@ -64,6 +64,7 @@ async function answer(exchange: Exchange, state: SimulatorState, record: LedgerR
   record.fault = state.settings.outage ?? directives.fault;
   const faultError = upfrontFaultError(state.settings.outage ? { ...directives, fault: state.settings.outage } : directives);
   if (faultError !== null) throw faultError;
+  if (record.fault === "stall-first") return holdConnection(exchange, record);
 
   const input = state.promptCaches[exchange.dialect.name].apply(promptSegments(request), model);
   record.inputTokens = input.inputTokens;

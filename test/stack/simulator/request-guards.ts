@@ -15,8 +15,7 @@ function apiKeyOf(request: IncomingMessage): string | undefined {
   return BEARER.exec(request.headers.authorization ?? "")?.[1];
 }
 
-/** Requires an API key, and one of `apiKeys` when those are configured. */
-/** Checks the provider key and returns it. */
+/** Requires an API key, and one of `apiKeys` when those are configured; returns it. */
 export function authenticate(request: IncomingMessage, apiKeys: ReadonlySet<string> | null): string {
   const key = apiKeyOf(request);
   if (key === undefined) throw new ApiError("authentication_error", "x-api-key header is required");
@@ -28,4 +27,15 @@ export function requireModel(requestedModel: string): ModelSpec {
   const model = findModel(requestedModel);
   if (model === undefined) throw new ApiError("not_found_error", `model: ${requestedModel}`);
   return model;
+}
+
+/** The Messages API versions the API accepts in `anthropic-version`. */
+const API_VERSIONS = new Set(["2026-10-21", "2023-06-01", "2023-01-01"]);
+
+/** Requires `anthropic-version`, as the API does, and returns it. */
+export function requireApiVersion(request: IncomingMessage): string {
+  const version = request.headers["anthropic-version"];
+  if (typeof version !== "string" || version === "") throw new ApiError("invalid_request_error", "anthropic-version: header is required");
+  if (!API_VERSIONS.has(version)) throw new ApiError("invalid_request_error", `anthropic-version: "${version}" is not a valid version`);
+  return version;
 }
