@@ -9,6 +9,7 @@ import { chatCompletions } from "./routes/chat-completions.js";
 import { countTokens } from "./routes/count-tokens.js";
 import { health } from "./routes/health.js";
 import { messages } from "./routes/messages.js";
+import { responses } from "./routes/responses.js";
 import { usage } from "./routes/usage.js";
 import { widget } from "./routes/widget.js";
 import { widgetAccess } from "./middleware/widget-access.js";
@@ -25,16 +26,18 @@ app.use("/v1/messages", authenticate({ revalidatedDownstream: true }));
 app.use("/v1/messages/count_tokens", authenticate({ revalidatedDownstream: false }));
 app.use("/v1/usage", authenticate({ revalidatedDownstream: false }));
 app.use("/v1/chat/completions", authenticate({ revalidatedDownstream: true }));
+app.use("/v1/responses", authenticate({ revalidatedDownstream: true }));
 app.use("/v1/models", authenticate({ revalidatedDownstream: false }));
 app.use("/v1/widget/*", widgetAccess);
 app.route("/", messages);
 app.route("/", countTokens);
 app.route("/", usage);
 app.route("/", chatCompletions);
+app.route("/", responses);
 app.route("/", widget);
 
 /** The OpenAI-compatible routes answer errors in OpenAI's shape, everything else in Anthropic's. */
-const speaksOpenAI = (path: string) => path === "/v1/chat/completions" || path === "/v1/models";
+const speaksOpenAI = (path: string) => path === "/v1/chat/completions" || path === "/v1/responses" || path === "/v1/models";
 
 app.notFound((c) =>
   errorResponse(new GatewayError("not_found_error", `No route for ${c.req.method} ${c.req.path}.`), c.get("log")?.requestId),

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { MAX_JSON_DEPTH, MAX_MESSAGES, MAX_OUTPUT_TOKENS, MAX_TOOLS, tooDeep } from "../validation/limits.js";
+import { MAX_MESSAGES, MAX_OUTPUT_TOKENS, MAX_TOOLS } from "../validation/limits.js";
 import { boundedArray, boundedDepth, intBetween, modelId, nonEmptyString, numberBetween } from "../validation/schema-parts.js";
 import { describeValue, expected } from "../validation/zod.js";
 import type {
@@ -12,19 +12,13 @@ import type {
   AnthropicToolUseBlockParam,
   MessagesRequestBody,
 } from "./anthropic-types.js";
+import { anthropicTool, anthropicToolChoice, appendTurn, parseArguments, TOOL_NAME, toolUseId, trimFinalAssistantText } from "./blocks.js";
 import { imageBlock } from "./image.js";
 import { ChatRequestError } from "./request-error.js";
 
 export { ChatRequestError } from "./request-error.js";
 
-/** OpenAI's rule for function names, which is also Anthropic's for tool names. */
-const TOOL_NAME = /^[a-zA-Z0-9_-]{1,64}$/;
 const MAX_USER_ID_LENGTH = 256;
-/**
- * Parsed tool arguments become a tool_use block's input, five levels down in the
- * Messages request (request, messages, message, content, block), whose depth is capped.
- */
-const MAX_ARGUMENTS_DEPTH = MAX_JSON_DEPTH - 5;
 
 const boolean = z.boolean({ error: expected("true or false") });
 
@@ -196,7 +190,8 @@ export function toMessagesRequest(chat: ChatCompletionRequest, defaults: { maxTo
   if (typeof chat.top_p === "number" && chat.top_p < 1) body.top_p = chat.top_p;
   const tools = chat.tools ?? [];
   if (tools.length > 0) body.tools = tools.map(toAnthropicTool);
-  const toolChoice = toAnthropicToolChoice(chat, tools);
+  const choice = typeof chat.tool_choice === "object" && chat.tool_choice !== null ? { name: chat.tool_choice.function.name } : chat.tool_choice;
+  const toolChoice = anthropicToolChoice(choice, chat.parallel_tool_calls, tools.map((tool) => tool.function.name), "tool_choice.function.name");
   if (toolChoice) body.tool_choice = toolChoice;
   const userId = chat.user || chat.safety_identifier;
   if (userId) body.metadata = { user_id: userId };
@@ -212,12 +207,7 @@ export function toMessagesRequest(chat: ChatCompletionRequest, defaults: { maxTo
 function toConversation(chatMessages: readonly ChatMessage[]): { system: string; messages: AnthropicMessageParam[] } {
   const systemTexts: string[] = [];
   const turns: AnthropicMessageParam[] = [];
-  const append = (role: AnthropicMessageParam["role"], blocks: AnthropicContentBlockParam[]): void => {
-    if (blocks.length === 0) return;
-    const last = turns.at(-1);
-    if (last?.role !== role) turns.push({ role, content: blocks });
-    else for (const block of blocks) last.content.push(block);
-  };
+  const append = (role: AnthropicMessageParam["role"], blocks: AnthropicContentBlockParam[]): void => appendTurn(turns, role, blocks);
   chatMessages.forEach((message, index) => {
     const path = `messages.${index}`;
     switch (message.role) {
@@ -281,61 +271,6 @@ function toolResultBlock(toolCallId: string, content: string | readonly TextLike
   return block;
 }
 
-/**
- * Anthropic tool ids allow only letters, digits, _ and -; OpenAI's allow anything. The
- * same replacement applies to a call's id and to the tool message answering it, so the
- * pair still matches.
- */
-function toolUseId(id: string): string {
-  return id.replace(/[^A-Za-z0-9_-]/g, "_");
-}
-
-function parseArguments(json: string, path: string): Record<string, unknown> {
-  const example = 'a JSON object as a string, such as "{\\"city\\": \\"Paris\\"}" ("{}" for none)';
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new ChatRequestError(path, `expected ${example}; this is not valid JSON (${reason})`);
-  }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw new ChatRequestError(path, `expected ${example}, got JSON holding ${describeValue(value)}`);
-  }
-  if (tooDeep(value, MAX_ARGUMENTS_DEPTH)) throw new ChatRequestError(path, `JSON nested more than ${MAX_ARGUMENTS_DEPTH} levels deep; flatten this value`);
-  return value as Record<string, unknown>;
-}
-
-/** The upstream refuses a conversation whose final assistant text ends in whitespace. */
-function trimFinalAssistantText(turns: AnthropicMessageParam[]): void {
-  const last = turns.at(-1);
-  const block = last?.role === "assistant" ? last.content.at(-1) : undefined;
-  if (block?.type === "text") block.text = block.text.trimEnd();
-}
-
 function toAnthropicTool(tool: ChatTool): AnthropicTool {
-  const { name, description, parameters } = tool.function;
-  // The upstream requires an object schema; OpenAI lets "type" (or the whole schema) go unsaid.
-  const anthropicTool: AnthropicTool = { name, input_schema: { type: "object", ...parameters } };
-  if (description) anthropicTool.description = description;
-  return anthropicTool;
-}
-
-function toAnthropicToolChoice(chat: ChatCompletionRequest, tools: readonly ChatTool[]): AnthropicToolChoice | undefined {
-  const choice = chat.tool_choice;
-  const forced = choice === "required" || (typeof choice === "object" && choice !== null);
-  if (tools.length === 0) {
-    if (forced) throw new ChatRequestError("tool_choice", 'a tool can only be required when "tools" defines some');
-    return undefined;
-  }
-  if (typeof choice === "object" && choice !== null && !tools.some((tool) => tool.function.name === choice.function.name)) {
-    const problem = `expected the name of a tool in "tools", got ${describeValue(choice.function.name)}`;
-    throw new ChatRequestError("tool_choice.function.name", problem);
-  }
-  const parallel = chat.parallel_tool_calls === false ? { disable_parallel_tool_use: true } : {};
-  if (choice === "none") return { type: "none" };
-  if (choice === "required") return { type: "any", ...parallel };
-  if (typeof choice === "object" && choice !== null) return { type: "tool", name: choice.function.name, ...parallel };
-  // "auto" is the default either way; sent when asked for, or to turn parallel calls off.
-  return choice === "auto" || chat.parallel_tool_calls === false ? { type: "auto", ...parallel } : undefined;
+  return anthropicTool(tool.function);
 }

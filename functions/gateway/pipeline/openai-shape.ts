@@ -4,8 +4,8 @@ import { toOpenAIError } from "../../../shared/openai/errors.js";
 import type { ChatCompletionRequest } from "../../../shared/openai/request.js";
 import { toChatCompletion } from "../../../shared/openai/response.js";
 import { ChatStreamTranslator } from "../../../shared/openai/stream.js";
-import { SseParser } from "../../../shared/sse/parser.js";
 import type { ResponseShape } from "./response-shape.js";
+import { translateSse } from "./translate-sse.js";
 
 /**
  * The OpenAI Chat Completions format: a message becomes a `chat.completion`, a stream
@@ -43,27 +43,4 @@ export function openAIErrorResponse(status: number, anthropicBody: unknown, head
   out.set("content-type", "application/json");
   const converted = toOpenAIError(status, anthropicBody);
   return new Response(JSON.stringify(converted.body), { status: converted.status, headers: out });
-}
-
-function translateSse(body: ReadableStream<Uint8Array>, translator: ChatStreamTranslator): ReadableStream<Uint8Array> {
-  const parser = new SseParser();
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
-  const emit = (text: string, controller: TransformStreamDefaultController<Uint8Array>) => {
-    if (text) controller.enqueue(encoder.encode(text));
-  };
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(chunk, controller) {
-        let out = "";
-        for (const event of parser.feed(decoder.decode(chunk, { stream: true }))) out += translator.translate(event);
-        emit(out, controller);
-      },
-      flush(controller) {
-        let out = "";
-        for (const event of parser.end()) out += translator.translate(event);
-        emit(out + translator.end(), controller);
-      },
-    }),
-  );
 }
