@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { GatewayError, errorBody, errorResponse } from "../../shared/http/errors.js";
 import type { GatewayAppEnv } from "./context.js";
 import { authenticate } from "./middleware/authenticate.js";
@@ -9,6 +9,7 @@ import { chatCompletions } from "./routes/chat-completions.js";
 import { countTokens } from "./routes/count-tokens.js";
 import { health } from "./routes/health.js";
 import { messages } from "./routes/messages.js";
+import { models, speaksAnthropic } from "./routes/models.js";
 import { responses } from "./routes/responses.js";
 import { usage } from "./routes/usage.js";
 import { widget } from "./routes/widget.js";
@@ -28,16 +29,22 @@ app.use("/v1/usage", authenticate({ revalidatedDownstream: false }));
 app.use("/v1/chat/completions", authenticate({ revalidatedDownstream: true }));
 app.use("/v1/responses", authenticate({ revalidatedDownstream: true }));
 app.use("/v1/models", authenticate({ revalidatedDownstream: false }));
+app.use("/v1/models/*", authenticate({ revalidatedDownstream: false }));
 app.use("/v1/widget/*", widgetAccess);
 app.route("/", messages);
 app.route("/", countTokens);
 app.route("/", usage);
 app.route("/", chatCompletions);
 app.route("/", responses);
+app.route("/", models);
 app.route("/", widget);
 
-/** The OpenAI-compatible routes answer errors in OpenAI's shape, everything else in Anthropic's. */
-const speaksOpenAI = (path: string) => path === "/v1/chat/completions" || path === "/v1/responses" || path === "/v1/models";
+/** The OpenAI-compatible routes answer errors in OpenAI's shape (and the model routes for clients that do not speak Anthropic's), everything else in Anthropic's. */
+function speaksOpenAI(c: Context<GatewayAppEnv>): boolean {
+  const path = c.req.path;
+  if (path === "/v1/chat/completions" || path === "/v1/responses") return true;
+  return (path === "/v1/models" || path.startsWith("/v1/models/")) && !speaksAnthropic(c);
+}
 
 app.notFound((c) =>
   errorResponse(new GatewayError("not_found_error", `No route for ${c.req.method} ${c.req.path}.`), c.get("log")?.requestId),
@@ -50,7 +57,7 @@ app.onError((error, c) => {
       ? error
       : new GatewayError("api_error", "Internal gateway error; retry, and report the request id if it persists.");
   log?.set({ error_type: known.type, error_message: error instanceof GatewayError ? undefined : String(error) });
-  if (speaksOpenAI(c.req.path)) {
+  if (speaksOpenAI(c)) {
     return openAIErrorResponse(known.status, errorBody(known.type, known.message, log?.requestId), known.headers);
   }
   return errorResponse(known, log?.requestId);

@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { AnthropicMessage } from "../../shared/openai/anthropic-types.js";
-import { modelList } from "../../shared/openai/models.js";
 import { toChatCompletion } from "../../shared/openai/response.js";
 
 const CREATED = 1_760_000_000;
@@ -69,17 +68,5 @@ describe("toChatCompletion", () => {
     expect(finishFor("refusal")).toBe("content_filter");
     expect(finishFor("pause_turn")).toBe("stop");
     expect(finishFor(null)).toBe("stop");
-  });
-});
-
-describe("modelList", () => {
-  it("lists models in OpenAI's format, the router as the gateway's own", () => {
-    expect(modelList(["auto", "claude-sonnet-4-6"], CREATED)).toEqual({
-      object: "list",
-      data: [
-        { id: "auto", object: "model", created: CREATED, owned_by: "edgegate" },
-        { id: "claude-sonnet-4-6", object: "model", created: CREATED, owned_by: "anthropic" },
-      ],
-    });
   });
 });

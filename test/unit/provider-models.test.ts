@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { bedrockProvider } from "../../shared/providers/bedrock/provider.js";
-import { KNOWN_MODELS, answerModelId, modelNames } from "../../shared/providers/models.js";
+import { KNOWN_MODELS, answerModelId, modelNames } from "../../shared/models/catalog.js";
 import { vertexProvider } from "../../shared/providers/vertex/provider.js";
 
 const credentials = { accessKeyId: "AKID", secretAccessKey: "secret" };
@@ -30,7 +30,7 @@ describe("model map", () => {
     ["claude-3-5-haiku", "anthropic.claude-3-5-haiku-20241022-v1:0", "claude-3-5-haiku@20241022", "claude-3-5-haiku-20241022"],
     ["claude-3-haiku", "anthropic.claude-3-haiku-20240307-v1:0", "claude-3-haiku@20240307", "claude-3-haiku-20240307"],
   ])("%s is %s on Bedrock, %s on Vertex, and answers as %s", (model, bedrock, vertex, answer) => {
-    expect(modelNames(model)).toEqual({ bedrock, vertex, anthropic: answer, aliases: expect.any(Array) });
+    expect(modelNames(model)).toEqual({ bedrock, vertex, anthropic: answer });
   });
 
   it("prefixes Bedrock ids with the inference profile, and applies an endpoint's overrides", () => {

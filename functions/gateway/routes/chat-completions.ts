@@ -1,8 +1,6 @@
 import { Hono } from "hono";
 import { readJsonBody } from "../../../shared/http/body.js";
-import { modelList } from "../../../shared/openai/models.js";
 import { chatCompletionRequestSchema, toMessagesRequest } from "../../../shared/openai/request.js";
-import { AUTO_MODEL } from "../../../shared/routing/policy.js";
 import type { GatewayAppEnv } from "../context.js";
 import { openAIShape } from "../pipeline/openai-shape.js";
 import { serveMessages } from "../pipeline/serve-messages.js";
@@ -10,15 +8,9 @@ import { serveMessages } from "../pipeline/serve-messages.js";
 /** max_tokens for OpenAI requests that set none (OpenAI lets the model decide; Anthropic requires one). */
 export const DEFAULT_CHAT_MAX_TOKENS = 4_096;
 
-/** The OpenAI-compatible API: Chat Completions translated onto the Messages pipeline, and the model list. */
-export const chatCompletions = new Hono<GatewayAppEnv>()
-  .post("/v1/chat/completions", async (c) => {
-    const chat = await readJsonBody(c.req.raw, chatCompletionRequestSchema, c.get("config").body);
-    const request = toMessagesRequest(chat, { maxTokens: DEFAULT_CHAT_MAX_TOKENS });
-    return serveMessages(c, request, openAIShape(chat, c.get("log").requestId));
-  })
-  .get("/v1/models", (c) => {
-    const policy = c.get("caller").tenant.modelPolicy;
-    const models = policy.allowedModels ?? c.get("services").prices.models();
-    return c.json(modelList([AUTO_MODEL, ...models], Math.floor(Date.now() / 1000)));
-  });
+/** The OpenAI-compatible Chat Completions API, translated onto the Messages pipeline. */
+export const chatCompletions = new Hono<GatewayAppEnv>().post("/v1/chat/completions", async (c) => {
+  const chat = await readJsonBody(c.req.raw, chatCompletionRequestSchema, c.get("config").body);
+  const request = toMessagesRequest(chat, { maxTokens: DEFAULT_CHAT_MAX_TOKENS });
+  return serveMessages(c, request, openAIShape(chat, c.get("log").requestId));
+});

@@ -2,7 +2,7 @@ import { anthropicErrorResponse } from "../anthropic-errors.js";
 import { streamedAnswer, wholeAnswer } from "../answer-model.js";
 import { toBase64, utf8 } from "../bytes.js";
 import { jsonObject } from "../json.js";
-import { type ModelOverrides, answerModelId, providerModelId } from "../models.js";
+import { type ModelOverrides, answerModelId, providerModelId } from "../../models/catalog.js";
 import type { Provider, ProviderRequest } from "../types.js";
 import { bedrockErrorResponse } from "./errors.js";
 import { type AwsCredentials, SigV4Signer } from "./sigv4.js";

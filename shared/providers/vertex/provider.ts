@@ -1,7 +1,7 @@
 import { anthropicErrorResponse } from "../anthropic-errors.js";
 import { jsonObject } from "../json.js";
 import { streamedAnswer, wholeAnswer } from "../answer-model.js";
-import { type ModelOverrides, answerModelId, providerModelId } from "../models.js";
+import { type ModelOverrides, answerModelId, providerModelId } from "../../models/catalog.js";
 import type { Provider, ProviderRequest } from "../types.js";
 import { type AccessToken, AccessTokenCache } from "./access-token.js";
 import { vertexErrorResponse } from "./errors.js";

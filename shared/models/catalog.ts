@@ -13,6 +13,10 @@ export interface ModelNames {
 interface ModelEntry extends ModelNames {
   /** Other names edgegate accepts for the model: the API's aliases and short forms. */
   aliases: readonly string[];
+  /** As the Models API shows it. */
+  displayName: string;
+  /** Release date (the snapshot's date where the id carries one), as the Models API shows it. */
+  createdAt: string;
 }
 
 /**
@@ -22,67 +26,106 @@ interface ModelEntry extends ModelNames {
  * and Vertex ids put the date after an `@`).
  */
 const MODELS: readonly ModelEntry[] = [
-  { anthropic: "claude-opus-4-7", aliases: [], bedrock: "anthropic.claude-opus-4-7", vertex: "claude-opus-4-7" },
-  { anthropic: "claude-opus-4-6", aliases: [], bedrock: "anthropic.claude-opus-4-6-v1", vertex: "claude-opus-4-6" },
+  {
+    anthropic: "claude-opus-4-7",
+    aliases: [],
+    displayName: "Claude Opus 4.7",
+    createdAt: "2026-04-16T00:00:00Z",
+    bedrock: "anthropic.claude-opus-4-7",
+    vertex: "claude-opus-4-7",
+  },
+  {
+    anthropic: "claude-opus-4-6",
+    aliases: [],
+    displayName: "Claude Opus 4.6",
+    createdAt: "2026-02-05T00:00:00Z",
+    bedrock: "anthropic.claude-opus-4-6-v1",
+    vertex: "claude-opus-4-6",
+  },
   {
     anthropic: "claude-opus-4-5-20251101",
     aliases: ["claude-opus-4-5"],
+    displayName: "Claude Opus 4.5",
+    createdAt: "2025-11-01T00:00:00Z",
     bedrock: "anthropic.claude-opus-4-5-20251101-v1:0",
     vertex: "claude-opus-4-5@20251101",
   },
   {
     anthropic: "claude-opus-4-1-20250805",
     aliases: ["claude-opus-4-1"],
+    displayName: "Claude Opus 4.1",
+    createdAt: "2025-08-05T00:00:00Z",
     bedrock: "anthropic.claude-opus-4-1-20250805-v1:0",
     vertex: "claude-opus-4-1@20250805",
   },
   {
     anthropic: "claude-opus-4-20250514",
     aliases: ["claude-opus-4-0", "claude-opus-4"],
+    displayName: "Claude Opus 4",
+    createdAt: "2025-05-14T00:00:00Z",
     bedrock: "anthropic.claude-opus-4-20250514-v1:0",
     vertex: "claude-opus-4@20250514",
   },
-  { anthropic: "claude-sonnet-4-6", aliases: [], bedrock: "anthropic.claude-sonnet-4-6", vertex: "claude-sonnet-4-6" },
+  {
+    anthropic: "claude-sonnet-4-6",
+    aliases: [],
+    displayName: "Claude Sonnet 4.6",
+    createdAt: "2026-02-17T00:00:00Z",
+    bedrock: "anthropic.claude-sonnet-4-6",
+    vertex: "claude-sonnet-4-6",
+  },
   {
     anthropic: "claude-sonnet-4-5-20250929",
     aliases: ["claude-sonnet-4-5"],
+    displayName: "Claude Sonnet 4.5",
+    createdAt: "2025-09-29T00:00:00Z",
     bedrock: "anthropic.claude-sonnet-4-5-20250929-v1:0",
     vertex: "claude-sonnet-4-5@20250929",
   },
   {
     anthropic: "claude-sonnet-4-20250514",
     aliases: ["claude-sonnet-4-0", "claude-sonnet-4"],
+    displayName: "Claude Sonnet 4",
+    createdAt: "2025-05-14T00:00:00Z",
     bedrock: "anthropic.claude-sonnet-4-20250514-v1:0",
     vertex: "claude-sonnet-4@20250514",
   },
   {
     anthropic: "claude-haiku-4-5-20251001",
     aliases: ["claude-haiku-4-5"],
+    displayName: "Claude Haiku 4.5",
+    createdAt: "2025-10-01T00:00:00Z",
     bedrock: "anthropic.claude-haiku-4-5-20251001-v1:0",
     vertex: "claude-haiku-4-5@20251001",
   },
   {
     anthropic: "claude-3-7-sonnet-20250219",
     aliases: ["claude-3-7-sonnet-latest", "claude-3-7-sonnet"],
+    displayName: "Claude Sonnet 3.7",
+    createdAt: "2025-02-19T00:00:00Z",
     bedrock: "anthropic.claude-3-7-sonnet-20250219-v1:0",
     vertex: "claude-3-7-sonnet@20250219",
   },
   {
     anthropic: "claude-3-5-haiku-20241022",
     aliases: ["claude-3-5-haiku-latest", "claude-3-5-haiku"],
+    displayName: "Claude Haiku 3.5",
+    createdAt: "2024-10-22T00:00:00Z",
     bedrock: "anthropic.claude-3-5-haiku-20241022-v1:0",
     vertex: "claude-3-5-haiku@20241022",
   },
   {
     anthropic: "claude-3-haiku-20240307",
     aliases: ["claude-3-haiku"],
+    displayName: "Claude Haiku 3",
+    createdAt: "2024-03-07T00:00:00Z",
     bedrock: "anthropic.claude-3-haiku-20240307-v1:0",
     vertex: "claude-3-haiku@20240307",
   },
 ];
 
-const BY_NAME: ReadonlyMap<string, ModelNames> = new Map(
-  MODELS.flatMap((entry) => [entry.anthropic, ...entry.aliases].map((name): [string, ModelNames] => [name, entry])),
+const BY_NAME: ReadonlyMap<string, ModelEntry> = new Map(
+  MODELS.flatMap((entry) => [entry.anthropic, ...entry.aliases].map((name): [string, ModelEntry] => [name, entry])),
 );
 
 /** Every model id edgegate knows, aliases included. */
@@ -90,7 +133,8 @@ export const KNOWN_MODELS: readonly string[] = [...BY_NAME.keys()];
 
 /** The providers' names of one of edgegate's model ids (an API id or alias), or null when unknown. */
 export function modelNames(model: string): ModelNames | null {
-  return BY_NAME.get(model) ?? null;
+  const entry = BY_NAME.get(model);
+  return entry ? { anthropic: entry.anthropic, bedrock: entry.bedrock, vertex: entry.vertex } : null;
 }
 
 /**
@@ -108,4 +152,17 @@ export type ModelOverrides = Readonly<Record<string, string | null>>;
 export function providerModelId(model: string, provider: "bedrock" | "vertex", overrides: ModelOverrides): string | null {
   if (Object.hasOwn(overrides, model)) return overrides[model] ?? null;
   return BY_NAME.get(model)?.[provider] ?? null;
+}
+
+/** A model as the Models API describes it. */
+export interface ModelInfo {
+  id: string;
+  displayName: string;
+  createdAt: string;
+}
+
+/** The model behind an id or alias, as the Models API describes it, or null when edgegate does not know it. */
+export function modelInfo(model: string): ModelInfo | null {
+  const entry = BY_NAME.get(model);
+  return entry ? { id: entry.anthropic, displayName: entry.displayName, createdAt: entry.createdAt } : null;
 }
