@@ -6,12 +6,12 @@ import { GatewayError } from "../../shared/http/errors.js";
 import { Ledger } from "../../shared/ledger/ledger.js";
 import type { Settlement } from "../../shared/ledger/settlement.js";
 import { type PricedModel, type PriceTable, priceTable } from "../../shared/pricing/cost.js";
-import { anthropicProvider } from "../../shared/providers/anthropic.js";
+import { ProviderConfigError } from "../../shared/providers/chain-config.js";
 import { redisClient } from "../../shared/storage/redis.js";
 import { KeyCache } from "../../shared/tenants/key-cache.js";
 import { TenantStore } from "../../shared/tenants/store.js";
-import type { UpstreamTargets } from "../../shared/upstream/attempts.js";
-import { KeyPool } from "../../shared/upstream/key-pool.js";
+import { EndpointPool } from "../../shared/upstream/endpoint-pool.js";
+import { regionEndpoints } from "../../shared/upstream/region-endpoints.js";
 import type { GatewayAppEnv } from "./context.js";
 
 /** What the gateway's routes use, built once per isolate and configuration. */
@@ -23,7 +23,8 @@ export interface Services {
   /** The deep tier's model: what requests would cost without routing. */
   strongest: PricedModel;
   ledger: Ledger;
-  upstream: UpstreamTargets;
+  /** The region's upstream endpoints, in chain order. */
+  upstream: EndpointPool;
   /** Key hashes recently found unknown, and the per-network throttles of failed authentications. */
   unknownKeys: UnknownKeys;
   authFailures: FailureThrottle;
@@ -69,10 +70,7 @@ function services(config: GatewayConfig, env: GatewayEnv): Services {
           storageTimeoutMs: config.storageTimeoutMs,
           spool: (settlement) => spool(env, config.region, settlement),
         }),
-        upstream: {
-          providers: config.upstreamApiKeys.map((apiKey) => anthropicProvider({ baseUrl: config.upstreamBaseUrl, apiKey })),
-          pool: new KeyPool(config.upstreamApiKeys),
-        },
+        upstream: new EndpointPool(endpointsOf(config, env)),
         unknownKeys: new UnknownKeys(UNKNOWN_KEY_MEMORY_MS),
         authFailures: new FailureThrottle("auth", AUTH_FAILURES_PER_MINUTE),
         adminFailures: new FailureThrottle("admin", ADMIN_FAILURES_PER_MINUTE),
@@ -80,6 +78,18 @@ function services(config: GatewayConfig, env: GatewayEnv): Services {
     };
   }
   return cached.services;
+}
+
+function endpointsOf(config: GatewayConfig, env: GatewayEnv) {
+  try {
+    return regionEndpoints(
+      { chain: config.upstreamChain, anthropicApiKeys: config.upstreamApiKeys, anthropicBaseUrl: config.upstreamBaseUrl },
+      env as unknown as Record<string, unknown>,
+    );
+  } catch (error) {
+    if (!(error instanceof ProviderConfigError)) throw error;
+    throw new GatewayError("api_error", `The region's upstream endpoints are misconfigured: ${error.message}.`, { status: 503 });
+  }
 }
 
 /** Keeps a settlement in the region's durable spool until storage takes it. */

@@ -29,6 +29,8 @@ export interface GatewayEnv {
   ANTHROPIC_API_KEY?: string;
   /** Base URL of the Anthropic API (the local simulator in development). */
   UPSTREAM_BASE_URL?: string;
+  /** JSON: the region's ordered chain of upstream endpoints (the Anthropic API, Bedrock, Vertex AI); unset, the Anthropic API alone. */
+  UPSTREAM_CHAIN?: string;
   /** Longest a non-streamed request may take upstream, headers and body (ms); streams use the first-token and idle timeouts. */
   UPSTREAM_TIMEOUT_MS?: string;
   /** Longest silence between upstream stream events before the gateway ends the stream: ms, or per tier "light:30000,deep:120000". */
@@ -87,6 +89,7 @@ export type PerTier = Record<Tier, number>;
 export interface GatewayConfig {
   upstreamApiKeys: string[];
   upstreamBaseUrl: string;
+  upstreamChain: string | null;
   upstreamTimeoutMs: number;
   streamIdleTimeoutMs: PerTier;
   firstTokenTimeoutMs: PerTier;
@@ -130,6 +133,7 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
     config = {
       upstreamApiKeys: (env.ANTHROPIC_API_KEY ?? "").split(",").map((key) => key.trim()).filter(Boolean),
       upstreamBaseUrl: (env.UPSTREAM_BASE_URL || DEFAULTS.upstreamBaseUrl).replace(/\/+$/, ""),
+      upstreamChain: env.UPSTREAM_CHAIN?.trim() || null,
       upstreamTimeoutMs: positiveInt(env.UPSTREAM_TIMEOUT_MS, DEFAULTS.upstreamTimeoutMs),
       streamIdleTimeoutMs: perTier(env.STREAM_IDLE_TIMEOUT_MS, DEFAULTS.streamIdleTimeoutMs),
       firstTokenTimeoutMs: perTier(env.FIRST_TOKEN_TIMEOUT_MS, DEFAULTS.firstTokenTimeoutMs),

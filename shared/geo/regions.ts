@@ -7,6 +7,8 @@ export interface Region {
   longitude: number;
   /** Placement hint: the cloud region the deployment runs next to, e.g. "aws:us-east-1". */
   cloudRegion: string;
+  /** Where a tenant pinned here may have its prompts processed (see shared/providers/geography.ts). */
+  geography: string;
 }
 
 /** Continent codes as Cloudflare reports them in `request.cf.continent`. */
@@ -14,9 +16,9 @@ export type Continent = "AF" | "AN" | "AS" | "EU" | "NA" | "OC" | "SA";
 
 /** Adding a region: one entry here, plus its wrangler environment. */
 export const REGIONS: readonly Region[] = [
-  { id: "us-east", name: "N. Virginia", latitude: 39.0438, longitude: -77.4874, cloudRegion: "aws:us-east-1" },
-  { id: "eu-west", name: "Ireland", latitude: 53.3498, longitude: -6.2603, cloudRegion: "aws:eu-west-1" },
-  { id: "ap-southeast", name: "Singapore", latitude: 1.3521, longitude: 103.8198, cloudRegion: "aws:ap-southeast-1" },
+  { id: "us-east", name: "N. Virginia", latitude: 39.0438, longitude: -77.4874, cloudRegion: "aws:us-east-1", geography: "us" },
+  { id: "eu-west", name: "Ireland", latitude: 53.3498, longitude: -6.2603, cloudRegion: "aws:eu-west-1", geography: "eu" },
+  { id: "ap-southeast", name: "Singapore", latitude: 1.3521, longitude: 103.8198, cloudRegion: "aws:ap-southeast-1", geography: "apac" },
 ];
 
 export const DEFAULT_REGION_ID = "us-east";

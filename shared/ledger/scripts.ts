@@ -165,32 +165,32 @@ return reply
  *
  * KEYS: reservations, reservation expiry, day usage, month usage, settlement marker,
  *       the key's day usage, the key's last use, then the token buckets to correct
- * ARGV: reservation id, served (1/0), model, number of counters, then name and value
- *       per counter, number of buckets, then capacity and correction per bucket
+ * ARGV: reservation id, served (1/0), model, provider ("" = none), number of counters,
+ *       then name and value per counter (kept per model, in total and per provider as
+ *       "@<provider>"), number of buckets, then capacity and correction per bucket
  *       (positive: more was used than charged; negative: a refund)
  * Returns 1 when settled now, 0 when it had been settled before.
  */
 export const SETTLE = luaScript(`${BUCKETS}${RELEASE}
 if not redis.call("SET", KEYS[5], "1", "NX", "EX", 172800) then return 0 end
 release(KEYS[1], KEYS[2], ARGV[1])
-local counters = tonumber(ARGV[4])
+local counters = tonumber(ARGV[5])
 local now = clock()
 if ARGV[2] == "1" then
   redis.call("SET", KEYS[7], now)
-  local model = ARGV[3]
+  local scopes = {ARGV[3], "total"}
+  if ARGV[4] ~= "" then scopes[#scopes + 1] = "@" .. ARGV[4] end
   for _, usage in ipairs({KEYS[3], KEYS[4], KEYS[6]}) do
-    redis.call("HINCRBY", usage, model .. "|requests", 1)
-    redis.call("HINCRBY", usage, "total|requests", 1)
+    for _, scope in ipairs(scopes) do redis.call("HINCRBY", usage, scope .. "|requests", 1) end
     for i = 1, counters do
-      local name, value = ARGV[3 + 2 * i], tonumber(ARGV[4 + 2 * i])
+      local name, value = ARGV[4 + 2 * i], tonumber(ARGV[5 + 2 * i])
       if value ~= 0 then
-        redis.call("HINCRBY", usage, model .. "|" .. name, value)
-        redis.call("HINCRBY", usage, "total|" .. name, value)
+        for _, scope in ipairs(scopes) do redis.call("HINCRBY", usage, scope .. "|" .. name, value) end
       end
     end
   end
 end
-local argFirst = 5 + 2 * counters
+local argFirst = 6 + 2 * counters
 local buckets = tonumber(ARGV[argFirst])
 for i = 1, buckets do
   local capacity, correction = tonumber(ARGV[argFirst + 2 * i - 1]), tonumber(ARGV[argFirst + 2 * i])

@@ -15,6 +15,8 @@ export interface Settlement {
   /** False when no upstream call could have been charged: only the reservation is released. */
   served: boolean;
   model: string;
+  /** The endpoint that served (e.g. "vertex:europe-west1"); "" when none did. */
+  provider: string;
   usage: BilledUsage;
   costMicroUsd: number;
   /** What the same usage would have cost on the strongest (deep tier) model. */
@@ -43,6 +45,8 @@ export interface Served {
   metered: MeteredResponse;
   /** The model requested of the upstream; the one it reports serving is billed when the table knows it. */
   model: string;
+  /** The endpoint that served, and its price relative to list price. */
+  endpoint: { provider: string; priceBasisPoints: number };
   prices: PriceTable;
   /** The deep tier's model, for what the request would have cost without routing. */
   strongest: PricedModel;
@@ -68,9 +72,10 @@ export function settlementOf(subject: SettlementSubject, served: Served | null):
     periods: subject.periods,
     served: served !== null,
     model: reported ? reportedModel! : (served?.model ?? ""),
+    provider: served?.endpoint.provider ?? "",
     usage,
-    costMicroUsd: served && priced ? costMicroUsd(usage, priced) : 0,
-    strongestCostMicroUsd: served ? costMicroUsd(usage, served.strongest) : 0,
+    costMicroUsd: served && priced ? costMicroUsd(usage, priced, served.endpoint.priceBasisPoints) : 0,
+    strongestCostMicroUsd: served ? costMicroUsd(usage, served.strongest, served.endpoint.priceBasisPoints) : 0,
     estimated: served?.metered.estimated ?? false,
     tokenCorrections: subject.tokenBuckets.map((bucket) => ({
       bucket: bucketKey(bucket),
@@ -121,6 +126,7 @@ export function writeSettlement(redis: Redis, settlement: Settlement): Promise<u
       reservationId,
       settlement.served ? 1 : 0,
       settlement.model,
+      settlement.provider ?? "",
       named.length,
       ...named.flat(),
       settlement.tokenCorrections.length,

@@ -23,6 +23,8 @@ export interface PeriodUsage extends UsageFigures {
   reserved_usd: number;
   budget_usd: number | null;
   by_model: Record<string, UsageFigures>;
+  /** The same figures per upstream endpoint that served (e.g. "vertex:europe-west1"). */
+  by_provider: Record<string, UsageFigures>;
 }
 
 export interface UsageReport {
@@ -86,6 +88,7 @@ export async function keyUsageReport(
 
 function periodUsage(period: string, fields: Record<string, string | number>, budget: number | null): PeriodUsage {
   const byModel: Record<string, UsageFigures> = {};
+  const byProvider: Record<string, UsageFigures> = {};
   let reservedMicroUsd = 0;
   let total = emptyFigures();
   for (const [field, raw] of Object.entries(fields)) {
@@ -98,12 +101,14 @@ function periodUsage(period: string, fields: Record<string, string | number>, bu
       if (model === "total") reservedMicroUsd = value;
       continue;
     }
-    const figures = model === "total" ? total : (byModel[model] ??= emptyFigures());
+    const figures =
+      model === "total" ? total : model.startsWith("@") ? (byProvider[model.slice(1)] ??= emptyFigures()) : (byModel[model] ??= emptyFigures());
     figures[name] = value;
   }
   total = toUsd(total);
   for (const model of Object.keys(byModel)) byModel[model] = toUsd(byModel[model]!);
-  return { period, ...total, reserved_usd: usdNumber(reservedMicroUsd), budget_usd: budget, by_model: byModel };
+  for (const provider of Object.keys(byProvider)) byProvider[provider] = toUsd(byProvider[provider]!);
+  return { period, ...total, reserved_usd: usdNumber(reservedMicroUsd), budget_usd: budget, by_model: byModel, by_provider: byProvider };
 }
 
 function emptyFigures(): UsageFigures {

@@ -94,11 +94,15 @@ function ratesFor(priced: PricedModel, inputTokens: number): NanoRates {
   return priced.longContext && inputTokens > priced.longContext.aboveInputTokens ? priced.longContext : priced.rates;
 }
 
+/** List price, in basis points: an endpoint's price relative to it (regional endpoints: 11,000). */
+export const LIST_PRICE_BASIS_POINTS = 10_000;
+
 /**
- * Cost in integer micro-dollars: the exact cost in nano-dollars, rounded up once per
- * request (at most $0.000001 over, never under).
+ * Cost in integer micro-dollars: the exact cost in nano-dollars (times the endpoint's
+ * price in basis points of list price), rounded up once per request (at most $0.000001
+ * over, never under).
  */
-export function costMicroUsd(usage: BilledUsage, priced: PricedModel): number {
+export function costMicroUsd(usage: BilledUsage, priced: PricedModel, basisPoints = LIST_PRICE_BASIS_POINTS): number {
   const oneHour = Math.min(usage.cacheCreation1hInputTokens, usage.cacheCreationInputTokens);
   const fiveMinute = usage.cacheCreationInputTokens - oneHour;
   const rates = ratesFor(priced, usage.inputTokens + usage.cacheCreationInputTokens + usage.cacheReadInputTokens);
@@ -109,7 +113,7 @@ export function costMicroUsd(usage: BilledUsage, priced: PricedModel): number {
     oneHour * rates.cacheWrite1h +
     usage.cacheReadInputTokens * rates.cacheRead +
     usage.webSearchRequests * WEB_SEARCH_NANO;
-  return Math.ceil(nano / NANO_PER_MICRO);
+  return ceilDiv(nano * basisPoints, NANO_PER_MICRO * LIST_PRICE_BASIS_POINTS);
 }
 
 /** What a request can cost at most, from bounds the gateway knows before calling the upstream. */
@@ -125,11 +129,18 @@ export interface CostBound {
  * cache write), every output token at the output rate, long-context rates whenever the
  * input may cross the threshold, and every allowed server tool use.
  */
-export function worstCaseCostMicroUsd(bound: CostBound, priced: PricedModel): number {
+export function worstCaseCostMicroUsd(bound: CostBound, priced: PricedModel, basisPoints = LIST_PRICE_BASIS_POINTS): number {
   const rates = ratesFor(priced, bound.inputTokens);
   const inputRate = Math.max(rates.input, rates.cacheWrite5m, rates.cacheWrite1h);
   const nano = bound.inputTokens * inputRate + bound.outputTokens * rates.output + bound.webSearches * WEB_SEARCH_NANO;
-  return Math.ceil(nano / NANO_PER_MICRO);
+  return ceilDiv(nano * basisPoints, NANO_PER_MICRO * LIST_PRICE_BASIS_POINTS);
+}
+
+/** Integer division rounded up, exact for the integers a cost is made of (below 2^53). */
+function ceilDiv(numerator: number, denominator: number): number {
+  const quotient = Math.floor(numerator / denominator);
+  const remainder = numerator - quotient * denominator;
+  return remainder > 0 ? quotient + 1 : quotient;
 }
 
 /** Integer micro-dollars as an exact decimal string of dollars ("0.000240"). */

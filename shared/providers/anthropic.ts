@@ -1,3 +1,4 @@
+import { answerModelId } from "../models/catalog.js";
 import type { Provider, ProviderRequest } from "./types.js";
 
 export interface AnthropicProviderConfig {
@@ -8,8 +9,9 @@ export interface AnthropicProviderConfig {
 
 /**
  * The Anthropic API itself: the request is the Messages body as the client sent it (with
- * the model the gateway chose), the answer is already in the format clients expect, so
- * nothing is translated either way.
+ * the model the gateway chose, by its API id: edgegate's short forms such as
+ * `claude-opus-4` are not the API's), the answer is already in the format clients
+ * expect, so nothing is translated either way.
  */
 export function anthropicProvider(config: AnthropicProviderConfig): Provider {
   const base = config.baseUrl.replace(/\/+$/, "");
@@ -24,8 +26,8 @@ export function anthropicProvider(config: AnthropicProviderConfig): Provider {
     kind: "anthropic",
     id: "anthropic",
     modelId: (model) => model,
-    send: (request) => post("/v1/messages", request, { model: request.model, ...request.body, stream: request.stream }),
-    countTokens: (request) => post("/v1/messages/count_tokens", request, { model: request.model, ...request.body }),
+    send: (request) => post("/v1/messages", request, { model: answerModelId(request.model), ...request.body, stream: request.stream }),
+    countTokens: (request) => post("/v1/messages/count_tokens", request, { model: answerModelId(request.model), ...request.body }),
   };
 }
 

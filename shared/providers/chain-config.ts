@@ -22,10 +22,14 @@ import type { VertexConfig } from "./vertex/provider.js";
  * `serviceAccountSecret` (default GCP_SERVICE_ACCOUNT_KEY): the service-account key file
  * as Google issues it; `projectId` defaults to the key's `project_id`.
  */
-export type ProviderEntry =
+export type ProviderEntry = (
   | { kind: "anthropic"; baseUrl?: string }
   | ({ kind: "bedrock" } & BedrockConfig)
-  | ({ kind: "vertex" } & VertexConfig);
+  | ({ kind: "vertex" } & VertexConfig)
+) & {
+  /** Price of this endpoint relative to list price (regional endpoints of recent models cost about 10% more). */
+  priceMultiplier?: number;
+};
 
 export const DEFAULT_AWS_CREDENTIALS_SECRET = "AWS_CREDENTIALS";
 export const DEFAULT_GCP_SERVICE_ACCOUNT_SECRET = "GCP_SERVICE_ACCOUNT_KEY";
@@ -33,8 +37,9 @@ export const DEFAULT_GCP_SERVICE_ACCOUNT_SECRET = "GCP_SERVICE_ACCOUNT_KEY";
 const url = z.string().check(z.url({ protocol: /^https?$/, error: expected("an http(s) URL") }));
 const secretName = z.string().check(z.regex(/^[A-Z_][A-Z0-9_]*$/, { error: expected("an environment variable name") }));
 const models = z.record(z.string(), z.nullable(z.string().check(z.minLength(1))));
+const priceMultiplier = z.optional(z.number().check(z.positive(), z.maximum(10)));
 
-const anthropicEntry = z.strictObject({ kind: z.literal("anthropic"), baseUrl: z.optional(url) });
+const anthropicEntry = z.strictObject({ kind: z.literal("anthropic"), baseUrl: z.optional(url), priceMultiplier });
 const bedrockEntry = z.strictObject({
   kind: z.literal("bedrock"),
   region: z.string().check(z.regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d+$/, { error: expected('an AWS region such as "eu-central-1"') })),
@@ -42,6 +47,7 @@ const bedrockEntry = z.strictObject({
   baseUrl: z.optional(url),
   credentialsSecret: z.optional(secretName),
   models: z.optional(models),
+  priceMultiplier,
 });
 const vertexEntry = z.strictObject({
   kind: z.literal("vertex"),
@@ -51,6 +57,7 @@ const vertexEntry = z.strictObject({
   tokenUrl: z.optional(url),
   serviceAccountSecret: z.optional(secretName),
   models: z.optional(models),
+  priceMultiplier,
 });
 const chainSchema = z.array(z.discriminatedUnion("kind", [anthropicEntry, bedrockEntry, vertexEntry])).check(
   z.minLength(1, { error: "the chain needs at least one provider" }),

@@ -1,6 +1,5 @@
-import type { Provider } from "../providers/types.js";
 import { backoffDelayMs, type RetryPolicy, retryAfterMs } from "./backoff.js";
-import type { KeyPool } from "./key-pool.js";
+import type { Endpoint, EndpointPool } from "./endpoint-pool.js";
 import type { UpstreamStream } from "./relay.js";
 
 export interface UpstreamCall {
@@ -17,16 +16,11 @@ export interface UpstreamCall {
   deadlineAt: number;
 }
 
-/** The region's upstream endpoints (one per provider key) and the pool that spreads load over them. */
-export interface UpstreamTargets {
-  providers: readonly Provider[];
-  pool: KeyPool;
-}
-
 export interface AttemptRecord {
   model: string;
-  /** Index of the endpoint in the region's targets. */
+  /** Index of the endpoint in the region's chain, and the provider's id. */
   target: number;
+  provider: string;
   /** HTTP status, or "connect", "first-byte-timeout", "timeout". */
   outcome: string;
 }
@@ -37,7 +31,7 @@ export interface OpenedUpstream {
   /** Streams: the answer's reader and its first chunk. Null for a complete (non-streamed) answer. */
   stream: UpstreamStream | null;
   model: string;
-  provider: Provider;
+  endpoint: Endpoint;
   attempts: AttemptRecord[];
   /** Aborts the upstream request (client gone, stall, deadline). */
   abort: AbortController;
@@ -50,7 +44,9 @@ export type UpstreamFailure =
   | { kind: "first-byte-timeout"; timeoutMs: number }
   | { kind: "timeout" }
   | { kind: "network" }
-  | { kind: "client-gone" };
+  | { kind: "client-gone" }
+  /** No endpoint of the region serves the model within the tenant's residency. */
+  | { kind: "no-endpoint"; model: string };
 
 export interface FailedUpstream {
   ok: false;
@@ -89,22 +85,24 @@ type AttemptResult =
   | { failure: UpstreamFailure; retry: Retry | null; chargeable: boolean };
 
 /**
- * Opens the upstream answer, retrying before the first byte only: on 429 the next
- * endpoint is tried at once (the limited one rests until its retry-after), and when
- * every endpoint rests, or on 529, 5xx, connection errors and first-byte timeouts, the
- * attempt is retried after exponential backoff with full jitter (never shorter than
- * retry-after), all within the policy's deadline. A model that stays overloaded gives
- * way to the next model of the fallback chain. Once the first byte is in, the answer is
- * the caller's: nothing here retries after that.
+ * Opens the upstream answer, retrying before the first byte only. Each attempt goes to
+ * the first endpoint of the region's chain that serves the model within the tenant's
+ * residency (`allowed`) and is not resting. An endpoint that failed rests: until its
+ * retry-after on 429, for an exponential backoff with full jitter (never shorter than
+ * retry-after) on 529, 5xx, connection errors and first-byte timeouts, so the next
+ * attempt goes down the chain at once, and waits only when every endpoint rests, all
+ * within the policy's deadline. A model that stays overloaded gives way to the next
+ * model of the fallback chain. Once the first byte is in, the answer is the caller's:
+ * nothing here retries after that.
  */
 export async function openUpstream(
   call: UpstreamCall,
-  targets: UpstreamTargets,
+  pool: EndpointPool,
+  allowed: (endpoint: Endpoint) => boolean,
   policy: RetryPolicy,
   clientSignal: AbortSignal,
   clock: Clock = realClock,
 ): Promise<OpenedUpstream | FailedUpstream> {
-  const { pool, providers } = targets;
   const attempts: AttemptRecord[] = [];
   const deadline = clock.now() + policy.deadlineMs;
   let modelIndex = 0;
@@ -115,20 +113,33 @@ export async function openUpstream(
 
   while (!clientSignal.aborted) {
     const model = call.models[modelIndex]!;
-    const target = pool.acquire(clock.now());
+    const eligible = (index: number): boolean => {
+      const endpoint = pool.endpoints[index]!;
+      return allowed(endpoint) && endpoint.provider.modelId(model) !== null;
+    };
+    if (!pool.endpoints.some((_, index) => eligible(index))) {
+      if (modelIndex + 1 < call.models.length) {
+        modelIndex += 1;
+        continue;
+      }
+      if (attempts.length === 0) last = { kind: "no-endpoint", model: call.models[0]! };
+      break;
+    }
+    const target = pool.acquire(clock.now(), eligible);
     if (target === null) {
-      const wait = pool.nextAvailableAt() - clock.now();
+      const wait = pool.nextAvailableAt(eligible) - clock.now();
       if (clock.now() + wait > deadline) break;
       await clock.sleep(wait);
       continue;
     }
-    const provider = providers[target]!;
+    const endpoint = pool.endpoints[target]!;
     const abort = new AbortController();
     const onClientAbort = () => abort.abort(clientSignal.reason);
     clientSignal.addEventListener("abort", onClientAbort, { once: true });
-    const result = await attempt(call, model, provider, abort, clientSignal);
+    const result = await attempt(call, model, endpoint, abort, clientSignal);
+    const record = (outcome: string): AttemptRecord => ({ model, target, provider: endpoint.provider.id, outcome });
     if ("opened" in result) {
-      attempts.push({ model, target, outcome: String(result.opened.response.status) });
+      attempts.push(record(String(result.opened.response.status)));
       let released = false;
       const release = () => {
         if (released) return;
@@ -136,29 +147,30 @@ export async function openUpstream(
         pool.release(target);
         clientSignal.removeEventListener("abort", onClientAbort);
       };
-      return { ok: true, ...result.opened, model, provider, attempts, abort, release };
+      return { ok: true, ...result.opened, model, endpoint, attempts, abort, release };
     }
     pool.release(target);
     clientSignal.removeEventListener("abort", onClientAbort);
     last = result.failure;
     chargeable ||= result.chargeable;
     if (result.failure.kind === "client-gone") break;
-    attempts.push({ model, target, outcome: outcomeOf(result.failure) });
+    attempts.push(record(outcomeOf(result.failure)));
     const retry = result.retry;
     if (!retry) break;
     if (retry.kind === "rate-limited") {
-      pool.markRateLimited(target, clock.now() + (retry.retryAfterMs ?? policy.baseDelayMs));
-      if (pool.acquireWouldSucceed(clock.now())) continue; // another endpoint is free: no wait
+      pool.rest(target, clock.now() + (retry.retryAfterMs ?? policy.baseDelayMs), "rate-limited");
+      continue; // another endpoint may be free at once; otherwise the loop waits for one
     }
     overloadedInARow = retry.kind === "overloaded" ? overloadedInARow + 1 : 0;
     if (overloadedInARow >= policy.overloadedBeforeFallback && modelIndex + 1 < call.models.length) {
       modelIndex += 1;
       overloadedInARow = 0;
-      continue; // a different model is a different capacity pool: try it at once
+      pool.endRests("failing"); // a different model is a different capacity pool: try it at once
+      continue;
     }
     const delay = backoffDelayMs(retries++, policy, clock.random, retry.retryAfterMs);
-    if (clock.now() + delay > deadline) break;
-    await clock.sleep(delay);
+    if (clock.now() + delay > deadline && !pool.endpoints.some((_, index) => index !== target && eligible(index))) break;
+    pool.rest(target, clock.now() + delay, "failing");
   }
   if (clientSignal.aborted) last = { kind: "client-gone" };
   return { ok: false, failure: last, attempts, replaySafe: !chargeable };
@@ -167,14 +179,14 @@ export async function openUpstream(
 async function attempt(
   call: UpstreamCall,
   model: string,
-  provider: Provider,
+  endpoint: Endpoint,
   abort: AbortController,
   clientSignal: AbortSignal,
 ): Promise<AttemptResult> {
   const waitMs = call.stream ? call.firstByteTimeoutMs : Math.max(0, call.deadlineAt - Date.now());
   const timer = setTimeout(() => abort.abort(new AttemptTimeout(call.stream)), waitMs);
   try {
-    const response = await provider.send({
+    const response = await endpoint.provider.send({
       model,
       body: call.body,
       stream: call.stream,

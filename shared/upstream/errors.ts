@@ -30,6 +30,15 @@ export function upstreamFailureResponse(failure: UpstreamFailure, requestId: str
       return json(499, errorBody("api_error", "The client closed the request.", requestId));
     case "network":
       return json(502, errorBody("api_error", "Could not reach the upstream API; retry shortly.", requestId));
+    case "no-endpoint":
+      return json(
+        503,
+        errorBody(
+          "api_error",
+          `No upstream endpoint of this region serves ${failure.model} where your account's data may be processed; ask your operator, or use another model.`,
+          requestId,
+        ),
+      );
   }
 }
 

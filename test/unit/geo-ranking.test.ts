@@ -70,7 +70,7 @@ describe("rankRegions by distance", () => {
   });
 
   it("picks up a region added to the table", () => {
-    const saoPauloRegion = { id: "sa-east", name: "São Paulo", latitude: -23.5, longitude: -46.6, cloudRegion: "aws:sa-east-1" };
+    const saoPauloRegion = { id: "sa-east", name: "São Paulo", latitude: -23.5, longitude: -46.6, cloudRegion: "aws:sa-east-1", geography: "sa" };
     expect(ids(CITIES.saoPaulo, unpinned, [...REGIONS, saoPauloRegion])[0]).toBe("sa-east");
     expect(ids(CITIES.newYork, unpinned, [...REGIONS, saoPauloRegion])[0]).toBe("us-east");
   });
@@ -98,7 +98,7 @@ describe("rankRegions without usable coordinates", () => {
   });
 
   it("ranks regions the continent table leaves out after the listed ones, in table order", () => {
-    const extra = { id: "me-central", name: "UAE", latitude: 25.2, longitude: 55.3, cloudRegion: "aws:me-central-1" };
+    const extra = { id: "me-central", name: "UAE", latitude: 25.2, longitude: 55.3, cloudRegion: "aws:me-central-1", geography: "me" };
     expect(ids({ continent: "AS" }, unpinned, [extra, ...REGIONS])).toEqual(["ap-southeast", "eu-west", "us-east", "me-central"]);
   });
 

@@ -62,6 +62,7 @@ function settlement(admitted: { tenantId: string; keyId: string; reservationId: 
     periods: usagePeriods(new Date()),
     served: false,
     model: "claude-sonnet-4-6",
+    provider: "",
     usage: NO_USAGE,
     costMicroUsd: 0,
     strongestCostMicroUsd: 0,

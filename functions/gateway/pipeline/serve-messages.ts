@@ -9,7 +9,7 @@ import type { Served, Settlement } from "../../../shared/ledger/settlement.js";
 import { estimateInputTokens } from "../../../shared/metering/estimate.js";
 import { UsageMeter } from "../../../shared/metering/usage.js";
 import { type RequestLog, round } from "../../../shared/observability/request-log.js";
-import { type PricedModel, type PriceTable, worstCaseCostMicroUsd } from "../../../shared/pricing/cost.js";
+import { LIST_PRICE_BASIS_POINTS, type PricedModel, type PriceTable, worstCaseCostMicroUsd } from "../../../shared/pricing/cost.js";
 import { checkRequestFeatures, tokenBound } from "../../../shared/request-policy/features.js";
 import { fallbackChain, routeRequest, routingHeaders, withTierCap } from "../../../shared/routing/policy.js";
 import type { SseEvent } from "../../../shared/sse/parser.js";
@@ -18,6 +18,7 @@ import { parseJsonOrUndefined } from "../../../shared/text/json.js";
 import { type AttemptRecord, type OpenedUpstream, openUpstream } from "../../../shared/upstream/attempts.js";
 import { upstreamFailureResponse } from "../../../shared/upstream/errors.js";
 import { withPromptCaching } from "../../../shared/upstream/prompt-caching.js";
+import { residencyOf } from "../../../shared/upstream/residency.js";
 import { type RelayResult, relaySse } from "../../../shared/upstream/relay.js";
 import type { MessagesRequest } from "../../../shared/validation/messages.js";
 import type { Visitor } from "../../../shared/widget/visitor.js";
@@ -92,14 +93,16 @@ export async function serveMessages(
     c.executionCtx.waitUntil(work.catch((error: unknown) => console.error(`deferred work failed: ${String(error)}`)));
   const estimate = estimateInputTokens(request);
   const bound = { ...tokenBound(estimate.upperBound, request.max_tokens, features), webSearches: features.webSearches };
+  const allowed = residencyOf(caller.tenant);
+  const dearestEndpoint = Math.max(...upstream.endpoints.filter(allowed).map((endpoint) => endpoint.priceBasisPoints), LIST_PRICE_BASIS_POINTS);
   const { admission, failedOpen } = await ledger.admit(
     {
       reservationId: crypto.randomUUID(),
       keyHash: caller.keyHash,
       key: caller.key,
       tenant: caller.tenant,
-      // Any model of the chain may serve: reserve for the dearest.
-      reserveMicroUsd: Math.max(...chain.map((priced) => worstCaseCostMicroUsd(bound, priced))),
+      // Any model of the chain, on any endpoint the tenant may use, may serve: reserve for the dearest.
+      reserveMicroUsd: Math.max(...chain.map((priced) => worstCaseCostMicroUsd(bound, priced, dearestEndpoint))),
       tokens: estimate.typical + request.max_tokens,
       reservationTtlMs: RESERVATION_GRACE_MS + request.max_tokens * RESERVATION_MS_PER_OUTPUT_TOKEN,
       region: config.region,
@@ -112,7 +115,13 @@ export async function serveMessages(
   if (failedOpen) log.set({ storage: "unavailable, failing open" });
   keyCache.set(caller.keyHash, admission.key, admission.tenant, Date.now());
   const settle = ledger.settler(admission);
-  const served = (metered: Served["metered"], model: string): Served => ({ metered, model, prices, strongest });
+  const served = (metered: Served["metered"], opened: OpenedUpstream): Served => ({
+    metered,
+    model: opened.model,
+    endpoint: { provider: opened.endpoint.provider.id, priceBasisPoints: opened.endpoint.priceBasisPoints },
+    prices,
+    strongest,
+  });
   try {
     enforceMaxTokens(request, admission.tenant.limits.maxTokensPerRequest);
     const { model: _chosen, ...body } = admission.tenant.promptCaching ? withPromptCaching(request) : request;
@@ -131,11 +140,16 @@ export async function serveMessages(
         deadlineAt,
       },
       upstream,
+      residencyOf(admission.tenant),
       config.retry,
       c.req.raw.signal,
     );
     const ownHeaders = { ...admission.headers, ...routingHeaders(decision), ...attemptHeaders(opened.attempts, decision.model) };
-    log.set({ attempts: opened.attempts.length, attempt_outcomes: describeAttempts(opened.attempts) });
+    log.set({
+      attempts: opened.attempts.length,
+      attempt_outcomes: opened.attempts.map((attempt) => `${attempt.model}@${attempt.provider}=${attempt.outcome}`).join(" "),
+      provider: opened.ok ? opened.endpoint.provider.id : undefined,
+    });
 
     if (!opened.ok) {
       defer(settle(null));
@@ -168,7 +182,7 @@ export async function serveMessages(
       ]));
       logMetered(log, metered, { upstreamTtfbMs: upstreamMs, upstreamStartedAt, endedAt: performance.now() });
       log.set({ outcome: "completed" });
-      c.executionCtx.waitUntil(settled(settle(served(metered, opened.model)), log));
+      c.executionCtx.waitUntil(settled(settle(served(metered, opened)), log));
       return shape.message(text, opened.model, opened.response.status, headers);
     }
 
@@ -193,7 +207,7 @@ export async function serveMessages(
         opened.release();
         logMetered(log, result.metered, { upstreamTtfbMs, upstreamStartedAt, endedAt: result.endedAt });
         log.set({ outcome: result.ending });
-        return settled(settle(served(result.metered, opened.model)), log);
+        return settled(settle(served(result.metered, opened)), log);
       }),
     );
     return shape.stream(relay.body, opened.model, opened.response.status, headers);

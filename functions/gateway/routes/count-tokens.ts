@@ -6,6 +6,7 @@ import { takeFromBuckets } from "../../../shared/ledger/limits.js";
 import { checkRequestFeatures } from "../../../shared/request-policy/features.js";
 import { routeRequest } from "../../../shared/routing/policy.js";
 import { upstreamFailureResponse } from "../../../shared/upstream/errors.js";
+import { residencyOf } from "../../../shared/upstream/residency.js";
 import { countTokensRequestSchema } from "../../../shared/validation/messages.js";
 import type { GatewayAppEnv } from "../context.js";
 
@@ -24,10 +25,15 @@ export const countTokens = new Hono<GatewayAppEnv>().post("/v1/messages/count_to
   const headers = await takeFromBuckets(redis, requestBuckets(key, tenant, config.defaultLimits));
   const { model: requested, ...body } = parsed;
   const model = routeRequest({ ...body, model: requested }, tenant.modelPolicy, config.routing).model;
-  const target = upstream.pool.acquire(Date.now());
+  // The first endpoint of the chain that serves the model within the tenant's residency counts.
+  const allowed = residencyOf(tenant);
+  const eligible = (index: number) => allowed(upstream.endpoints[index]!) && upstream.endpoints[index]!.provider.modelId(model) !== null;
+  // With every such endpoint resting after failures, the first one answers (and says when to retry).
+  const acquired = upstream.acquire(Date.now(), eligible);
+  const target = acquired ?? upstream.endpoints.findIndex((_, index) => eligible(index));
+  if (target < 0) return upstreamFailureResponse({ kind: "no-endpoint", model }, c.get("log").requestId);
   try {
-    // With every endpoint resting after a 429, the first one answers (and says when to retry).
-    const counted = await upstream.providers[target ?? 0]!.countTokens({
+    const counted = await upstream.endpoints[target]!.provider.countTokens({
       model,
       body,
       stream: false,
@@ -44,6 +50,6 @@ export const countTokens = new Hono<GatewayAppEnv>().post("/v1/messages/count_to
   } catch {
     return upstreamFailureResponse({ kind: c.req.raw.signal.aborted ? "client-gone" : "network" }, c.get("log").requestId);
   } finally {
-    if (target !== null) upstream.pool.release(target);
+    if (acquired !== null) upstream.release(acquired);
   }
 });
