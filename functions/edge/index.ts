@@ -4,7 +4,8 @@ import { breakerStatus } from "../../shared/geo/circuit-breaker.js";
 import { clientLocation, type RankedRegion, rankRegions } from "../../shared/geo/ranking.js";
 import { DEFAULT_REGION_ID, REGIONS } from "../../shared/geo/regions.js";
 import { readBody } from "../../shared/http/body.js";
-import { GatewayError, errorResponse } from "../../shared/http/errors.js";
+import { errorBody, GatewayError, errorResponse } from "../../shared/http/errors.js";
+import { openAIErrorResponse, speaksOpenAI } from "../../shared/openai/errors.js";
 import { newRequestId } from "../../shared/http/request-id.js";
 import { breakerConfig, type EdgeEnv } from "./env.js";
 import { type Attempt, forwardWithFailover } from "./failover.js";
@@ -58,7 +59,9 @@ app.all("*", async (c) => {
 
 app.onError((error, c) => {
   const known = error instanceof GatewayError ? error : new GatewayError("api_error", "Internal edge error; retry shortly.");
-  return errorResponse(known, c.req.header("x-request-id") ?? newRequestId());
+  const requestId = c.req.header("x-request-id") ?? newRequestId();
+  if (speaksOpenAI(c.req.path, c.req.raw.headers)) return openAIErrorResponse(known.status, errorBody(known.type, known.message, requestId), known.headers);
+  return errorResponse(known, requestId);
 });
 
 function describeAttempts(attempts: Attempt[]): string {

@@ -1,15 +1,15 @@
-import { type Context, Hono } from "hono";
+import { Hono } from "hono";
 import { GatewayError, errorBody, errorResponse } from "../../shared/http/errors.js";
 import type { GatewayAppEnv } from "./context.js";
 import { authenticate } from "./middleware/authenticate.js";
 import { requestContext } from "./middleware/request-context.js";
 import { admin } from "./routes/admin.js";
-import { openAIErrorResponse } from "./pipeline/openai-shape.js";
+import { openAIErrorResponse, speaksOpenAI } from "../../shared/openai/errors.js";
 import { chatCompletions } from "./routes/chat-completions.js";
 import { countTokens } from "./routes/count-tokens.js";
 import { health } from "./routes/health.js";
 import { messages } from "./routes/messages.js";
-import { models, speaksAnthropic } from "./routes/models.js";
+import { models } from "./routes/models.js";
 import { responses } from "./routes/responses.js";
 import { usage } from "./routes/usage.js";
 import { widget } from "./routes/widget.js";
@@ -39,13 +39,6 @@ app.route("/", responses);
 app.route("/", models);
 app.route("/", widget);
 
-/** The OpenAI-compatible routes answer errors in OpenAI's shape (and the model routes for clients that do not speak Anthropic's), everything else in Anthropic's. */
-function speaksOpenAI(c: Context<GatewayAppEnv>): boolean {
-  const path = c.req.path;
-  if (path === "/v1/chat/completions" || path === "/v1/responses") return true;
-  return (path === "/v1/models" || path.startsWith("/v1/models/")) && !speaksAnthropic(c);
-}
-
 app.notFound((c) =>
   errorResponse(new GatewayError("not_found_error", `No route for ${c.req.method} ${c.req.path}.`), c.get("log")?.requestId),
 );
@@ -57,7 +50,7 @@ app.onError((error, c) => {
       ? error
       : new GatewayError("api_error", "Internal gateway error; retry, and report the request id if it persists.");
   log?.set({ error_type: known.type, error_message: error instanceof GatewayError ? undefined : String(error) });
-  if (speaksOpenAI(c)) {
+  if (speaksOpenAI(c.req.path, c.req.raw.headers)) {
     return openAIErrorResponse(known.status, errorBody(known.type, known.message, log?.requestId), known.headers);
   }
   return errorResponse(known, log?.requestId);

@@ -20,6 +20,17 @@ export function clientNetwork(headers: Headers): string {
 }
 
 /**
+ * The wider network a session is bound to: an IPv4 /24 or an IPv6 /48, so a visitor
+ * whose address moves within their provider's block (mobile networks, relays) keeps
+ * their session, while a token copied elsewhere does not work.
+ */
+export function sessionNetwork(headers: Headers): string {
+  const ip = headers.get("cf-connecting-ip") ?? "unknown";
+  if (!ip.includes(":")) return ip.replace(/\.\d+$/, ".0/24");
+  return `${networkOf(ip).split(":").slice(0, 3).join(":")}::/48`;
+}
+
+/**
  * A network's identifier for limit counters: keyed with the gateway's secret, so it
  * cannot be reversed by trying every address. Without a secret (a misconfiguration the
  * README warns about) it is a plain hash, which can be.

@@ -84,7 +84,8 @@ function tooLarge(maxBytes: number): GatewayError {
 }
 
 function tooSlow(timeoutMs: number): GatewayError {
-  return new GatewayError("timeout_error", `The request body did not arrive within ${timeoutMs} ms; send it faster, or in a smaller request.`, {
+  // 408 Request Timeout; Anthropic's error types have none for it, and the client's request is at fault.
+  return new GatewayError("invalid_request_error", `The request body did not arrive within ${timeoutMs} ms; send it faster, or in a smaller request.`, {
     status: 408,
   });
 }

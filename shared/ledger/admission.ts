@@ -38,6 +38,8 @@ export interface AdmissionRequest {
   visitor: Visitor | null;
   /** Storage time (ms since the epoch) after which the admission must do nothing; 0 for none. */
   deadlineMs: number;
+  /** Refuse with PolicyChanged when the key or tenant changed since `key` and `tenant` were read. */
+  checkPolicy: boolean;
   now: Date;
 }
 
@@ -46,6 +48,8 @@ export interface Admission {
   key: KeyRecord;
   tenant: Tenant;
   reservationId: string;
+  /** When the buckets were charged (Date.now()), for corrections that must not give back what has drained since. */
+  admittedAt: number;
   periods: { day: string; month: string };
   /** The token buckets the estimate was taken from, to be corrected when the request ends. */
   tokenBuckets: Bucket[];
@@ -58,66 +62,73 @@ export class AdmissionVoided extends Error {}
 type Reply = [status: string, keyJson: unknown, tenantJson: unknown, ...figures: unknown[]];
 
 /**
+ * The key's or tenant's policy changed since the isolate cached them: the request must be
+ * decided again (features, routing, price, limits) with the current records.
+ */
+export class PolicyChanged extends Error {
+  constructor(
+    readonly key: KeyRecord,
+    readonly tenant: Tenant,
+  ) {
+    super("the key's or tenant's policy changed");
+  }
+}
+
+/**
  * Authentication re-check, region pin, budgets and rate limits in ONE atomic Upstash
  * call (the ADMIT script): nothing is taken unless everything admits, so a refusal has
- * nothing to give back. When the key's or tenant's policy changed since this isolate
- * read it, the script says so and the decision is made again with the current records
- * (one more round trip, only after a change).
+ * nothing to give back. When the key's or tenant's policy changed since this isolate read
+ * it (and `checkPolicy` is set), nothing is taken either and PolicyChanged carries the
+ * current records, so the caller decides again (one more round trip, only after a change).
  */
 export async function admit(redis: Redis, defaults: DefaultLimits, request: AdmissionRequest): Promise<Admission> {
   const periods = usagePeriods(request.now);
   const audience: Audience = request.visitor ? "visitor" : "client";
-  let { key, tenant } = request;
-  for (let attempt = 0; ; attempt++) {
-    const buckets = admissionBuckets(key, tenant, defaults, request.tokens, request.visitor);
-    const share = request.visitor && key.widget ? key.widget.dailyBudgetShare : "";
-    // After one refresh the records are as current as they get; a second change in between is not chased.
-    const version = attempt === 0 ? policyVersion(key, tenant) : "";
-    const reply = await runScript<Reply>(
-      redis,
-      ADMIT,
-      [
-        redisKeys.key(request.keyHash),
-        redisKeys.tenant(key.tenantId),
-        redisKeys.dailyUsage(key.tenantId, periods.day),
-        redisKeys.monthlyUsage(key.tenantId, periods.month),
-        redisKeys.reservations(key.tenantId),
-        redisKeys.reservationExpiry(key.tenantId),
-        redisKeys.keyDailyUsage(key.tenantId, key.id, periods.day),
-        redisKeys.settled(request.reservationId),
-        ...buckets.map(bucketKey),
-      ],
-      [
-        request.reservationId,
-        request.reserveMicroUsd,
-        request.reservationTtlMs,
-        request.deadlineMs,
-        share,
-        version,
-        request.region,
-        buckets.length,
-        ...bucketArgs(buckets),
-      ],
-    );
-    const [status, keyJson, tenantJson, ...figures] = reply;
-    const current = { key: parse<KeyRecord>(keyJson) ?? key, tenant: parse<Tenant>(tenantJson) ?? tenant };
-    if (status === "stale") {
-      ({ key, tenant } = current);
-      continue;
-    }
-    if (status === "ok") {
-      const states = bucketStates(buckets, figures);
-      const visible = audience === "visitor" ? states.filter((state) => isVisitorScope(state.bucket.scope)) : states;
-      return {
-        ...current,
-        reservationId: request.reservationId,
-        periods,
-        tokenBuckets: buckets.filter((bucket) => bucket.dimension === "tokens"),
-        headers: rateLimitHeaders(visible),
-      };
-    }
-    throw refusal(status, figures, buckets, request, current.tenant, audience);
+  const { key, tenant } = request;
+  const buckets = admissionBuckets(key, tenant, defaults, request.tokens, request.visitor);
+  const share = request.visitor && key.widget ? key.widget.dailyBudgetShare : "";
+  const reply = await runScript<Reply>(
+    redis,
+    ADMIT,
+    [
+      redisKeys.key(request.keyHash),
+      redisKeys.tenant(key.tenantId),
+      redisKeys.dailyUsage(key.tenantId, periods.day),
+      redisKeys.monthlyUsage(key.tenantId, periods.month),
+      redisKeys.reservations(key.tenantId),
+      redisKeys.reservationExpiry(key.tenantId),
+      redisKeys.keyDailyUsage(key.tenantId, key.id, periods.day),
+      redisKeys.settled(request.reservationId),
+      ...buckets.map(bucketKey),
+    ],
+    [
+      request.reservationId,
+      request.reserveMicroUsd,
+      request.reservationTtlMs,
+      request.deadlineMs,
+      share,
+      request.checkPolicy ? policyVersion(key, tenant) : "",
+      request.region,
+      buckets.length,
+      ...bucketArgs(buckets),
+    ],
+  );
+  const [status, keyJson, tenantJson, ...figures] = reply;
+  const current = { key: parse<KeyRecord>(keyJson) ?? key, tenant: parse<Tenant>(tenantJson) ?? tenant };
+  if (status === "stale") throw new PolicyChanged(current.key, current.tenant);
+  if (status === "ok") {
+    const states = bucketStates(buckets, figures);
+    const visible = audience === "visitor" ? states.filter((state) => isVisitorScope(state.bucket.scope)) : states;
+    return {
+      ...current,
+      reservationId: request.reservationId,
+      admittedAt: Date.now(),
+      periods,
+      tokenBuckets: buckets.filter((bucket) => bucket.dimension === "tokens"),
+      headers: rateLimitHeaders(visible),
+    };
   }
+  throw refusal(status, figures, buckets, request, current.tenant, audience);
 }
 
 function refusal(

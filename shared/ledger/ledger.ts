@@ -1,7 +1,7 @@
 import type { Redis } from "@upstash/redis";
 import { GatewayError } from "../http/errors.js";
 import { usagePeriods } from "../storage/keys.js";
-import { type Admission, type AdmissionRequest, admit } from "./admission.js";
+import { type Admission, type AdmissionRequest, admit, PolicyChanged } from "./admission.js";
 import type { DefaultLimits } from "./buckets.js";
 import { type Served, type Settlement, settlementOf, writeSettlement } from "./settlement.js";
 
@@ -70,18 +70,19 @@ export class Ledger {
     try {
       return { admission: await withinTimeout(admitting, storageTimeoutMs), failedOpen: false };
     } catch (error) {
-      if (error instanceof GatewayError) throw error; // a refusal; anything else means storage failed us
+      if (error instanceof GatewayError || error instanceof PolicyChanged) throw error; // a refusal or a new policy; anything else means storage failed us
       admitting.catch(() => undefined);
       const admission: Admission = {
         key: request.key,
         tenant: request.tenant,
         reservationId: request.reservationId,
+        admittedAt: Date.now(),
         periods: usagePeriods(request.now),
         tokenBuckets: [],
         headers: {},
       };
       if (failMode === "closed") {
-        defer(this.settler(admission)(null));
+        defer(this.voidAdmission(admission));
         throw new GatewayError(
           "api_error",
           "Usage storage is unavailable, and this account does not serve requests it cannot meter; retry shortly.",
@@ -90,6 +91,16 @@ export class Ledger {
       }
       return { admission, failedOpen: true };
     }
+  }
+
+  /**
+   * Voids an admission that storage did not answer in time, in case it lands late anyway.
+   * One try, no spool: a late admission is void by its own deadline already; this covers
+   * storage whose clock runs behind (and keeps an outage from multiplying writes).
+   */
+  private voidAdmission(admission: Admission): Promise<unknown> {
+    const subject = { ...admission, tenantId: admission.tenant.id, keyId: admission.key.id };
+    return withinTimeout(writeSettlement(this.options.redis, settlementOf(subject, null)), this.options.storageTimeoutMs).catch(() => undefined);
   }
 
   /**

@@ -25,17 +25,22 @@ local function bucketStore(key, use, now)
   redis.call("PEXPIRE", key, 120000)
 end
 -- Checks buckets KEYS[first..] with ARGV capacity/cost pairs from ARGV[argFirst];
--- returns nil and the uses when all have room, else {"limited"|"too_large", index, waitMs}.
+-- returns nil and the uses when all have room, else {"too_large", index, 0}, or
+-- {"limited", index, waitMs} for the bucket that needs the longest wait.
 local function bucketsCheck(first, argFirst, count, now)
   local uses = {}
+  local refused = nil
   for i = 1, count do
     local capacity, cost = tonumber(ARGV[argFirst + 2 * i - 2]), tonumber(ARGV[argFirst + 2 * i - 1])
     local use = bucketUse(KEYS[first + i - 1], capacity, now)
     if cost > capacity then return {"too_large", i, 0}, uses end
-    if use + cost > capacity then return {"limited", i, math.ceil((use + cost - capacity) * 60000 / capacity)}, uses end
+    if use + cost > capacity then
+      local wait = math.ceil((use + cost - capacity) * 60000 / capacity)
+      if refused == nil or wait > refused[3] then refused = {"limited", i, wait} end
+    end
     uses[i] = use
   end
-  return nil, uses
+  return refused, uses
 end
 -- Takes the costs; returns {remaining, msUntilEmpty} per bucket, flattened.
 local function bucketsTake(first, argFirst, count, uses, now)
@@ -167,8 +172,9 @@ return reply
  *       the key's day usage, the key's last use, then the token buckets to correct
  * ARGV: reservation id, served (1/0), model, provider ("" = none), number of counters,
  *       then name and value per counter (kept per model, in total and per provider as
- *       "@<provider>"), number of buckets, then capacity and correction per bucket
- *       (positive: more was used than charged; negative: a refund)
+ *       "@<provider>"), number of buckets, then per bucket its capacity, the correction
+ *       (positive: more was used than charged; negative: a refund), what was charged
+ *       and when (ms since the epoch)
  * Returns 1 when settled now, 0 when it had been settled before.
  */
 export const SETTLE = luaScript(`${BUCKETS}${RELEASE}
@@ -193,7 +199,14 @@ end
 local argFirst = 6 + 2 * counters
 local buckets = tonumber(ARGV[argFirst])
 for i = 1, buckets do
-  local capacity, correction = tonumber(ARGV[argFirst + 2 * i - 1]), tonumber(ARGV[argFirst + 2 * i])
+  local at = argFirst + 4 * i - 3
+  local capacity, correction = tonumber(ARGV[at]), tonumber(ARGV[at + 1])
+  local charged, chargedAt = tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3])
+  -- A refund gives back only what of the charge has not drained since it was taken.
+  if correction < 0 then
+    local undrained = math.max(0, charged - math.max(0, now - chargedAt) * capacity / 60000)
+    correction = -math.min(-correction, undrained)
+  end
   local key = KEYS[7 + i]
   bucketStore(key, math.max(0, bucketUse(key, capacity, now) + correction), now)
 end

@@ -22,8 +22,8 @@ export interface Settlement {
   /** What the same usage would have cost on the strongest (deep tier) model. */
   strongestCostMicroUsd: number;
   estimated: boolean;
-  /** Token buckets to correct from the estimate they were charged to the actual count. */
-  tokenCorrections: Array<{ bucket: string; capacity: number; correction: number }>;
+  /** Token buckets to correct from the estimate they were charged (at `chargedAt`) to the actual count. */
+  tokenCorrections: Array<{ bucket: string; capacity: number; correction: number; charged: number; chargedAt: number }>;
 }
 
 export interface SettlementSubject {
@@ -31,8 +31,9 @@ export interface SettlementSubject {
   keyId: string;
   reservationId: string;
   periods: { day: string; month: string };
-  /** The token buckets charged at admission (none when admission failed open). */
+  /** The token buckets charged at admission (none when admission failed open), and when. */
   tokenBuckets: readonly Bucket[];
+  admittedAt: number;
 }
 
 /** Tokens counted against per-minute token limits: cache reads are excluded, as upstream does. */
@@ -81,6 +82,8 @@ export function settlementOf(subject: SettlementSubject, served: Served | null):
       bucket: bucketKey(bucket),
       capacity: bucket.capacity,
       correction: used - bucket.cost,
+      charged: bucket.cost,
+      chargedAt: subject.admittedAt,
     })),
   };
 }
@@ -130,7 +133,7 @@ export function writeSettlement(redis: Redis, settlement: Settlement): Promise<u
       named.length,
       ...named.flat(),
       settlement.tokenCorrections.length,
-      ...settlement.tokenCorrections.flatMap((correction) => [correction.capacity, correction.correction]),
+      ...settlement.tokenCorrections.flatMap((correction) => [correction.capacity, correction.correction, correction.charged, correction.chargedAt]),
     ],
   );
 }

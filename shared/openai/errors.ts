@@ -19,6 +19,24 @@ export function toOpenAIError(status: number, anthropicErrorBody: unknown): { st
   return { status, body: { error: { message, type, code: errorCode(status, type, anthropicType), param: null } } };
 }
 
+/** An Anthropic error body answered in OpenAI's shape (status, body, and the given headers). */
+export function openAIErrorResponse(status: number, anthropicBody: unknown, headers: HeadersInit = {}): Response {
+  const out = new Headers(headers);
+  out.set("content-type", "application/json");
+  const converted = toOpenAIError(status, anthropicBody);
+  return new Response(JSON.stringify(converted.body), { status: converted.status, headers: out });
+}
+
+/**
+ * Whether a request speaks OpenAI's API, so that even errors made before it reaches its
+ * route (at the front Worker too) come in OpenAI's shape: the OpenAI-compatible routes,
+ * and the model routes for clients that do not send Anthropic's anthropic-version.
+ */
+export function speaksOpenAI(path: string, headers: Headers): boolean {
+  if (path === "/v1/chat/completions" || path === "/v1/responses") return true;
+  return (path === "/v1/models" || path.startsWith("/v1/models/")) && !headers.has("anthropic-version");
+}
+
 /** The HTTP status an Anthropic error type travels with; for errors met inside a stream. */
 export function statusOfAnthropicError(type: string): number {
   return Object.hasOwn(ERROR_STATUS, type) ? ERROR_STATUS[type as AnthropicErrorType] : 500;

@@ -10,8 +10,6 @@ export type OptInFeature = (typeof OPT_IN_FEATURES)[number];
  * They are the worst case the budget check plans for; see the README's pricing section.
  */
 export const CONTENT_ALLOWANCES = {
-  /** A PDF fetched by URL: at most 100 pages, each up to ~4,000 tokens (text and page image). */
-  urlDocumentTokens: 400_000,
   /** The results of one web search. */
   webSearchResultTokens: 25_000,
   /** What one fetched page adds beyond its max_content_tokens (title, wrapping). */
@@ -46,6 +44,12 @@ const REQUEST_FIELDS: Readonly<Record<string, "tokens" | "refused" | { optIn: Op
   container: "refused",
 };
 
+/** The largest context window of any model, in tokens. */
+const MAX_CONTEXT_TOKENS = 1_000_000;
+
+/** The beta that lifts the context window to 1M tokens, at long-context prices. */
+export const LONG_CONTEXT_BETA = "context-1m-2025-08-07";
+
 /** Client-side tool types (the client runs them; they cost only tokens). */
 const CLIENT_TOOL_TYPE = /^(custom|(bash|text_editor|computer|memory)_\d{8})$/;
 
@@ -61,9 +65,11 @@ export interface RequestFeatures {
   betas: string[];
   /** Opt-in features the request uses (for the log line). */
   used: OptInFeature[];
+  /** The long-context beta is on: every model that may serve needs a long-context price. */
+  longContext: boolean;
   /** Sampling rounds the upstream may run for the request: 1, plus one per server tool use. */
   rounds: number;
-  /** Input tokens the upstream may add by itself (documents by URL, server tool results). */
+  /** Input tokens the upstream may add by itself (server tool results). */
   addedInputTokens: number;
   /** Most web searches the request may make. */
   webSearches: number;
@@ -87,10 +93,13 @@ export function checkRequestFeatures(
   betaHeader: string | null,
   allowed: readonly OptInFeature[],
   config: FeatureConfig,
+  options: { countOnly?: boolean } = {},
 ): RequestFeatures {
   const used = new Set<OptInFeature>();
+  // Counting tokens costs nothing: opt-in features need no permission there, only what is refused outright is refused.
+  const countOnly = options.countOnly === true;
   const requireOptIn = (feature: OptInFeature, what: string): void => {
-    if (!allowed.includes(feature)) {
+    if (!countOnly && !allowed.includes(feature)) {
       throw new GatewayError(
         "permission_error",
         `${what} needs the "${feature}" feature, which your account does not have; ask your operator to add it to the tenant's allowedFeatures.`,
@@ -101,7 +110,7 @@ export function checkRequestFeatures(
 
   const betas = parseBetas(betaHeader);
   for (const beta of betas) {
-    const known = KNOWN_BETAS[beta];
+    const known = Object.hasOwn(KNOWN_BETAS, beta) ? KNOWN_BETAS[beta] : undefined;
     if (!known) {
       if (config.extraBetas.has(beta)) continue;
       throw refused(`anthropic-beta "${beta}" is not known to this gateway, which forwards only betas whose costs it meters; the operator can allow it with ALLOWED_BETAS`);
@@ -111,7 +120,7 @@ export function checkRequestFeatures(
   }
 
   for (const field of Object.keys(request)) {
-    const known = REQUEST_FIELDS[field];
+    const known = Object.hasOwn(REQUEST_FIELDS, field) ? REQUEST_FIELDS[field] : undefined;
     if (known === undefined) {
       if (config.extraFields.has(field)) continue;
       throw refused(`${field}: this field is not known to this gateway, which forwards only fields whose costs it meters; the operator can allow it with ALLOWED_REQUEST_FIELDS`);
@@ -120,21 +129,15 @@ export function checkRequestFeatures(
     if (typeof known === "object") requireOptIn(known.optIn, field);
   }
 
-  const tools = toolUses(request.tools, requireOptIn);
+  const tools = toolUses(request.tools, requireOptIn, countOnly);
   const mcpCalls = used.has("mcp_servers") ? CONTENT_ALLOWANCES.mcpCalls : 0;
-  let urlDocuments = 0;
-  request.messages.forEach((message, index) => {
-    urlDocuments += countUrlDocuments(message.content, `messages.${index}.content`);
-  });
+  request.messages.forEach((message, index) => refuseFileContent(message.content, `messages.${index}.content`));
   return {
     betas,
     used: [...used],
+    longContext: betas.includes(LONG_CONTEXT_BETA),
     rounds: 1 + tools.webSearches + tools.webFetches + mcpCalls,
-    addedInputTokens:
-      urlDocuments * CONTENT_ALLOWANCES.urlDocumentTokens +
-      tools.webSearches * CONTENT_ALLOWANCES.webSearchResultTokens +
-      tools.fetchedTokens +
-      mcpCalls * CONTENT_ALLOWANCES.mcpResultTokens,
+    addedInputTokens: tools.webSearches * CONTENT_ALLOWANCES.webSearchResultTokens + tools.fetchedTokens + mcpCalls * CONTENT_ALLOWANCES.mcpResultTokens,
     webSearches: tools.webSearches,
   };
 }
@@ -144,7 +147,8 @@ export function checkRequestFeatures(
  * the whole prompt, everything the upstream added and the answer so far.
  */
 export function tokenBound(inputUpperBound: number, maxTokens: number, features: RequestFeatures): { inputTokens: number; outputTokens: number } {
-  const perRound = inputUpperBound + features.addedInputTokens + (features.rounds > 1 ? maxTokens : 0);
+  // No round can read more than the largest context window.
+  const perRound = Math.min(MAX_CONTEXT_TOKENS, inputUpperBound + features.addedInputTokens + (features.rounds > 1 ? maxTokens : 0));
   return { inputTokens: features.rounds * perRound, outputTokens: maxTokens };
 }
 
@@ -160,7 +164,7 @@ interface ServerToolUses {
   fetchedTokens: number;
 }
 
-function toolUses(tools: unknown, requireOptIn: (feature: OptInFeature, what: string) => void): ServerToolUses {
+function toolUses(tools: unknown, requireOptIn: (feature: OptInFeature, what: string) => void, countOnly: boolean): ServerToolUses {
   const uses: ServerToolUses = { webSearches: 0, webFetches: 0, fetchedTokens: 0 };
   if (!Array.isArray(tools)) return uses;
   tools.forEach((tool: unknown, index) => {
@@ -170,9 +174,10 @@ function toolUses(tools: unknown, requireOptIn: (feature: OptInFeature, what: st
     if (typeof type !== "string") throw refused(`${path}.type: expected a string`);
     if (/^web_search_\d{8}$/.test(type)) {
       requireOptIn("web_search", `${path} (${type})`);
-      uses.webSearches += maxUses(tool, path);
+      if (!countOnly) uses.webSearches += maxUses(tool, path);
     } else if (/^web_fetch_\d{8}$/.test(type)) {
       requireOptIn("web_fetch", `${path} (${type})`);
+      if (countOnly) return;
       const count = maxUses(tool, path);
       uses.webFetches += count;
       uses.fetchedTokens += count * (maxContentTokens(tool, path) + CONTENT_ALLOWANCES.webFetchOverheadTokens);
@@ -202,21 +207,17 @@ function maxContentTokens(tool: unknown, path: string): number {
   return value as number;
 }
 
-/** Documents fetched by URL in a content array (tool results included); refuses Files API sources. */
-function countUrlDocuments(content: unknown, path: string): number {
-  if (!Array.isArray(content)) return 0;
-  let count = 0;
+/** Refuses Files API content in a content array (tool results included): uploaded files would be shared by every tenant. */
+function refuseFileContent(content: unknown, path: string): void {
+  if (!Array.isArray(content)) return;
   content.forEach((block: unknown, index) => {
     if (typeof block !== "object" || block === null) return;
     const { type, source, content: nested } = block as { type?: unknown; source?: { type?: unknown }; content?: unknown };
-    const sourceType = source?.type;
-    if (sourceType === "file" || type === "container_upload") {
+    if (source?.type === "file" || type === "container_upload") {
       throw refused(`${path}.${index}: Files API content is not available through this gateway (uploaded files would be shared by every tenant)`);
     }
-    if (type === "document" && sourceType === "url") count += 1;
-    if (type === "tool_result") count += countUrlDocuments(nested, `${path}.${index}.content`);
+    if (type === "tool_result") refuseFileContent(nested, `${path}.${index}.content`);
   });
-  return count;
 }
 
 function refused(message: string): GatewayError {

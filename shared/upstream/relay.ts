@@ -1,7 +1,10 @@
 import { type MeteredResponse, UsageMeter } from "../metering/usage.js";
 import { type SseEvent, SseParser } from "../sse/parser.js";
 
-export type RelayEnding = "completed" | "client_disconnected" | "upstream_failed" | "idle_timeout" | "first_token_timeout";
+export type RelayEnding = "completed" | "client_disconnected" | "upstream_failed" | "idle_timeout" | "first_token_timeout" | "upstream_timeout";
+
+/** Why the gateway itself stopped an answer. */
+type Stop = "idle_timeout" | "first_token_timeout" | "upstream_timeout";
 
 export interface RelayResult {
   ending: RelayEnding;
@@ -11,7 +14,8 @@ export interface RelayResult {
 }
 
 export interface Relay {
-  body: ReadableStream<Uint8Array>;
+  /** The client's stream; null when the answer is only collected (a non-streamed call). */
+  body: ReadableStream<Uint8Array> | null;
   /** Resolves once the answer has ended, however it ended. Never rejects. */
   done: Promise<RelayResult>;
 }
@@ -23,6 +27,8 @@ export interface UpstreamStream {
 }
 
 export interface RelayOptions {
+  /** False to read and meter the answer without streaming it (a non-streamed call, answered at the end). */
+  toClient: boolean;
   abortUpstream: (reason: unknown) => void;
   /** The client request's signal: aborts when the client disconnects. */
   clientSignal: AbortSignal;
@@ -30,6 +36,8 @@ export interface RelayOptions {
   idleTimeoutMs: number;
   /** Date.now() by which the first token must have arrived, else the stream is ended. */
   firstTokenDeadline: number;
+  /** Date.now() by which the whole answer must have arrived (non-streamed calls), else it is ended. */
+  deadlineAt?: number;
   /** Sees every upstream event as it is metered (e.g. to record a widget's answer). */
   observe?: (event: SseEvent) => void;
   /** Text appended to the client's stream after a complete answer (e.g. a widget's signature event). */
@@ -37,6 +45,8 @@ export interface RelayOptions {
 }
 
 const encoder = new TextEncoder();
+/** Bytes the client may leave unread before it counts as gone (a client that stops reading must not fill the isolate's memory). */
+const CLIENT_BACKLOG_BYTES = 4 * 1024 * 1024;
 
 /**
  * Relays an upstream SSE answer byte for byte, reading the upstream as fast as it sends,
@@ -55,11 +65,12 @@ export function relaySse(stream: UpstreamStream, options: RelayOptions): Relay {
   const meter = new UsageMeter();
   const parser = new SseParser();
   const decoder = new TextDecoder();
-  const { readable, writable } = new IdentityTransformStream();
-  const writer = writable.getWriter();
-  let stoppedFor: "idle_timeout" | "first_token_timeout" | null = null;
+  const client = options.toClient ? new IdentityTransformStream() : null;
+  const writer = client?.writable.getWriter() ?? null;
+  let stoppedFor: Stop | null = null;
   let clientLeft = false;
   let lastChunkAt = Date.now();
+  let backlog = 0;
 
   /**
    * The client is gone: what the upstream has already sent is read (and billed) first,
@@ -75,13 +86,16 @@ export function relaySse(stream: UpstreamStream, options: RelayOptions): Relay {
       if (lastChunkAt < leftAt) options.abortUpstream(new Error("client disconnected"));
     }, ALREADY_SENT_MS);
   };
-  const stop = (reason: "idle_timeout" | "first_token_timeout"): void => {
+  const stop = (reason: Stop): void => {
     if (stoppedFor || clientLeft) return;
     stoppedFor = reason;
     options.abortUpstream(new Error(reason));
   };
   const deliver = (bytes: Uint8Array): void => {
-    if (!clientLeft) writer.write(bytes).catch(leave);
+    if (!writer || clientLeft) return;
+    backlog += bytes.byteLength;
+    if (backlog > CLIENT_BACKLOG_BYTES) return leave();
+    writer.write(bytes).then(() => (backlog -= bytes.byteLength), leave);
   };
   const observe = (chunk: Uint8Array): void => {
     lastChunkAt = Date.now();
@@ -95,7 +109,8 @@ export function relaySse(stream: UpstreamStream, options: RelayOptions): Relay {
   const watchdog = setInterval(
     () => {
       const now = Date.now();
-      if (!meter.sawFirstToken && now >= options.firstTokenDeadline) stop("first_token_timeout");
+      if (options.deadlineAt !== undefined && now >= options.deadlineAt) stop("upstream_timeout");
+      else if (!meter.sawFirstToken && now >= options.firstTokenDeadline) stop("first_token_timeout");
       else if (now - lastChunkAt >= options.idleTimeoutMs) stop("idle_timeout");
     },
     Math.min(1_000, options.idleTimeoutMs),
@@ -120,22 +135,34 @@ export function relaySse(stream: UpstreamStream, options: RelayOptions): Relay {
       clearInterval(watchdog);
       options.clientSignal.removeEventListener("abort", leave);
     }
-    for (const event of parser.end()) meter.observe(event, performance.now());
+    for (const event of parser.end()) {
+      meter.observe(event, performance.now());
+      options.observe?.(event);
+    }
     const metered = meter.result();
     const endedAt = performance.now();
     // An answer is whole when it ended as the protocol says: message_stop, or an error event the upstream sent.
     const whole = !failed && (metered.completed || metered.upstreamError !== null);
     const ending: RelayEnding = stoppedFor ?? (clientLeft ? "client_disconnected" : whole ? "completed" : "upstream_failed");
     const result: RelayResult = { ending, metered, endedAt };
-    if (!clientLeft) {
-      const closing = ending === "completed" ? await (options.trailer?.(result) ?? null) : errorEvent(stoppedFor);
+    if (writer && !clientLeft) {
+      const closing = ending === "completed" ? await trailerOf(result) : errorEvent(stoppedFor);
       if (closing) deliver(encoder.encode(closing));
       // Not awaited: a client that stops reading must not hold the settlement back.
       writer.close().catch(leave);
     }
     return { ...result, ending: stoppedFor ?? (clientLeft ? "client_disconnected" : ending) };
   })();
-  return { body: readable, done };
+  return { body: client?.readable ?? null, done };
+
+  /** A trailer that fails is left out: the answer itself is complete and must be settled. */
+  async function trailerOf(result: RelayResult): Promise<string | null> {
+    try {
+      return (await options.trailer?.(result)) ?? null;
+    } catch {
+      return null;
+    }
+  }
 }
 
 /** How long a read may take after the client left and still count as data the upstream had already sent. */
@@ -159,12 +186,14 @@ async function readBuffered(
   return { done: true, value: undefined };
 }
 
-function errorEvent(stoppedFor: "idle_timeout" | "first_token_timeout" | null): string {
+function errorEvent(stoppedFor: Stop | null): string {
   const [type, message] =
     stoppedFor === "first_token_timeout"
       ? ["timeout_error", "The upstream sent no token in time; retry, or shorten the prompt."]
       : stoppedFor === "idle_timeout"
         ? ["timeout_error", "The upstream stopped sending mid-answer; retry."]
-        : ["api_error", "The upstream connection was lost mid-stream; retry."];
+        : stoppedFor === "upstream_timeout"
+          ? ["timeout_error", "The answer did not finish in time; retry, or ask for fewer tokens."]
+          : ["api_error", "The upstream connection was lost mid-stream; retry."];
   return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type, message } })}\n\n`;
 }

@@ -196,28 +196,35 @@ describe("budgets and limits that cannot be escaped", () => {
     expect((await fetch(`${stack.gateway.url}/v1/usage`, { headers: { "x-api-key": tenant.key } })).status).toBe(429);
   });
 
-  it("throttles failed authentication per network and remembers unknown keys, without storage calls once blocked", async () => {
+  it("throttles failed authentication per network and remembers unknown keys, with few storage calls once blocked", async () => {
     const network = { "cf-connecting-ip": "203.0.113.77" };
+    const fresh = await newTenant(stack);
     const attempt = (key: string) =>
       fetch(`${stack.gateway.url}/v1/messages`, {
         method: "POST",
         headers: { "x-api-key": key, "content-type": "application/json", "anthropic-version": "2023-06-01", ...network },
         body: JSON.stringify(messageBody("hi")),
       });
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // earlier tests' settlements have landed
     stack.bridge.resetStats();
     const repeated = `sk-eg-${"x".repeat(32)}`;
-    for (let i = 0; i < 5; i++) expect((await attempt(repeated)).status).toBe(401);
+    for (let i = 0; i < 20; i++) expect((await attempt(repeated)).status).toBe(401);
     // The same unknown key again costs no storage call after the first lookup (and its failure count).
-    expect(stack.bridge.stats().requests).toBeLessThanOrEqual(2);
+    expect(stack.bridge.stats().requests).toBeLessThanOrEqual(3);
     const statuses: number[] = [];
     for (let i = 0; i < 40; i++) statuses.push((await attempt(`sk-eg-${crypto.randomUUID().replaceAll("-", "")}`)).status);
     expect(statuses.slice(0, 25).every((status) => status === 401)).toBe(true);
     expect(statuses.at(-1)).toBe(429);
+    // Blocked, the network may still try once a second (a valid key behind the same address gets through): a burst costs one lookup.
     const before = stack.bridge.stats().requests;
-    const blocked = await attempt(`sk-eg-${crypto.randomUUID().replaceAll("-", "")}`);
-    expect(blocked.status).toBe(429);
-    expect((await errorOf(blocked)).message).toContain("invalid API keys from this network");
-    expect(stack.bridge.stats().requests).toBe(before);
+    const burst = await Promise.all(Array.from({ length: 10 }, () => attempt(`sk-eg-${crypto.randomUUID().replaceAll("-", "")}`)));
+    expect(burst.filter((response) => response.status === 429).length).toBeGreaterThanOrEqual(9);
+    expect((await errorOf(burst.find((response) => response.status === 429)!)).message).toContain("invalid API keys from this network");
+    expect(stack.bridge.stats().requests - before).toBeLessThanOrEqual(2);
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    const valid = await attempt(fresh.key);
+    expect(valid.status).toBe(200);
+    await valid.text();
   });
 
   it("accepts the admin token only as a bearer token, and throttles failed admin logins", async () => {
@@ -358,7 +365,7 @@ describe("nothing unbounded", () => {
     const started = performance.now();
     const result = await upload(100, 10, 100);
     expect(result.status, result.body).toBe(408);
-    expect(JSON.parse(result.body).error.type).toBe("timeout_error");
+    expect(JSON.parse(result.body).error.type).toBe("invalid_request_error");
     expect(performance.now() - started).toBeLessThan(BODY_TIMEOUT_MS + 2_000);
   });
 

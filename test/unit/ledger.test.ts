@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../shared/http/errors.js";
-import { type AdmissionRequest, AdmissionVoided, admit } from "../../shared/ledger/admission.js";
+import { type AdmissionRequest, AdmissionVoided, admit, PolicyChanged } from "../../shared/ledger/admission.js";
 import { bucketKey } from "../../shared/ledger/buckets.js";
 import { takeFromBuckets } from "../../shared/ledger/limits.js";
 import { type Settlement, writeSettlement } from "../../shared/ledger/settlement.js";
@@ -46,6 +46,7 @@ async function fixture(limits: Partial<Tenant["limits"]> = {}, extra: Partial<Te
     region: "unit",
     visitor: null,
     deadlineMs: 0,
+    checkPolicy: true,
     now: new Date(),
     ...fields,
   });
@@ -112,7 +113,7 @@ describe("admission", () => {
     expect(tooBig.message).toContain("more than your account's limit");
   });
 
-  it("applies a policy change at once: a stale decision is redone with the current limits", async () => {
+  it("takes nothing and hands back the current records when the policy changed since the caller read it", async () => {
     const { tenant, request } = await fixture({ requestsPerMinute: 2 });
     await admit(redis, DEFAULTS, request());
     await admit(redis, DEFAULTS, request());
@@ -120,8 +121,10 @@ describe("admission", () => {
     const raised = { ...tenant, limits: { ...tenant.limits, requestsPerMinute: 600 }, updatedAt: new Date(Date.now() + 1).toISOString() };
     await redis.set(redisKeys.tenant(tenant.id), JSON.stringify(raised));
     // The caller still holds the old tenant (as an isolate cache would).
-    const admission = await admit(redis, DEFAULTS, request());
-    expect(admission.tenant.limits.requestsPerMinute).toBe(600);
+    const changed = await admit(redis, DEFAULTS, request()).catch((error: unknown) => error);
+    expect(changed).toBeInstanceOf(PolicyChanged);
+    expect((changed as PolicyChanged).tenant.limits.requestsPerMinute).toBe(600);
+    const admission = await admit(redis, DEFAULTS, request({ tenant: (changed as PolicyChanged).tenant }));
     expect(admission.headers["x-ratelimit-limit-requests"]).toBe("600");
   });
 
@@ -142,18 +145,21 @@ describe("admission", () => {
 });
 
 describe("settlement", () => {
-  it("settles once, releases the reservation and never lifts a bucket above its capacity", async () => {
+  it("settles once, releases the reservation and never gives back more than was taken", async () => {
     const { tenant, key, request } = await fixture({ tokensPerMinute: 1_000 });
     const admission = await admit(redis, DEFAULTS, request({ tokens: 400 }));
     const [tokens] = admission.tokenBuckets;
-    // The answer used 100 tokens of the 400 taken: 300 come back; a larger refund cannot give back more than was used.
+    // The answer used 100 tokens of the 400 taken: 300 come back; a larger refund cannot give back more than was taken.
     const written = settlement(
       { tenantId: tenant.id, keyId: key.id, reservationId: admission.reservationId },
       {
         served: true,
         usage: { ...NO_USAGE, inputTokens: 60, outputTokens: 40 },
         costMicroUsd: 77,
-        tokenCorrections: [{ bucket: bucketKey(tokens!), capacity: 1_000, correction: -300 }, { bucket: bucketKey(tokens!), capacity: 1_000, correction: -900 }],
+        tokenCorrections: [
+          { bucket: bucketKey(tokens!), capacity: 1_000, correction: -300, charged: 400, chargedAt: admission.admittedAt },
+          { bucket: bucketKey(tokens!), capacity: 1_000, correction: -900, charged: 400, chargedAt: admission.admittedAt },
+        ],
       },
     );
     expect(await writeSettlement(redis, written)).toBe(1);
@@ -162,8 +168,25 @@ describe("settlement", () => {
     const day = await redis.hgetall<Record<string, number>>(redisKeys.dailyUsage(tenant.id, usagePeriods(new Date()).day));
     expect(day).toMatchObject({ "total|cost": 77, "total|requests": 1, "total|input": 60, "total|output": 40 });
     expect(Number(await redis.hget(bucketKey(tokens!), "u"))).toBe(0);
-    const next = await admit(redis, DEFAULTS, request({ tokens: 1 }));
-    expect(Number(next.headers["x-ratelimit-remaining-tokens"])).toBeLessThanOrEqual(1_000);
+  });
+});
+
+describe("token corrections", () => {
+  it("give back only what of a charge has not drained since it was taken", async () => {
+    const { tenant, key, request } = await fixture({ tokensPerMinute: 6_000 });
+    const admission = await admit(redis, DEFAULTS, request({ tokens: 3_000 }));
+    const [tokens] = admission.tokenBuckets;
+    const other = await admit(redis, DEFAULTS, request({ tokens: 2_000 }));
+    // Settled as if taken 20 s ago: 2,000 of its 3,000 have drained since, so an answer of 0 tokens gives back 1,000 at most.
+    const written = settlement(
+      { tenantId: tenant.id, keyId: key.id, reservationId: admission.reservationId },
+      { tokenCorrections: [{ bucket: bucketKey(tokens!), capacity: 6_000, correction: -3_000, charged: 3_000, chargedAt: admission.admittedAt - 20_000 }] },
+    );
+    await writeSettlement(redis, written);
+    const use = Number(await redis.hget(bucketKey(tokens!), "u"));
+    expect(use).toBeGreaterThan(3_900);
+    expect(use).toBeLessThanOrEqual(4_000);
+    void other;
   });
 });
 

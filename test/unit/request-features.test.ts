@@ -23,7 +23,14 @@ describe("what a request may switch on", () => {
       [],
       config,
     );
-    expect(features).toEqual({ betas: ["interleaved-thinking-2025-05-14", "extended-cache-ttl-2025-04-11"], used: [], rounds: 1, addedInputTokens: 0, webSearches: 0 });
+    expect(features).toEqual({
+      betas: ["interleaved-thinking-2025-05-14", "extended-cache-ttl-2025-04-11"],
+      used: [],
+      longContext: false,
+      rounds: 1,
+      addedInputTokens: 0,
+      webSearches: 0,
+    });
   });
 
   it("refuses betas and fields it does not know, unless the operator allows them", () => {
@@ -59,20 +66,16 @@ describe("what a request may switch on", () => {
     expect(bounded.addedInputTokens).toBe(2 * (5_000 + CONTENT_ALLOWANCES.webFetchOverheadTokens));
   });
 
-  it("reserves for documents fetched by URL, in tool results too", () => {
-    const url = { type: "document", source: { type: "url", url: "https://example.com/a.pdf" } };
-    const features = checkRequestFeatures(
-      { ...base, messages: [{ role: "user", content: [url, { type: "tool_result", tool_use_id: "t", content: [url] }] }] },
-      null,
-      [],
-      config,
-    );
-    expect(features.addedInputTokens).toBe(2 * CONTENT_ALLOWANCES.urlDocumentTokens);
+  it("knows nothing of names it was not told, Object's own included", () => {
+    for (const name of ["constructor", "toString", "hasOwnProperty", "__proto__"]) {
+      expect(refusal({ [name]: 1 }).message, name).toContain("not known to this gateway");
+      expect(refusal({}, name).message, name).toContain("not known to this gateway");
+    }
   });
 
   it("bounds the tokens of every sampling round a server tool can cause", () => {
-    expect(tokenBound(1_000, 100, { betas: [], used: [], rounds: 1, addedInputTokens: 0, webSearches: 0 })).toEqual({ inputTokens: 1_000, outputTokens: 100 });
-    expect(tokenBound(1_000, 100, { betas: [], used: [], rounds: 3, addedInputTokens: 500, webSearches: 2 })).toEqual({
+    expect(tokenBound(1_000, 100, { betas: [], used: [], longContext: false, rounds: 1, addedInputTokens: 0, webSearches: 0 })).toEqual({ inputTokens: 1_000, outputTokens: 100 });
+    expect(tokenBound(1_000, 100, { betas: [], used: [], longContext: false, rounds: 3, addedInputTokens: 500, webSearches: 2 })).toEqual({
       inputTokens: 3 * (1_000 + 500 + 100),
       outputTokens: 100,
     });

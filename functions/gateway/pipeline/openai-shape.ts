@@ -1,6 +1,6 @@
 import { errorBody } from "../../../shared/http/errors.js";
 import type { AnthropicMessage } from "../../../shared/openai/anthropic-types.js";
-import { toOpenAIError } from "../../../shared/openai/errors.js";
+import { openAIErrorResponse } from "../../../shared/openai/errors.js";
 import type { ChatCompletionRequest } from "../../../shared/openai/request.js";
 import { toChatCompletion } from "../../../shared/openai/response.js";
 import { ChatStreamTranslator } from "../../../shared/openai/stream.js";
@@ -38,9 +38,3 @@ export function openAIShape(chat: ChatCompletionRequest, requestId: string): Res
   };
 }
 
-export function openAIErrorResponse(status: number, anthropicBody: unknown, headers: HeadersInit = {}): Response {
-  const out = new Headers(headers);
-  out.set("content-type", "application/json");
-  const converted = toOpenAIError(status, anthropicBody);
-  return new Response(JSON.stringify(converted.body), { status: converted.status, headers: out });
-}

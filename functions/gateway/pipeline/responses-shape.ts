@@ -2,7 +2,7 @@ import type { AnthropicMessage } from "../../../shared/openai/anthropic-types.js
 import type { ResponsesRequest } from "../../../shared/openai/responses/request.js";
 import { responseFrame, toResponse } from "../../../shared/openai/responses/response.js";
 import { ResponsesStreamTranslator } from "../../../shared/openai/responses/stream.js";
-import { openAIErrorResponse } from "./openai-shape.js";
+import { openAIErrorResponse } from "../../../shared/openai/errors.js";
 import type { ResponseShape } from "./response-shape.js";
 import { translateSse } from "./translate-sse.js";
 

@@ -1,25 +1,27 @@
 import type { Context } from "hono";
 import type { Tier } from "../../../shared/classify/types.js";
 import { GATEWAY_ANTHROPIC_VERSION } from "../../../shared/http/anthropic-version.js";
-import { GatewayError } from "../../../shared/http/errors.js";
+import { errorBody, GatewayError } from "../../../shared/http/errors.js";
 import { UPSTREAM_CALLS_HEADER } from "../../../shared/http/region-answers.js";
 import { serverTiming } from "../../../shared/http/server-timing.js";
-import type { StorageFailMode } from "../../../shared/ledger/ledger.js";
+import { PolicyChanged } from "../../../shared/ledger/admission.js";
+import type { Settle, StorageFailMode } from "../../../shared/ledger/ledger.js";
 import type { Served, Settlement } from "../../../shared/ledger/settlement.js";
 import { estimateInputTokens } from "../../../shared/metering/estimate.js";
-import { UsageMeter } from "../../../shared/metering/usage.js";
+import type { MeteredResponse } from "../../../shared/metering/usage.js";
 import { type RequestLog, round } from "../../../shared/observability/request-log.js";
-import { LIST_PRICE_BASIS_POINTS, type PricedModel, type PriceTable, worstCaseCostMicroUsd } from "../../../shared/pricing/cost.js";
-import { checkRequestFeatures, tokenBound } from "../../../shared/request-policy/features.js";
+import { statusOfAnthropicError } from "../../../shared/openai/errors.js";
+import { LIST_PRICE_BASIS_POINTS, NO_USAGE, type PricedModel, type PriceTable, worstCaseCostMicroUsd } from "../../../shared/pricing/cost.js";
+import { checkRequestFeatures, LONG_CONTEXT_BETA, tokenBound } from "../../../shared/request-policy/features.js";
 import { fallbackChain, routeRequest, routingHeaders, withTierCap } from "../../../shared/routing/policy.js";
 import type { SseEvent } from "../../../shared/sse/parser.js";
 import type { Tenant } from "../../../shared/tenants/model.js";
-import { parseJsonOrUndefined } from "../../../shared/text/json.js";
 import { type AttemptRecord, type OpenedUpstream, openUpstream } from "../../../shared/upstream/attempts.js";
 import { upstreamFailureResponse } from "../../../shared/upstream/errors.js";
+import { MessageAssembler } from "../../../shared/upstream/message-assembly.js";
 import { withPromptCaching } from "../../../shared/upstream/prompt-caching.js";
+import { type RelayEnding, type RelayResult, relaySse } from "../../../shared/upstream/relay.js";
 import { residencyOf } from "../../../shared/upstream/residency.js";
-import { type RelayResult, relaySse } from "../../../shared/upstream/relay.js";
 import type { MessagesRequest } from "../../../shared/validation/messages.js";
 import type { Visitor } from "../../../shared/widget/visitor.js";
 import type { Caller, GatewayAppEnv } from "../context.js";
@@ -44,7 +46,7 @@ export interface ServeOptions {
 }
 
 /** Upstream response headers the client gets back unchanged. */
-const RELAYED_HEADERS = ["content-type", "request-id"] as const;
+const RELAYED_HEADERS = ["request-id"] as const;
 
 /** A reservation outlives its request by this much before it is presumed dead... */
 const RESERVATION_GRACE_MS = 5 * 60_000;
@@ -56,6 +58,9 @@ const RESERVATION_MS_PER_OUTPUT_TOKEN = 50;
  * switches on, route it to a model, admit it (limits, budget: one storage call), call
  * the upstream with retries and fallbacks, relay and meter the answer, settle off the
  * critical path. `shape` turns the Anthropic answer into the caller's API format.
+ *
+ * When the key's or tenant's policy changed since this isolate cached them, admission
+ * says so and everything is decided again with the current policy, once.
  */
 export async function serveMessages(
   c: Context<GatewayAppEnv>,
@@ -63,9 +68,27 @@ export async function serveMessages(
   shape: ResponseShape,
   options: ServeOptions = {},
 ): Promise<Response> {
+  try {
+    return await serveAs(c, c.get("caller"), request, shape, options, true);
+  } catch (error) {
+    if (!(error instanceof PolicyChanged)) throw error;
+    const caller: Caller = { ...c.get("caller"), key: error.key, tenant: error.tenant };
+    c.get("services").keyCache.set(caller.keyHash, caller.key, caller.tenant, Date.now());
+    c.set("caller", caller);
+    return serveAs(c, caller, request, shape, options, false);
+  }
+}
+
+async function serveAs(
+  c: Context<GatewayAppEnv>,
+  caller: Caller,
+  request: MessagesRequest,
+  shape: ResponseShape,
+  options: ServeOptions,
+  checkPolicy: boolean,
+): Promise<Response> {
   const config = c.get("config");
   const log = c.get("log");
-  const caller = c.get("caller");
   const { prices, strongest, keyCache, ledger, upstream } = c.get("services");
   const stream = request.stream === true;
   const { widget } = options;
@@ -78,7 +101,7 @@ export async function serveMessages(
   );
   const policy = widget ? withTierCap(caller.tenant.modelPolicy, widget.maxTier) : caller.tenant.modelPolicy;
   const decision = routeRequest(request, policy, config.routing);
-  const chain = pricedChain(fallbackChain(decision, policy, config.routing), prices);
+  const chain = pricedChain(fallbackChain(decision, policy, config.routing), prices, features.longContext);
   log.set({
     model_requested: request.model,
     stream,
@@ -107,6 +130,7 @@ export async function serveMessages(
       reservationTtlMs: RESERVATION_GRACE_MS + request.max_tokens * RESERVATION_MS_PER_OUTPUT_TOKEN,
       region: config.region,
       visitor: widget?.visitor ?? null,
+      checkPolicy,
       now: new Date(),
     },
     storageFailMode(caller),
@@ -115,107 +139,152 @@ export async function serveMessages(
   if (failedOpen) log.set({ storage: "unavailable, failing open" });
   keyCache.set(caller.keyHash, admission.key, admission.tenant, Date.now());
   const settle = ledger.settler(admission);
-  const served = (metered: Served["metered"], opened: OpenedUpstream): Served => ({
+  const served = (metered: MeteredResponse, opened: { model: string; provider: string; priceBasisPoints: number }): Served => ({
     metered,
     model: opened.model,
-    endpoint: { provider: opened.endpoint.provider.id, priceBasisPoints: opened.endpoint.priceBasisPoints },
+    endpoint: { provider: opened.provider, priceBasisPoints: opened.priceBasisPoints },
     prices,
     strongest,
   });
+  let opened: OpenedUpstream | null = null;
   try {
-    enforceMaxTokens(request, admission.tenant.limits.maxTokensPerRequest);
-    const { model: _chosen, ...body } = admission.tenant.promptCaching ? withPromptCaching(request) : request;
+    const { model: _chosen, ...cached } = admission.tenant.promptCaching ? withPromptCaching(request) : request;
     const upstreamStartedAt = performance.now();
     const gatewayMs = upstreamStartedAt - log.startedAt;
     log.set({ gateway_ms: round(gatewayMs) });
-    const deadlineAt = Date.now() + config.upstreamTimeoutMs;
-    const opened = await openUpstream(
+    const deadlineAt = stream ? undefined : Date.now() + config.upstreamTimeoutMs;
+    // Always streamed upstream, even for a non-streamed call: what was produced is then known however the call ends.
+    const result = await openUpstream(
       {
-        body,
+        body: { ...cached, stream: true },
         models: chain.map((priced) => priced.model),
-        stream,
+        stream: true,
         anthropicVersion: options.anthropicVersion ?? GATEWAY_ANTHROPIC_VERSION,
         betas: features.betas,
         firstByteTimeoutMs: config.firstTokenTimeoutMs[decision.tier],
-        deadlineAt,
+        deadlineAt: deadlineAt ?? Number.POSITIVE_INFINITY,
       },
       upstream,
       residencyOf(admission.tenant),
       config.retry,
       c.req.raw.signal,
     );
-    const ownHeaders = { ...admission.headers, ...routingHeaders(decision), ...attemptHeaders(opened.attempts, decision.model) };
+    const ownHeaders = { ...admission.headers, ...routingHeaders(decision), ...attemptHeaders(result.attempts, decision.model) };
     log.set({
-      attempts: opened.attempts.length,
-      attempt_outcomes: opened.attempts.map((attempt) => `${attempt.model}@${attempt.provider}=${attempt.outcome}`).join(" "),
-      provider: opened.ok ? opened.endpoint.provider.id : undefined,
+      attempts: result.attempts.length,
+      attempt_outcomes: result.attempts.map((attempt) => `${attempt.model}@${attempt.provider}=${attempt.outcome}`).join(" "),
     });
 
-    if (!opened.ok) {
-      defer(settle(null));
-      const response = upstreamFailureResponse(opened.failure, log.requestId);
-      log.set({ outcome: opened.failure.kind === "client-gone" ? "client_disconnected" : "upstream_error", upstream_status: response.status });
+    if (!result.ok) {
+      defer(settleFailure(settle, result.failure.kind === "first-byte-timeout", estimate.typical, chain[0]!.model, served));
+      const response = upstreamFailureResponse(result.failure, log.requestId);
+      log.set({ outcome: result.failure.kind === "client-gone" ? "client_disconnected" : "upstream_error", upstream_status: response.status });
       for (const [name, value] of Object.entries(ownHeaders)) response.headers.set(name, value);
-      if (opened.replaySafe) response.headers.set(UPSTREAM_CALLS_HEADER, "0");
+      if (result.replaySafe) response.headers.set(UPSTREAM_CALLS_HEADER, "0");
       return shape.upstreamError(response);
     }
 
+    opened = result;
+    log.set({ provider: opened.endpoint.provider.id });
+    const servedBy = { model: opened.model, provider: opened.endpoint.provider.id, priceBasisPoints: opened.endpoint.priceBasisPoints };
     const headers = relayedHeaders(opened.response.headers, ownHeaders);
-    if (!opened.stream) {
-      const text = await readWhole(opened, deadlineAt, c.req.raw.signal);
-      const upstreamMs = performance.now() - upstreamStartedAt;
-      log.deferred = true;
-      if (typeof text !== "string") {
-        // The answer never fully arrived, so the upstream's usage is unknown: release, and say why.
-        log.set({ outcome: text, upstream_ms: round(upstreamMs) });
-        c.executionCtx.waitUntil(settle(null).finally(() => log.emit()));
-        throw text === "upstream_timeout"
-          ? new GatewayError("timeout_error", "The upstream did not finish its answer in time; retry, or ask for fewer tokens.")
-          : new GatewayError("api_error", "The upstream connection was lost before the answer was complete; retry.", { status: 502 });
-      }
-      const meter = new UsageMeter();
-      meter.observeMessage(parseJsonOrUndefined(text));
-      const metered = meter.result();
-      headers.set("server-timing", serverTiming([
-        { name: "gateway", durationMs: gatewayMs },
-        { name: "upstream", description: "complete response", durationMs: upstreamMs },
-      ]));
-      logMetered(log, metered, { upstreamTtfbMs: upstreamMs, upstreamStartedAt, endedAt: performance.now() });
-      log.set({ outcome: "completed" });
-      c.executionCtx.waitUntil(settled(settle(served(metered, opened)), log));
-      return shape.message(text, opened.model, opened.response.status, headers);
-    }
-
     const upstreamTtfbMs = performance.now() - upstreamStartedAt;
-    const relay = relaySse(opened.stream, {
-      abortUpstream: (reason) => opened.abort.abort(reason),
+    const assembler = stream ? null : new MessageAssembler();
+    const relay = relaySse(opened.stream!, {
+      toClient: stream,
+      abortUpstream: (reason) => opened!.abort.abort(reason),
       clientSignal: c.req.raw.signal,
       idleTimeoutMs: config.streamIdleTimeoutMs[decision.tier],
       firstTokenDeadline: Date.now() - upstreamTtfbMs + config.firstTokenTimeoutMs[decision.tier],
-      observe: widget?.observe,
+      deadlineAt,
+      observe: assembler ? (event) => assembler.observe(event) : widget?.observe,
       trailer: widget?.trailer,
     });
-    headers.set("cache-control", "no-cache");
+    const finish = (relayed: RelayResult): Promise<void> => {
+      opened!.release();
+      logMetered(log, relayed.metered, { upstreamTtfbMs, upstreamStartedAt, endedAt: relayed.endedAt });
+      log.set({ outcome: relayed.ending });
+      return settled(settle(served(relayed.metered, servedBy)), log);
+    };
+    log.deferred = true;
+
+    if (!assembler) {
+      headers.set("content-type", "text/event-stream; charset=utf-8");
+      headers.set("cache-control", "no-cache");
+      headers.set("server-timing", serverTiming([
+        { name: "gateway", durationMs: gatewayMs },
+        { name: "upstream", description: "first byte", durationMs: upstreamTtfbMs },
+      ]));
+      c.executionCtx.waitUntil(relay.done.then(finish));
+      return shape.stream(relay.body!, opened.model, opened.response.status, headers);
+    }
+
+    const relayed = await relay.done;
+    c.executionCtx.waitUntil(finish(relayed));
     headers.set("server-timing", serverTiming([
       { name: "gateway", durationMs: gatewayMs },
-      { name: "upstream", description: "first byte", durationMs: upstreamTtfbMs },
+      { name: "upstream", description: "complete response", durationMs: performance.now() - upstreamStartedAt },
     ]));
-
-    log.deferred = true;
-    c.executionCtx.waitUntil(
-      relay.done.then((result) => {
-        opened.release();
-        logMetered(log, result.metered, { upstreamTtfbMs, upstreamStartedAt, endedAt: result.endedAt });
-        log.set({ outcome: result.ending });
-        return settled(settle(served(result.metered, opened)), log);
-      }),
-    );
-    return shape.stream(relay.body, opened.model, opened.response.status, headers);
+    return wholeAnswer(relayed.ending, assembler, opened.model, headers, shape, log.requestId);
   } catch (error) {
-    // Whatever fails after admission still releases the reservation (and settles once).
+    // Whatever fails after admission still ends the upstream call and releases the reservation (and settles once).
+    if (opened) {
+      opened.abort.abort(error);
+      opened.release();
+    }
     defer(settle(null));
     throw error;
   }
+}
+
+/**
+ * The answer to a non-streamed call, once its stream has ended: the assembled message,
+ * or the error the API itself would have answered.
+ */
+function wholeAnswer(ending: RelayEnding, assembler: MessageAssembler, model: string, headers: Headers, shape: ResponseShape, requestId: string): Response | Promise<Response> {
+  const message = assembler.result();
+  const upstreamError = assembler.upstreamError;
+  if (ending === "completed" && message && !upstreamError) {
+    headers.set("content-type", "application/json");
+    return shape.message(JSON.stringify(message), model, 200, headers);
+  }
+  const [status, type, text] = upstreamError
+    ? [statusOfAnthropicError(upstreamError.type), upstreamError.type, upstreamError.message]
+    : ending === "upstream_failed"
+      ? [502, "api_error", "The upstream connection was lost before the answer was complete; retry."]
+      : ending === "client_disconnected"
+        ? [499, "api_error", "The client closed the request."]
+        : [504, "timeout_error", "The upstream did not finish its answer in time; retry, or ask for fewer tokens."];
+  headers.set("content-type", "application/json");
+  return shape.upstreamError(new Response(JSON.stringify(errorBody(type, text, requestId)), { status, headers }));
+}
+
+/**
+ * Settles a request whose upstream calls all failed. An attempt that timed out before its
+ * first byte had been accepted and may have been worked on: its input is billed, as
+ * estimated. Error answers and refused connections cost nothing.
+ */
+function settleFailure(
+  settle: Settle,
+  maybeCharged: boolean,
+  inputEstimate: number,
+  model: string,
+  served: (metered: MeteredResponse, by: { model: string; provider: string; priceBasisPoints: number }) => Served,
+): Promise<Settlement | null> {
+  if (!maybeCharged) return settle(null);
+  const metered: MeteredResponse = {
+    model: null,
+    usage: { ...NO_USAGE, inputTokens: inputEstimate },
+    stopReason: null,
+    usageReported: false,
+    estimated: true,
+    generatedChars: 0,
+    contentDeltas: 0,
+    firstTokenAt: null,
+    upstreamError: null,
+    completed: false,
+  };
+  return settle(served(metered, { model, provider: "", priceBasisPoints: LIST_PRICE_BASIS_POINTS }));
 }
 
 /** Settles, puts the cost on the log line and writes it. */
@@ -243,8 +312,11 @@ function hasBudget(tenant: Tenant): boolean {
   return tenant.limits.dailyBudgetUsd !== null || tenant.limits.monthlyBudgetUsd !== null;
 }
 
-/** The models to try, each with its price; the chosen one must have a price, unpriced fallbacks are skipped. */
-function pricedChain(models: readonly string[], prices: PriceTable): PricedModel[] {
+/**
+ * The models to try, each with its price; the chosen one must have a price (and, with
+ * the long-context beta, a long-context price), fallbacks without are skipped.
+ */
+function pricedChain(models: readonly string[], prices: PriceTable, longContext: boolean): PricedModel[] {
   const [chosen, ...fallbacks] = models;
   const priced = prices.priceOf(chosen!);
   if (!priced) {
@@ -253,31 +325,19 @@ function pricedChain(models: readonly string[], prices: PriceTable): PricedModel
       `model: ${chosen} has no price in this gateway, so it cannot be metered; use another model, or ask your operator to add its price (PRICING_JSON).`,
     );
   }
-  return [{ ...priced, model: chosen! }, ...fallbacks.flatMap((model) => {
-    const found = prices.priceOf(model);
-    return found ? [{ ...found, model }] : [];
-  })];
-}
-
-/** The whole non-streamed answer within the request's deadline; the reason when it did not arrive. */
-async function readWhole(
-  opened: OpenedUpstream,
-  deadlineAt: number,
-  clientSignal: AbortSignal,
-): Promise<string | "upstream_timeout" | "client_disconnected" | "upstream_failed"> {
-  let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    opened.abort.abort(new Error("deadline"));
-  }, Math.max(0, deadlineAt - Date.now()));
-  try {
-    return await opened.response.text();
-  } catch {
-    return clientSignal.aborted ? "client_disconnected" : timedOut ? "upstream_timeout" : "upstream_failed";
-  } finally {
-    clearTimeout(timer);
-    opened.release();
+  if (longContext && !priced.longContext) {
+    throw new GatewayError(
+      "invalid_request_error",
+      `anthropic-beta: ${LONG_CONTEXT_BETA} needs a model with long-context pricing here, and ${chosen} has none; use another model, or leave the beta out.`,
+    );
   }
+  return [
+    { ...priced, model: chosen! },
+    ...fallbacks.flatMap((model) => {
+      const found = prices.priceOf(model);
+      return found && (!longContext || found.longContext) ? [{ ...found, model }] : [];
+    }),
+  ];
 }
 
 function enforceMaxTokens(request: MessagesRequest, cap: number | null): void {
@@ -289,14 +349,10 @@ function enforceMaxTokens(request: MessagesRequest, cap: number | null): void {
   }
 }
 
-function describeAttempts(attempts: readonly AttemptRecord[]): string {
-  return attempts.map((attempt) => `${attempt.model}#k${attempt.target}=${attempt.outcome}`).join(" ");
-}
-
-/** Which attempt served and why: set only when it took more than one, or another model. */
+/** Which attempt served and why: set only when it took more than one, or another model. Endpoints by index: clients are not told which provider served. */
 function attemptHeaders(attempts: readonly AttemptRecord[], chosen: string): Record<string, string> {
   const headers: Record<string, string> = {};
-  if (attempts.length > 1) headers["x-edgegate-attempts"] = describeAttempts(attempts);
+  if (attempts.length > 1) headers["x-edgegate-attempts"] = attempts.map((attempt) => `${attempt.model}#k${attempt.target}=${attempt.outcome}`).join(" ");
   const last = attempts.at(-1);
   if (last && last.model !== chosen) {
     headers["x-edgegate-model"] = last.model;

@@ -21,7 +21,7 @@ export const countTokens = new Hono<GatewayAppEnv>().post("/v1/messages/count_to
   const { redis, upstream } = c.get("services");
   const anthropicVersion = anthropicVersionOf(c.req.raw.headers, config.anthropicVersions);
   const parsed = await readJsonBody(c.req.raw, countTokensRequestSchema, config.body);
-  const features = checkRequestFeatures(parsed, c.req.header("anthropic-beta") ?? null, tenant.allowedFeatures ?? [], config.features);
+  const features = checkRequestFeatures(parsed, c.req.header("anthropic-beta") ?? null, tenant.allowedFeatures ?? [], config.features, { countOnly: true });
   const headers = await takeFromBuckets(redis, requestBuckets(key, tenant, config.defaultLimits));
   const { model: requested, ...body } = parsed;
   const model = routeRequest({ ...body, model: requested }, tenant.modelPolicy, config.routing).model;
@@ -30,6 +30,7 @@ export const countTokens = new Hono<GatewayAppEnv>().post("/v1/messages/count_to
   const eligible = (index: number) => allowed(upstream.endpoints[index]!) && upstream.endpoints[index]!.provider.modelId(model) !== null;
   // With every such endpoint resting after failures, the first one answers (and says when to retry).
   const acquired = upstream.acquire(Date.now(), eligible);
+  const timeout = AbortSignal.timeout(config.upstreamTimeoutMs);
   const target = acquired ?? upstream.endpoints.findIndex((_, index) => eligible(index));
   if (target < 0) return upstreamFailureResponse({ kind: "no-endpoint", model }, c.get("log").requestId);
   try {
@@ -39,7 +40,7 @@ export const countTokens = new Hono<GatewayAppEnv>().post("/v1/messages/count_to
       stream: false,
       anthropicVersion,
       betas: features.betas,
-      signal: AbortSignal.any([c.req.raw.signal, AbortSignal.timeout(config.upstreamTimeoutMs)]),
+      signal: AbortSignal.any([c.req.raw.signal, timeout]),
     });
     const text = await counted.text();
     const response = counted.ok
@@ -48,7 +49,8 @@ export const countTokens = new Hono<GatewayAppEnv>().post("/v1/messages/count_to
     for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
     return response;
   } catch {
-    return upstreamFailureResponse({ kind: c.req.raw.signal.aborted ? "client-gone" : "network" }, c.get("log").requestId);
+    const kind = c.req.raw.signal.aborted ? "client-gone" : timeout.aborted ? "timeout" : "network";
+    return upstreamFailureResponse({ kind }, c.get("log").requestId);
   } finally {
     if (acquired !== null) upstream.release(acquired);
   }

@@ -1,5 +1,6 @@
 import { type Context, Hono } from "hono";
 import { GatewayError } from "../../../shared/http/errors.js";
+import { speaksOpenAI } from "../../../shared/openai/errors.js";
 import { anthropicModel, anthropicModelPage, findModel, openAIModel, tenantModels } from "../../../shared/models/listing.js";
 import type { GatewayAppEnv } from "../context.js";
 
@@ -22,6 +23,6 @@ export const models = new Hono<GatewayAppEnv>()
   });
 
 /** Whether the client speaks the Anthropic API: its SDKs always send anthropic-version. */
-export function speaksAnthropic(c: Context<GatewayAppEnv>): boolean {
-  return c.req.header("anthropic-version") !== undefined;
+function speaksAnthropic(c: Context<GatewayAppEnv>): boolean {
+  return !speaksOpenAI(c.req.path, c.req.raw.headers);
 }

@@ -1,5 +1,5 @@
 import { type Context, Hono } from "hono";
-import { clientNetwork, networkId } from "../../../shared/auth/network.js";
+import { clientNetwork, networkId, sessionNetwork } from "../../../shared/auth/network.js";
 import { readJsonBody } from "../../../shared/http/body.js";
 import { GatewayError } from "../../../shared/http/errors.js";
 import { takeFromBuckets } from "../../../shared/ledger/limits.js";
@@ -8,7 +8,6 @@ import { publicWidgetConfig } from "../../../shared/widget/config.js";
 import { SESSION_HEADER, issueSession, verifySession } from "../../../shared/widget/session.js";
 import { AnswerRecorder, signConversation, turnEvent, verifyConversation } from "../../../shared/widget/transcript.js";
 import { TURNSTILE_HEADER, verifyTurnstile } from "../../../shared/widget/turnstile.js";
-import { visitorOf } from "../../../shared/widget/visitor.js";
 import type { GatewayAppEnv } from "../context.js";
 import { anthropicShape } from "../pipeline/response-shape.js";
 import { serveMessages } from "../pipeline/serve-messages.js";
@@ -52,15 +51,19 @@ export const widget = new Hono<GatewayAppEnv>()
         },
       );
     }
-    const issued = await issueSession(secret, { keyId: key.id, networkId: network, verified: config.turnstile !== null }, Date.now());
+    const boundTo = await networkId(sessionNetwork(c.req.raw.headers), secret);
+    const issued = await issueSession(secret, { keyId: key.id, networkId: boundTo, verified: config.turnstile !== null }, Date.now());
     return c.json({ session: issued.token, expires_at: new Date(issued.session.expiresAt * 1000).toISOString() }, 201);
   })
   .post("/v1/widget/chat", async (c) => {
     const secret = gatewaySecret(c);
     const config = c.get("widget");
     const { key, tenant } = c.get("caller");
-    const network = await networkId(clientNetwork(c.req.raw.headers), secret);
-    const session = await verifySession(secret, c.req.header(SESSION_HEADER) ?? null, { keyId: key.id, networkId: network }, Date.now());
+    const [network, boundTo] = await Promise.all([
+      networkId(clientNetwork(c.req.raw.headers), secret),
+      networkId(sessionNetwork(c.req.raw.headers), secret),
+    ]);
+    const session = await verifySession(secret, c.req.header(SESSION_HEADER) ?? null, { keyId: key.id, networkId: boundTo }, Date.now());
     if (config.turnstile && !session.verified) throw challenge("This chat now asks every visitor to pass a quick bot check: start a new session.");
     const limits = c.get("config").body;
     const chat = await readJsonBody(c.req.raw, widgetChatSchema, { ...limits, maxBytes: Math.min(WIDGET_BODY_LIMIT, limits.maxBytes) });
@@ -69,7 +72,7 @@ export const widget = new Hono<GatewayAppEnv>()
     const recorder = new AnswerRecorder();
     return serveMessages(c, request, anthropicShape, {
       widget: {
-        visitor: visitorOf(session),
+        visitor: { id: session.sessionId, networkId: network },
         maxTier: config.maxTier,
         observe: (event) => recorder.observe(event),
         trailer: async () =>
