@@ -274,6 +274,21 @@ describe("budgets and limits that cannot be escaped", () => {
   });
 });
 
+describe("policy changes", () => {
+  it("apply to routing on the next request, even while the region still caches the tenant", async () => {
+    const tenant = await newTenant(stack);
+    const ask = () => sendMessage(stack, tenant.key, messageBody(unique("sim:tokens=2"), { model: "claude-opus-4-7" }));
+    const first = await ask();
+    await first.text();
+    expect(first.headers.get("x-edgegate-model")).toBe("claude-opus-4-7");
+    await stack.admin.updateTenant(tenant.id, { modelPolicy: { maxTier: "light" } });
+    const capped = await ask();
+    await capped.text();
+    expect(capped.headers.get("x-edgegate-downgraded")).toContain("highest tier allowed is light");
+    expect(ledgerOf(capped).model).toContain("haiku");
+  });
+});
+
 describe("the client's API version", () => {
   it("is relayed upstream, so a client pinned to a version gets that version's behaviour", async () => {
     const send = (version: string) =>
@@ -328,7 +343,7 @@ describe("nothing unbounded", () => {
       let sent = 0;
       let answered = false;
       const request = httpRequest(
-        { host: url.hostname, port: url.port, path: url.pathname, method: "POST", headers: { "x-api-key": stack.clientKey, "content-type": "application/json", "anthropic-version": "2023-06-01" } },
+        { host: url.hostname, port: url.port, path: url.pathname, method: "POST", agent: false, headers: { "x-api-key": stack.clientKey, "content-type": "application/json", "anthropic-version": "2023-06-01" } },
         (response) => {
           answered = true;
           const sentBeforeAnswer = sent;
@@ -369,23 +384,46 @@ describe("nothing unbounded", () => {
     expect(performance.now() - started).toBeLessThan(BODY_TIMEOUT_MS + 2_000);
   });
 
-  it("bounds a non-streamed request whose upstream stalls, aborts it, and logs the outcome", async () => {
-    const response = await sendMessage(stack, stack.clientKey, messageBody(unique("sim:fault=stall-mid")));
+  it("bounds a non-streamed request whose upstream stalls, aborts it, bills what it produced, and logs the outcome", async () => {
+    const tenant = await newTenant(stack);
+    const response = await sendMessage(stack, tenant.key, messageBody(unique("sim:fault=stall-mid sim:after=4")));
     expect(response.status).toBe(504);
     expect((await errorOf(response)).type).toBe("timeout_error");
-    const log = await logOf(response);
-    expect(log.outcome).toBe("upstream_error");
-    const record = stack.simulator!.ledger.all().at(-1)!;
+    const record = ledgerOf(response);
     await expect.poll(() => record.clientAborted, { timeout: 3_000 }).toBe(true);
+    expect(["upstream_timeout", "idle_timeout"]).toContain((await logOf(response)).outcome);
+    const day = await settled(tenant.id, 1);
+    expect(day["total|input"]).toBe(record.inputTokens);
+    expect(day["total|output"]).toBeGreaterThanOrEqual(record.outputTokensSent);
   });
 
-  it("aborts a non-streamed upstream call when the client leaves", async () => {
+  it("bills a non-streamed answer cut short by its deadline for what the upstream produced", async () => {
+    const tenant = await newTenant(stack);
+    // 2,000 tokens at 500 a second (25 a second at the stack's time scale of 0.05) take 4 s; the deadline is 2 s.
+    const response = await sendMessage(stack, tenant.key, messageBody(unique("sim:tokens=2000 sim:tps=25 sim:ttft=0"), { max_tokens: 3_000 }));
+    expect(response.status).toBe(504);
+    const record = ledgerOf(response);
+    await expect.poll(() => record.finishedAt !== null, { timeout: 5_000 }).toBe(true);
+    expect(record.outputTokensSent).toBeGreaterThan(100);
+    const day = await settled(tenant.id, 1);
+    expect(day["total|output"]).toBeGreaterThanOrEqual(record.outputTokensSent);
+    expect(day["total|estimated"]).toBe(1);
+  });
+
+  it("aborts a non-streamed upstream call soon after the client leaves, and bills what was produced", async () => {
+    const tenant = await newTenant(stack);
+    const before = stack.simulator!.ledger.all().length;
     const controller = new AbortController();
-    const sent = sendMessage(stack, stack.clientKey, messageBody(unique("sim:fault=stall-mid")), controller.signal).catch(() => null);
-    await expect.poll(() => stack.simulator!.ledger.all().at(-1)?.fault, { timeout: 5_000 }).toBe("stall-mid");
-    const record = stack.simulator!.ledger.all().at(-1)!;
+    const sent = sendMessage(stack, tenant.key, messageBody(unique("sim:tokens=2000 sim:tps=25 sim:ttft=0"), { max_tokens: 3_000 }), controller.signal).catch(() => null);
+    await expect.poll(() => stack.simulator!.ledger.all().slice(before).find((entry) => entry.outputTokensSent > 20), { timeout: 5_000 }).toBeDefined();
+    const record = stack.simulator!.ledger.all().slice(before).find((entry) => entry.outputTokensSent > 20)!;
+    const abortedAt = performance.now();
     controller.abort();
     await sent;
-    await expect.poll(() => record.clientAborted, { timeout: UPSTREAM_TIMEOUT_MS }).toBe(true);
+    await expect.poll(() => record.clientAborted, { timeout: 3_000 }).toBe(true);
+    expect(record.finishedAt! - abortedAt).toBeLessThan(1_000);
+    expect(record.completed).toBe(false);
+    const day = await settled(tenant.id, 1);
+    expect(day["total|output"]).toBeGreaterThanOrEqual(record.outputTokensSent);
   });
 });
