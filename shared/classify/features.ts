@@ -1,9 +1,9 @@
 /**
  * Turns scanner counts and request metadata into a fixed feature vector.
  *
- * Every feature is a number in [0, 1] (counts pass through a saturating
- * curve, sizes through a clamped log scale), so a weight in score.ts reads as
- * "log-odds added when this signal is fully present".
+ * Every feature but `vocabulary` is a number in [0, 1] (counts pass through a
+ * saturating curve, sizes through a clamped log scale), so a weight in
+ * score.ts reads as "log-odds added when this signal is fully present".
  */
 
 import { Cat } from "./lexicon.js";
@@ -32,7 +32,20 @@ export const FEATURE_IDS = [
   "greeting",
   "support-chat",
   "short-question",
+  "rare-terms",
+  "rare-share",
+  "proof-ask",
+  "build-ask",
+  "optimise-ask",
+  "vocabulary",
 ] as const;
+
+/**
+ * The one feature that is not in [0, 1]: the hashed n-gram weights summed over
+ * the latest ask (normalised by the square root of the n-gram count). It is
+ * already in log-odds, so its weight is 1.
+ */
+export const VOCABULARY_INDEX = FEATURE_IDS.indexOf("vocabulary");
 
 export type FeatureId = (typeof FEATURE_IDS)[number];
 export type FeatureVector = Record<FeatureId, number>;
@@ -201,6 +214,17 @@ export function computeFeatures(ex: Extracted): Features {
   const shortQuestionF =
     questionLike && len < 160 ? clamp01(1 - len / 160) * clamp01(1 - heavy * 1.5) : 0;
 
+  // ---- vocabulary --------------------------------------------------------
+  // Rare words (outside the common-English list): technical terms and jargon;
+  // names and products capitalised mid-sentence count half.
+  const rare = p.rareWords - p.rareCapitalised * 0.5 + (c.rareWords - c.rareCapitalised * 0.5) * 0.25;
+  const rareTermsF = sat(rare, 2);
+  const rareShareF = p.contentWords > 0 ? clamp01(p.rareWords / (p.contentWords + 2)) : 0;
+  const proofF = sat(asked(p, Cat.proveAsk, 0.3), 1);
+  const buildF = sat(asked(p, Cat.buildAsk, 0.2), 1);
+  const optimiseF = sat(asked(p, Cat.optimiseAsk, 0.3), 1);
+  const vocabulary = p.grams > 0 ? p.gramSum / Math.sqrt(p.grams) : 0;
+
   // In FEATURE_IDS order (checked by the unit tests).
   const values: number[] = [
     logScale(len, 30, 12_000), // length
@@ -225,6 +249,12 @@ export function computeFeatures(ex: Extracted): Features {
     greetingF, // greeting
     supportF, // support-chat
     shortQuestionF, // short-question
+    rareTermsF, // rare-terms
+    rareShareF, // rare-share
+    proofF, // proof-ask
+    buildF, // build-ask
+    optimiseF, // optimise-ask
+    vocabulary, // vocabulary
   ];
   return { values, domainLabel: domainTotal > 0 ? `domain-${domainLabel}` : "domain" };
 }

@@ -1,42 +1,26 @@
 /**
- * Transparent logistic model over the feature vector of features.ts.
+ * Logistic model over the feature vector of features.ts:
  *
  *   z = BIAS + sum(WEIGHTS[f] * value[f]),   score = 1 / (1 + e^-z)
  *
  * Each weight is the log-odds a fully present signal adds (features are in
- * [0, 1]). `reasons` are the largest positive contributions w*v (or, for a
- * request with none, the strongest simplicity signals). The weights were set
- * by hand and adjusted within hand-chosen bounds on the development files;
- * see README.md for the table and how they were chosen.
+ * [0, 1]; `vocabulary` is already in log-odds and weighs 1). `reasons` are
+ * the largest positive contributions w*v (or, for a request with none, the
+ * strongest simplicity signals). The weights are fitted by
+ * `npm run train:router` (test/eval/train-router.ts) and shipped in
+ * model-data.ts; README.md says how.
  */
 
-import { FEATURE_IDS, type FeatureId, type Features } from "./features.js";
+import { FEATURE_IDS, VOCABULARY_INDEX, type FeatureId, type Features } from "./features.js";
+import { MODEL } from "./model-data.js";
 
-export const BIAS = -1.5;
+export const BIAS: number = MODEL.bias;
 
-export const WEIGHTS: Readonly<Record<FeatureId, number>> = {
-  length: 0.9,
-  "long-context": 1.5,
-  code: 3.0,
-  debugging: 0.8,
-  math: 0.5,
-  quantities: 1.2,
-  "multi-step": 3.0,
-  reasoning: 1.5,
-  constraints: 0.3,
-  logic: 2.9,
-  "complex-syntax": 1.0,
-  domain: 1.3,
-  "system-design": 1.2,
-  "conversation-depth": 0.6,
-  tools: 0.8,
-  "output-size": 1.2,
-  "extended-thinking": 2.0,
-  writing: 0.6,
-  greeting: -2.5,
-  "support-chat": -1.2,
-  "short-question": -0.4,
-};
+export const WEIGHTS: Readonly<Record<FeatureId, number>> = Object.freeze(
+  Object.fromEntries(
+    FEATURE_IDS.map((id, k) => [id, k === VOCABULARY_INDEX ? 1 : (MODEL.weights[id] ?? 0)]),
+  ) as Record<FeatureId, number>,
+);
 
 /** WEIGHTS in FEATURE_IDS order. */
 const WEIGHT_VECTOR: readonly number[] = FEATURE_IDS.map((id) => WEIGHTS[id]);
