@@ -1,0 +1,222 @@
+/**
+ * The router's training recipe, shared by `npm run train:router` (fits and
+ * writes the model) and `npm run eval:router` (reports the cross-validated
+ * figures): configuration, sample weights, deterministic folds, fitting,
+ * out-of-fold scores and the choice of tier thresholds.
+ */
+
+import { mulberry32 } from "../metrics.js";
+import { FAMILIES, type Family, type TrainingRow } from "./dataset.js";
+import { DENSE_IDS, featurize } from "./featurize.js";
+import { fitLogistic, linearScore, type FittedWeights } from "./logistic.js";
+import type { FeatureRow } from "./featurize.js";
+
+export const TRAINING_CONFIG = {
+  /** 2^gramBits hashed n-gram buckets. */
+  gramBits: 14,
+  lambdaDense: 1e-4,
+  lambdaGrams: 5e-4,
+  iterations: 300,
+  folds: 5,
+  seed: 20_240_518,
+  /** Depth stage: total sample weight of each family (rows share it equally). */
+  familyWeight: { own: 0.05, mmlu: 1, gsm8k: 0.3 } satisfies Record<Family, number>,
+  /**
+   * Simplicity signals: fitted in the calibration stage only (they fire on
+   * chat, which the development sets do not contain).
+   */
+  simplicityIds: ["greeting", "support-chat", "short-question"] as readonly string[],
+  /**
+   * Weights not fitted. Request options (max_tokens, thinking, tools, history,
+   * attachments) appear in no training row, so the data cannot teach them:
+   * they keep hand-set priors (log-odds when fully present).
+   */
+  fixedWeights: {
+    "long-context": 1.5,
+    "conversation-depth": 0.6,
+    tools: 0.8,
+    "output-size": 1.2,
+    "extended-thinking": 2.0,
+  } as Readonly<Record<string, number>>,
+  /** Calibration stage: extra weight of the own hard examples (missing one costs more). */
+  hardWeight: 2,
+  /** Light tier: at most this share of own hard examples (out of fold) below it. */
+  hardBelowStandard: 0.01,
+  /** Deep tier: at least this share of own hard examples (out of fold) reach it. */
+  hardDeepShare: 0.7,
+};
+
+export type TrainingConfig = typeof TRAINING_CONFIG;
+
+export interface Prepared {
+  rows: readonly TrainingRow[];
+  features: FeatureRow[];
+}
+
+export function prepare(rows: readonly TrainingRow[], config: TrainingConfig = TRAINING_CONFIG): Prepared {
+  return { rows, features: rows.map((r) => featurize(r.request, config.gramBits)) };
+}
+
+const OWN = FAMILIES.indexOf("own");
+const isChat = (r: TrainingRow): boolean => r.family === "own" && r.target === 0;
+
+/**
+ * Two stages, one linear model:
+ *
+ * 1. depth: dense features (simplicity signals held at 0) and n-grams, on the
+ *    development sets and the own non-chat fixtures (hard = 1, everyday
+ *    tasks = 0), one intercept per family;
+ * 2. calibration, on the own fixtures only (chat 0, everyday tasks 0.5,
+ *    hard 1): z = a + b * depth + simplicity weights.
+ *
+ * Stage 2 scales the depth score by b > 0, so it keeps the ranking that
+ * stage 1 learned on the development sets, and it learns what only chat
+ * shows (greetings, support phrasing) without letting the easy chat-vs-
+ * expert split pull the shared weights (a joint fit turned the model into a
+ * length router on MMLU). The result is folded into one weight vector.
+ */
+export function fit(p: Prepared, config: TrainingConfig = TRAINING_CONFIG, subset?: readonly number[]): FittedWeights {
+  const idx = subset ?? p.rows.map((_, i) => i);
+  const simplicity = DENSE_IDS.map((id) => config.simplicityIds.includes(id));
+  const depthRows = idx.filter((i) => !isChat(p.rows[i]!));
+  const perFamily = new Map<Family, number>();
+  for (const i of depthRows) perFamily.set(p.rows[i]!.family, (perFamily.get(p.rows[i]!.family) ?? 0) + 1);
+  const depth = fitLogistic(
+    {
+      rows: depthRows.map((i) => p.features[i]!),
+      targets: depthRows.map((i) => (p.rows[i]!.family === "own" ? (p.rows[i]!.target >= 1 ? 1 : 0) : p.rows[i]!.target)),
+      sampleWeights: depthRows.map((i) => config.familyWeight[p.rows[i]!.family] / (perFamily.get(p.rows[i]!.family) ?? 1)),
+      family: depthRows.map((i) => FAMILIES.indexOf(p.rows[i]!.family)),
+      families: FAMILIES.length,
+      denseSize: DENSE_IDS.length,
+      gramSize: 1 << config.gramBits,
+      fixedDense: DENSE_IDS.map((id, d) => (simplicity[d] ? 0 : (config.fixedWeights[id] ?? Number.NaN))),
+    },
+    { lambdaDense: config.lambdaDense, lambdaGrams: config.lambdaGrams, iterations: config.iterations },
+  );
+
+  // Stage 2 features: [depth logit, simplicity signals...].
+  const ownRows = idx.filter((i) => p.rows[i]!.family === "own");
+  const simplicityIndex = DENSE_IDS.flatMap((_, d) => (simplicity[d] ? [d] : []));
+  const depthBias = depth.intercepts[OWN] ?? 0;
+  const calibrationRows: FeatureRow[] = ownRows.map((i) => {
+    const f = p.features[i]!;
+    const dense = new Float64Array(1 + simplicityIndex.length);
+    dense[0] = linearScore(f, depth.dense, depth.grams, depthBias);
+    simplicityIndex.forEach((d, k) => {
+      dense[k + 1] = f.dense[d] ?? 0;
+    });
+    return { dense, grams: { index: new Int32Array(0), value: new Float64Array(0) } };
+  });
+  const calibration = fitLogistic(
+    {
+      rows: calibrationRows,
+      targets: ownRows.map((i) => p.rows[i]!.target),
+      sampleWeights: ownRows.map((i) => (p.rows[i]!.target >= 1 ? config.hardWeight : 1)),
+      family: ownRows.map(() => 0),
+      families: 1,
+      denseSize: calibrationRows[0]?.dense.length ?? 1,
+      gramSize: 0,
+      fixedDense: calibrationRows[0] ? Array.from(calibrationRows[0].dense, () => Number.NaN) : [],
+    },
+    { lambdaDense: 1e-3, lambdaGrams: 0, iterations: config.iterations },
+  );
+  const scale = calibration.dense[0] ?? 1;
+  // Fixed priors are final log-odds: not scaled.
+  const dense = depth.dense.map((w, d) => config.fixedWeights[DENSE_IDS[d] ?? ""] ?? (simplicity[d] ? 0 : w * scale));
+  simplicityIndex.forEach((d, k) => {
+    dense[d] = calibration.dense[k + 1] ?? 0;
+  });
+  const intercepts = depth.intercepts.map((c) => c * scale);
+  intercepts[OWN] = (calibration.intercepts[0] ?? 0) + depthBias * scale;
+  return {
+    dense,
+    grams: depth.grams.map((w) => w * scale),
+    intercepts,
+    loss: calibration.loss,
+    iterations: depth.iterations,
+  };
+}
+
+/** Run-time log-odds of a row: the own family's intercept is the bias. */
+export function runtimeLogit(row: FeatureRow, w: FittedWeights): number {
+  return linearScore(row, w.dense, w.grams, w.intercepts[FAMILIES.indexOf("own")] ?? 0);
+}
+
+export function sigmoid(z: number): number {
+  return 1 / (1 + Math.exp(-z));
+}
+
+/** Fold of each row: rows shuffled within each family by a seeded PRNG, dealt round robin. */
+export function stratifiedFolds(rows: readonly TrainingRow[], k: number, seed: number): number[] {
+  const fold = new Array<number>(rows.length).fill(0);
+  const rnd = mulberry32(seed);
+  for (const family of FAMILIES) {
+    const members = rows.flatMap((r, i) => (r.family === family ? [i] : []));
+    for (let j = members.length - 1; j > 0; j--) {
+      const t = Math.floor(rnd() * (j + 1));
+      [members[j], members[t]] = [members[t]!, members[j]!];
+    }
+    members.forEach((i, n) => {
+      fold[i] = n % k;
+    });
+  }
+  return fold;
+}
+
+/**
+ * Folds that keep every MMLU subject whole (subjects dealt to folds by size),
+ * the other families stratified as usual: the score of a subject comes from
+ * a model that never saw that subject.
+ */
+export function subjectFolds(rows: readonly TrainingRow[], k: number, seed: number): number[] {
+  const fold = stratifiedFolds(rows, k, seed);
+  const sizes = new Map<string, number>();
+  for (const r of rows) if (r.family === "mmlu") sizes.set(r.source, (sizes.get(r.source) ?? 0) + 1);
+  const load = new Array<number>(k).fill(0);
+  const subjectFold = new Map<string, number>();
+  const bySize = [...sizes.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  for (const [subject, n] of bySize) {
+    let best = 0;
+    for (let f = 1; f < k; f++) if ((load[f] ?? 0) < (load[best] ?? 0)) best = f;
+    subjectFold.set(subject, best);
+    load[best] = (load[best] ?? 0) + n;
+  }
+  rows.forEach((r, i) => {
+    if (r.family === "mmlu") fold[i] = subjectFold.get(r.source) ?? 0;
+  });
+  return fold;
+}
+
+/** Out-of-fold run-time scores (0..1): each row scored by the model fitted without its fold. */
+export function outOfFoldScores(p: Prepared, folds: readonly number[], config: TrainingConfig = TRAINING_CONFIG): number[] {
+  const scores = new Array<number>(p.rows.length).fill(0);
+  for (let f = 0; f < config.folds; f++) {
+    const train = folds.flatMap((g, i) => (g === f ? [] : [i]));
+    const w = fit(p, config, train);
+    folds.forEach((g, i) => {
+      if (g === f) scores[i] = sigmoid(runtimeLogit(p.features[i]!, w));
+    });
+  }
+  return scores;
+}
+
+function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const pos = Math.min(sorted.length - 1, Math.max(0, Math.floor(q * sorted.length)));
+  return sorted[pos] ?? Number.NaN;
+}
+
+/**
+ * Default tier thresholds from out-of-fold scores of the own hard examples:
+ * `standard` leaves at most `hardBelowStandard` of them on light, `deep`
+ * takes `hardDeepShare` of them. Rounded down to 0.01 (errs towards the
+ * stronger tier).
+ */
+export function chooseThresholds(hardScores: readonly number[], config: TrainingConfig = TRAINING_CONFIG): { standard: number; deep: number } {
+  const sorted = [...hardScores].sort((a, b) => a - b);
+  const floor2 = (x: number): number => Math.floor(x * 100) / 100;
+  const standard = floor2(quantile(sorted, config.hardBelowStandard));
+  const deep = Math.max(standard + 0.01, floor2(quantile(sorted, 1 - config.hardDeepShare)));
+  return { standard, deep };
+}
