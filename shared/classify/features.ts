@@ -32,6 +32,7 @@ export const FEATURE_IDS = [
   "greeting",
   "support-chat",
   "short-question",
+  "brevity",
   "rare-terms",
   "rare-share",
   "proof-ask",
@@ -210,6 +211,10 @@ export function computeFeatures(ex: Extracted): Features {
   const supportF = personal
     ? sat(cat(p, Cat.support), 1) * chatSized * clamp01(1 - heavy) * clamp01(1.5 - quantF * 2)
     : 0;
+  // A chat turn of a few ordinary words ("yes please", "good night"): no
+  // heavy signal and no rare word (a short expert ask names its jargon).
+  const brevityF =
+    p.words > 0 && p.rareWords === 0 ? clamp01(1 - (p.words - 2) / 10) * clamp01(1 - heavy * 2) : 0;
   const questionLike = p.questions > 0 || hasCat(first, Cat.wh);
   const shortQuestionF =
     questionLike && len < 160 ? clamp01(1 - len / 160) * clamp01(1 - heavy * 1.5) : 0;
@@ -249,6 +254,7 @@ export function computeFeatures(ex: Extracted): Features {
     greetingF, // greeting
     supportF, // support-chat
     shortQuestionF, // short-question
+    brevityF, // brevity
     rareTermsF, // rare-terms
     rareShareF, // rare-share
     proofF, // proof-ask

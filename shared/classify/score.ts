@@ -24,6 +24,13 @@ export const WEIGHTS: Readonly<Record<FeatureId, number>> = Object.freeze(
 
 /** WEIGHTS in FEATURE_IDS order. */
 const WEIGHT_VECTOR: readonly number[] = FEATURE_IDS.map((id) => WEIGHTS[id]);
+/**
+ * Each feature's mean over the training fixtures (ordinary chat, everyday
+ * tasks, expert asks). Reasons weigh a feature by how far this request is
+ * from that typical value, so "length" is a reason for a long request, not
+ * for every request that has some length.
+ */
+const REFERENCE: readonly number[] = FEATURE_IDS.map((id) => MODEL.reference[id] ?? 0);
 const DOMAIN_INDEX = FEATURE_IDS.indexOf("domain");
 
 /** A contribution must reach this many log-odds to be listed as a reason. */
@@ -57,12 +64,13 @@ export function scoreFeatures(f: Features): Scored {
   let z = BIAS;
   const contrib: number[] = [];
   for (let k = 0; k < WEIGHT_VECTOR.length; k++) {
-    const c = (WEIGHT_VECTOR[k] ?? 0) * (f.values[k] ?? 0);
-    contrib.push(c);
-    z += c;
+    const w = WEIGHT_VECTOR[k] ?? 0;
+    const v = f.values[k] ?? 0;
+    z += w * v;
+    contrib.push(w * (v - (REFERENCE[k] ?? 0)));
   }
-  // Largest positive contributions; when none qualifies, the strongest
-  // simplicity signals (negative contributions) explain the low score.
+  // Largest pushes above a typical request; when none qualifies, the
+  // strongest pulls below it (simplicity signals, brevity) explain the score.
   let idx = topIndices(contrib, 1, MAX_REASONS);
   if (idx.length === 0) idx = topIndices(contrib, -1, MAX_REASONS);
   const reasons = idx.map((k) => (k === DOMAIN_INDEX ? f.domainLabel : (FEATURE_IDS[k] ?? "")));

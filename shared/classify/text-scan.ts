@@ -92,7 +92,7 @@ export interface ScanStats {
   askCats: number[];
   /** Category bitmask of the first word scanned (-1 before any word). */
   firstCats: number;
-  /** Words of 4+ letters (letters only). */
+  /** Words of 4+ letters (letters only, no apostrophe or hyphen). */
   contentWords: number;
   /** Content words outside the common-English list (vocabulary.ts). */
   rareWords: number;
@@ -418,6 +418,7 @@ export function scanText(s: ScanStats, text: string, start: number, end: number)
       let underscore = false;
       let hyphenAt = -1;
       let hyphenHash = 0;
+      let joined = false;
       while (j < end) {
         let d = text.charCodeAt(j);
         if (d >= 97 && d <= 122) {
@@ -439,6 +440,7 @@ export function scanText(s: ScanStats, text: string, start: number, end: number)
             hyphenHash = h;
           }
           if (d === 0x2019) d = 39;
+          joined = true;
         } else if (d < 0x80 || !isLetter(d)) {
           break;
         }
@@ -490,7 +492,9 @@ export function scanText(s: ScanStats, text: string, start: number, end: number)
         addGram(s, h, GRAM_UNIGRAM);
         if (prevGramHash !== 0 && !sentenceStart) addGram(s, pairKey(prevGramHash, h), GRAM_BIGRAM);
         prevGramHash = h === 0 ? 1 : h;
-        if (alphaOnly && len >= 4) {
+        // Contractions and hyphenated compounds ("that's", "follow-up") are
+        // not in the word list as written: only plain words are judged.
+        if (alphaOnly && !joined && len >= 4) {
           s.contentWords++;
           if (!isCommonWord(h)) {
             s.rareWords++;

@@ -59,6 +59,8 @@ export interface MessagesRequestLike {
 export interface FittedModel {
   bias: number;
   weights: Readonly<Record<string, number>>;
+  /** Mean feature values over the training fixtures (reasons are measured from them). */
+  reference: Readonly<Record<string, number>>;
   thresholds: Thresholds;
   gramBits: number;
   gramMax: number;

@@ -14,7 +14,7 @@
 
 import { writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { TRAINING_CONFIG, fit } from "./training/router-training.js";
+import { TRAINING_CONFIG, fit, referenceValues } from "./training/router-training.js";
 import { crossValidate, printCrossValidation } from "./training/cross-validation.js";
 import { modelModule, toFittedModel } from "./training/model-file.js";
 
@@ -25,7 +25,7 @@ async function main(argv: string[]): Promise<void> {
   const cv = await crossValidate(TRAINING_CONFIG);
   printCrossValidation(cv);
   const weights = fit(cv.prepared, TRAINING_CONFIG);
-  const model = toFittedModel(weights, cv.thresholds, TRAINING_CONFIG.gramBits);
+  const model = toFittedModel(weights, referenceValues(cv.prepared, weights), cv.thresholds, TRAINING_CONFIG.gramBits);
   const counts = new Map<string, number>();
   for (const r of cv.prepared.rows) counts.set(r.family, (counts.get(r.family) ?? 0) + 1);
   const summary = [

@@ -30,6 +30,13 @@ export interface FitInput {
    * training row has) and for deliberate priors.
    */
   fixedDense: readonly number[];
+  /**
+   * Dense weights constrained to be >= 0 (fitted as softplus(u)): signals of
+   * difficulty that must never make a prompt look simpler, whatever a
+   * benchmark's quirks (one MMLU subject with a weak strong model would
+   * otherwise teach "mathematics is easy").
+   */
+  nonNegativeDense: readonly boolean[];
 }
 
 export interface FitOptions {
@@ -71,10 +78,14 @@ export function fitLogistic(input: FitInput, options: FitOptions): FittedWeights
 
   // Parameter layout: [dense | grams | intercepts].
   const fixed = (d: number): boolean => !Number.isNaN(input.fixedDense[d] ?? Number.NaN);
+  const positive = (d: number): boolean => !fixed(d) && input.nonNegativeDense[d] === true;
+  // theta holds u for constrained weights; the weight itself is softplus(u).
+  const weightOf = (theta: Float64Array, d: number): number =>
+    fixed(d) ? (input.fixedDense[d] ?? 0) : positive(d) ? softplus(theta[d] ?? 0) : (theta[d] ?? 0);
+  const dense = new Float64Array(denseSize);
   const evaluate = (theta: Float64Array, grad: Float64Array): number => {
-    for (let d = 0; d < denseSize; d++) if (fixed(d)) theta[d] = input.fixedDense[d] ?? 0;
+    for (let d = 0; d < denseSize; d++) dense[d] = weightOf(theta, d);
     grad.fill(0);
-    const dense = theta.subarray(0, denseSize);
     const grams = theta.subarray(denseSize, denseSize + gramSize);
     let loss = 0;
     for (let i = 0; i < rows.length; i++) {
@@ -99,9 +110,10 @@ export function fitLogistic(input: FitInput, options: FitOptions): FittedWeights
         grad[d] = 0;
         continue;
       }
-      const w = theta[d] ?? 0;
+      const w = dense[d] ?? 0;
       loss += (options.lambdaDense / 2) * w * w;
-      grad[d] = (grad[d] ?? 0) + options.lambdaDense * w;
+      const g = (grad[d] ?? 0) + options.lambdaDense * w;
+      grad[d] = positive(d) ? g * sigmoid(theta[d] ?? 0) : g;
     }
     for (let g = denseSize; g < denseSize + gramSize; g++) {
       const w = theta[g] ?? 0;
@@ -111,11 +123,9 @@ export function fitLogistic(input: FitInput, options: FitOptions): FittedWeights
     return loss;
   };
 
-  const start = new Float64Array(nParams);
-  for (let d = 0; d < denseSize; d++) if (fixed(d)) start[d] = input.fixedDense[d] ?? 0;
-  const { theta, loss, iterations } = lbfgs(evaluate, start, options.iterations);
+  const { theta, loss, iterations } = lbfgs(evaluate, new Float64Array(nParams), options.iterations);
   return {
-    dense: theta.slice(0, denseSize),
+    dense: Float64Array.from({ length: denseSize }, (_, d) => weightOf(theta, d)),
     grams: theta.slice(denseSize, denseSize + gramSize),
     intercepts: theta.slice(denseSize + gramSize),
     loss,

@@ -26,6 +26,7 @@ export function quantiseGrams(grams: Float64Array): { gramMax: number; bytes: Ui
 
 export function toFittedModel(
   w: FittedWeights,
+  reference: Readonly<Record<string, number>>,
   thresholds: { standard: number; deep: number },
   gramBits: number,
 ): FittedModel {
@@ -37,6 +38,7 @@ export function toFittedModel(
   return {
     bias: round4(w.intercepts[FAMILIES.indexOf("own")] ?? 0),
     weights,
+    reference: Object.fromEntries(Object.entries(reference).map(([id, v]) => [id, round4(v)])),
     thresholds,
     gramBits,
     gramMax,

@@ -25,7 +25,24 @@ export const TRAINING_CONFIG = {
    * Simplicity signals: fitted in the calibration stage only (they fire on
    * chat, which the development sets do not contain).
    */
-  simplicityIds: ["greeting", "support-chat", "short-question"] as readonly string[],
+  simplicityIds: ["greeting", "support-chat", "short-question", "brevity"] as readonly string[],
+  /** Signals of difficulty whose weight is kept >= 0 (see logistic.ts). */
+  nonNegativeIds: [
+    "code",
+    "debugging",
+    "math",
+    "quantities",
+    "multi-step",
+    "reasoning",
+    "logic",
+    "domain",
+    "system-design",
+    "rare-terms",
+    "rare-share",
+    "proof-ask",
+    "build-ask",
+    "optimise-ask",
+  ] as readonly string[],
   /**
    * Weights not fitted. Request options (max_tokens, thinking, tools, history,
    * attachments) appear in no training row, so the data cannot teach them:
@@ -91,6 +108,7 @@ export function fit(p: Prepared, config: TrainingConfig = TRAINING_CONFIG, subse
       denseSize: DENSE_IDS.length,
       gramSize: 1 << config.gramBits,
       fixedDense: DENSE_IDS.map((id, d) => (simplicity[d] ? 0 : (config.fixedWeights[id] ?? Number.NaN))),
+      nonNegativeDense: DENSE_IDS.map((id) => config.nonNegativeIds.includes(id)),
     },
     { lambdaDense: config.lambdaDense, lambdaGrams: config.lambdaGrams, iterations: config.iterations },
   );
@@ -118,6 +136,8 @@ export function fit(p: Prepared, config: TrainingConfig = TRAINING_CONFIG, subse
       denseSize: calibrationRows[0]?.dense.length ?? 1,
       gramSize: 0,
       fixedDense: calibrationRows[0] ? Array.from(calibrationRows[0].dense, () => Number.NaN) : [],
+      // The depth score's scale must stay positive (it keeps stage 1's ranking).
+      nonNegativeDense: calibrationRows[0] ? Array.from(calibrationRows[0].dense, (_, k) => k === 0) : [],
     },
     { lambdaDense: 1e-3, lambdaGrams: 0, iterations: config.iterations },
   );
@@ -219,4 +239,24 @@ export function chooseThresholds(hardScores: readonly number[], config: Training
   const standard = floor2(quantile(sorted, config.hardBelowStandard));
   const deep = Math.max(standard + 0.01, floor2(quantile(sorted, 1 - config.hardDeepShare)));
   return { standard, deep };
+}
+
+/** Mean of every feature (vocabulary: its fitted contribution) over the own fixtures. */
+export function referenceValues(p: Prepared, w: FittedWeights): Record<string, number> {
+  const own = p.rows.flatMap((r, i) => (r.family === "own" ? [i] : []));
+  const sums = new Array<number>(DENSE_IDS.length + 1).fill(0);
+  const zeroDense = new Float64Array(DENSE_IDS.length);
+  for (const i of own) {
+    const f = p.features[i]!;
+    f.dense.forEach((v, d) => {
+      sums[d] = (sums[d] ?? 0) + v;
+    });
+    sums[DENSE_IDS.length] = (sums[DENSE_IDS.length] ?? 0) + linearScore(f, zeroDense, w.grams, 0);
+  }
+  const out: Record<string, number> = {};
+  DENSE_IDS.forEach((id, d) => {
+    out[id] = (sums[d] ?? 0) / Math.max(1, own.length);
+  });
+  out["vocabulary"] = (sums[DENSE_IDS.length] ?? 0) / Math.max(1, own.length);
+  return out;
 }
