@@ -31,6 +31,8 @@ const WEIGHT_VECTOR: readonly number[] = FEATURE_IDS.map((id) => WEIGHTS[id]);
  * for every request that has some length.
  */
 const REFERENCE: readonly number[] = FEATURE_IDS.map((id) => MODEL.reference[id] ?? 0);
+/** Log-odds of a request with every feature at its typical value. */
+const REFERENCE_Z = REFERENCE.reduce((z, v, k) => z + v * (WEIGHT_VECTOR[k] ?? 0), BIAS);
 const DOMAIN_INDEX = FEATURE_IDS.indexOf("domain");
 
 /** A contribution must reach this many log-odds to be listed as a reason. */
@@ -43,12 +45,17 @@ export interface Scored {
   reasons: string[];
 }
 
-/** Indices of the `max` largest sign-adjusted contributions >= REASON_MIN, best first; ties by feature order. */
+/**
+ * Indices of the `max` features with the largest sign-adjusted contributions
+ * >= REASON_MIN among those whose weight has that sign (a reason is a signal
+ * that is present, never the absence of its opposite), best first; ties by
+ * feature order.
+ */
 function topIndices(contrib: readonly number[], sign: 1 | -1, max: number): number[] {
   const out: number[] = [];
   for (let k = 0; k < contrib.length; k++) {
     const c = (contrib[k] ?? 0) * sign;
-    if (c < REASON_MIN) continue;
+    if (c < REASON_MIN || (WEIGHT_VECTOR[k] ?? 0) * sign <= 0) continue;
     // insertion into a short sorted list
     let pos = out.length;
     while (pos > 0 && c > (contrib[out[pos - 1] ?? 0] ?? 0) * sign) pos--;
@@ -69,10 +76,12 @@ export function scoreFeatures(f: Features): Scored {
     z += w * v;
     contrib.push(w * (v - (REFERENCE[k] ?? 0)));
   }
-  // Largest pushes above a typical request; when none qualifies, the
-  // strongest pulls below it (simplicity signals, brevity) explain the score.
-  let idx = topIndices(contrib, 1, MAX_REASONS);
-  if (idx.length === 0) idx = topIndices(contrib, -1, MAX_REASONS);
+  // Above a typical request: the difficulty signals above their typical
+  // level; below it: the simplicity signals present (greeting, support
+  // phrasing, brevity). Either way the other side when the first has none.
+  const side: 1 | -1 = z >= REFERENCE_Z ? 1 : -1;
+  let idx = topIndices(contrib, side, MAX_REASONS);
+  if (idx.length === 0) idx = topIndices(contrib, side === 1 ? -1 : 1, MAX_REASONS);
   const reasons = idx.map((k) => (k === DOMAIN_INDEX ? f.domainLabel : (FEATURE_IDS[k] ?? "")));
   const score = 1 / (1 + Math.exp(-z));
   return { score: Number.isFinite(score) ? score : 0, z, reasons };

@@ -5,7 +5,7 @@
  *
  *   z_i = intercept[family_i] + dense_i . wDense + grams_i . wGrams
  *   minimise  sum_i s_i * logloss(target_i, sigmoid(z_i)) / sum_i s_i
- *             + lambdaDense / 2 * |wDense|^2 + lambdaGrams / 2 * |wGrams|^2
+ *             + lambdaDense / 2 * |wDense - prior|^2 + lambdaGrams / 2 * |wGrams|^2
  *
  * Per-family intercepts absorb what is constant within a data set (its base
  * rate, its answer format), so the shared weights only learn what separates
@@ -37,6 +37,8 @@ export interface FitInput {
    * otherwise teach "mathematics is easy").
    */
   nonNegativeDense: readonly boolean[];
+  /** Prior mean of each dense weight: the L2 penalty pulls towards it (0 when absent). */
+  priorDense?: readonly number[];
 }
 
 export interface FitOptions {
@@ -111,8 +113,9 @@ export function fitLogistic(input: FitInput, options: FitOptions): FittedWeights
         continue;
       }
       const w = dense[d] ?? 0;
-      loss += (options.lambdaDense / 2) * w * w;
-      const g = (grad[d] ?? 0) + options.lambdaDense * w;
+      const off = w - (input.priorDense?.[d] ?? 0);
+      loss += (options.lambdaDense / 2) * off * off;
+      const g = (grad[d] ?? 0) + options.lambdaDense * off;
       grad[d] = positive(d) ? g * sigmoid(theta[d] ?? 0) : g;
     }
     for (let g = denseSize; g < denseSize + gramSize; g++) {

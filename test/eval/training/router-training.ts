@@ -14,7 +14,7 @@ import type { FeatureRow } from "./featurize.js";
 export const TRAINING_CONFIG = {
   /** 2^gramBits hashed n-gram buckets. */
   gramBits: 14,
-  lambdaDense: 1e-4,
+  lambdaDense: 0.01,
   lambdaGrams: 5e-4,
   iterations: 300,
   folds: 5,
@@ -26,6 +26,30 @@ export const TRAINING_CONFIG = {
    * chat, which the development sets do not contain).
    */
   simplicityIds: ["greeting", "support-chat", "short-question", "brevity"] as readonly string[],
+  /**
+   * Prior for the dense weights (final log-odds): the hand-set weights of the
+   * previous classifier, which encoded what ordinary assistant traffic needs
+   * (code, multi-step, logic, maths). The fit moves away from them where the
+   * data has evidence; new features start at 0.
+   */
+  priorWeights: {
+    length: 0.9,
+    code: 3.0,
+    debugging: 0.8,
+    math: 0.5,
+    quantities: 1.2,
+    "multi-step": 3.0,
+    reasoning: 1.5,
+    constraints: 0.3,
+    logic: 2.9,
+    "complex-syntax": 1.0,
+    domain: 1.3,
+    "system-design": 1.2,
+    writing: 0.6,
+    greeting: -2.5,
+    "support-chat": -1.2,
+    "short-question": -0.4,
+  } as Readonly<Record<string, number>>,
   /** Signals of difficulty whose weight is kept >= 0 (see logistic.ts). */
   nonNegativeIds: [
     "code",
@@ -93,6 +117,18 @@ const isChat = (r: TrainingRow): boolean => r.family === "own" && r.target === 0
  * length router on MMLU). The result is folded into one weight vector.
  */
 export function fit(p: Prepared, config: TrainingConfig = TRAINING_CONFIG, subset?: readonly number[]): FittedWeights {
+  // The prior is in final log-odds; stage 1 works in units that stage 2 later
+  // scales by b, so a first pass estimates b and the second fits with prior / b.
+  const first = fitStages(p, config, subset, 1);
+  return fitStages(p, config, subset, first.scale).weights;
+}
+
+function fitStages(
+  p: Prepared,
+  config: TrainingConfig,
+  subset: readonly number[] | undefined,
+  priorScale: number,
+): { weights: FittedWeights; scale: number } {
   const idx = subset ?? p.rows.map((_, i) => i);
   const simplicity = DENSE_IDS.map((id) => config.simplicityIds.includes(id));
   const depthRows = idx.filter((i) => !isChat(p.rows[i]!));
@@ -109,6 +145,7 @@ export function fit(p: Prepared, config: TrainingConfig = TRAINING_CONFIG, subse
       gramSize: 1 << config.gramBits,
       fixedDense: DENSE_IDS.map((id, d) => (simplicity[d] ? 0 : (config.fixedWeights[id] ?? Number.NaN))),
       nonNegativeDense: DENSE_IDS.map((id) => config.nonNegativeIds.includes(id)),
+      priorDense: DENSE_IDS.map((id, d) => (simplicity[d] ? 0 : (config.priorWeights[id] ?? 0) / priorScale)),
     },
     { lambdaDense: config.lambdaDense, lambdaGrams: config.lambdaGrams, iterations: config.iterations },
   );
@@ -138,8 +175,9 @@ export function fit(p: Prepared, config: TrainingConfig = TRAINING_CONFIG, subse
       fixedDense: calibrationRows[0] ? Array.from(calibrationRows[0].dense, () => Number.NaN) : [],
       // The depth score's scale must stay positive (it keeps stage 1's ranking).
       nonNegativeDense: calibrationRows[0] ? Array.from(calibrationRows[0].dense, (_, k) => k === 0) : [],
+      priorDense: [1, ...simplicityIndex.map((d) => config.priorWeights[DENSE_IDS[d] ?? ""] ?? 0)],
     },
-    { lambdaDense: 1e-3, lambdaGrams: 0, iterations: config.iterations },
+    { lambdaDense: config.lambdaDense, lambdaGrams: 0, iterations: config.iterations },
   );
   const scale = calibration.dense[0] ?? 1;
   // Fixed priors are final log-odds: not scaled.
@@ -150,11 +188,8 @@ export function fit(p: Prepared, config: TrainingConfig = TRAINING_CONFIG, subse
   const intercepts = depth.intercepts.map((c) => c * scale);
   intercepts[OWN] = (calibration.intercepts[0] ?? 0) + depthBias * scale;
   return {
-    dense,
-    grams: depth.grams.map((w) => w * scale),
-    intercepts,
-    loss: calibration.loss,
-    iterations: depth.iterations,
+    weights: { dense, grams: depth.grams.map((w) => w * scale), intercepts, loss: calibration.loss, iterations: depth.iterations },
+    scale,
   };
 }
 
