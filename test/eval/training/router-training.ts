@@ -13,9 +13,9 @@ import type { FeatureRow } from "./featurize.js";
 
 export const TRAINING_CONFIG = {
   /** 2^gramBits hashed n-gram buckets. */
-  gramBits: 14,
+  gramBits: 13,
   lambdaDense: 0.01,
-  lambdaGrams: 5e-4,
+  lambdaGrams: 2e-3,
   iterations: 300,
   folds: 5,
   seed: 20_240_518,
