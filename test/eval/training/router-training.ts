@@ -20,7 +20,7 @@ export const TRAINING_CONFIG = {
   folds: 5,
   seed: 20_240_518,
   /** Depth stage: total sample weight of each family (rows share it equally). */
-  familyWeight: { own: 0.05, mmlu: 1, gsm8k: 0.3 } satisfies Record<Family, number>,
+  familyWeight: { own: 0.15, mmlu: 1, gsm8k: 0.3 } satisfies Record<Family, number>,
   /**
    * Simplicity signals: fitted in the calibration stage only (they fire on
    * chat, which the development sets do not contain).
@@ -99,22 +99,23 @@ export function prepare(rows: readonly TrainingRow[], config: TrainingConfig = T
 }
 
 const OWN = FAMILIES.indexOf("own");
-const isChat = (r: TrainingRow): boolean => r.family === "own" && r.target === 0;
 
 /**
  * Two stages, one linear model:
  *
  * 1. depth: dense features (simplicity signals held at 0) and n-grams, on the
- *    development sets and the own non-chat fixtures (hard = 1, everyday
- *    tasks = 0), one intercept per family;
+ *    development sets and the own fixtures (hard = 1, everyday tasks and
+ *    chat = 0), one intercept per family, dense weights pulled towards the
+ *    prior;
  * 2. calibration, on the own fixtures only (chat 0, everyday tasks 0.5,
  *    hard 1): z = a + b * depth + simplicity weights.
  *
  * Stage 2 scales the depth score by b > 0, so it keeps the ranking that
- * stage 1 learned on the development sets, and it learns what only chat
- * shows (greetings, support phrasing) without letting the easy chat-vs-
- * expert split pull the shared weights (a joint fit turned the model into a
- * length router on MMLU). The result is folded into one weight vector.
+ * stage 1 learned, and fits what only chat shows (greetings, support
+ * phrasing, brevity) on the own fixtures alone. The own fixtures weigh little
+ * in stage 1: letting the easy chat-vs-expert split dominate the shared
+ * weights turned an unregularised joint fit into a length router on MMLU.
+ * The result is folded into one weight vector.
  */
 export function fit(p: Prepared, config: TrainingConfig = TRAINING_CONFIG, subset?: readonly number[]): FittedWeights {
   // The prior is in final log-odds; stage 1 works in units that stage 2 later
@@ -131,15 +132,14 @@ function fitStages(
 ): { weights: FittedWeights; scale: number } {
   const idx = subset ?? p.rows.map((_, i) => i);
   const simplicity = DENSE_IDS.map((id) => config.simplicityIds.includes(id));
-  const depthRows = idx.filter((i) => !isChat(p.rows[i]!));
   const perFamily = new Map<Family, number>();
-  for (const i of depthRows) perFamily.set(p.rows[i]!.family, (perFamily.get(p.rows[i]!.family) ?? 0) + 1);
+  for (const i of idx) perFamily.set(p.rows[i]!.family, (perFamily.get(p.rows[i]!.family) ?? 0) + 1);
   const depth = fitLogistic(
     {
-      rows: depthRows.map((i) => p.features[i]!),
-      targets: depthRows.map((i) => (p.rows[i]!.family === "own" ? (p.rows[i]!.target >= 1 ? 1 : 0) : p.rows[i]!.target)),
-      sampleWeights: depthRows.map((i) => config.familyWeight[p.rows[i]!.family] / (perFamily.get(p.rows[i]!.family) ?? 1)),
-      family: depthRows.map((i) => FAMILIES.indexOf(p.rows[i]!.family)),
+      rows: idx.map((i) => p.features[i]!),
+      targets: idx.map((i) => (p.rows[i]!.family === "own" ? (p.rows[i]!.target >= 1 ? 1 : 0) : p.rows[i]!.target)),
+      sampleWeights: idx.map((i) => config.familyWeight[p.rows[i]!.family] / (perFamily.get(p.rows[i]!.family) ?? 1)),
+      family: idx.map((i) => FAMILIES.indexOf(p.rows[i]!.family)),
       families: FAMILIES.length,
       denseSize: DENSE_IDS.length,
       gramSize: 1 << config.gramBits,
