@@ -48,6 +48,19 @@ export const FEATURE_IDS = [
  */
 export const VOCABULARY_INDEX = FEATURE_IDS.indexOf("vocabulary");
 
+/**
+ * Features read from the request's structure, not its text (options the
+ * client set, the conversation's shape). Their weights are priors: no
+ * training row has them.
+ */
+export const REQUEST_FEATURES: readonly FeatureId[] = [
+  "long-context",
+  "conversation-depth",
+  "tools",
+  "output-size",
+  "extended-thinking",
+];
+
 export type FeatureId = (typeof FEATURE_IDS)[number];
 export type FeatureVector = Record<FeatureId, number>;
 
