@@ -229,8 +229,12 @@ export function computeFeatures(ex: Extracted): Features {
   const brevityF =
     p.words > 0 && p.rareWords === 0 ? clamp01(1 - (p.words - 2) / 10) * clamp01(1 - heavy * 2) : 0;
   const questionLike = p.questions > 0 || hasCat(first, Cat.wh);
+  // A short question about quantities or with logical structure is a puzzle,
+  // not a lookup ("How many integers below 500 are divisible by 3 or 7 but
+  // not both?").
+  const puzzle = quantF + logicF;
   const shortQuestionF =
-    questionLike && len < 160 ? clamp01(1 - len / 160) * clamp01(1 - heavy * 1.5) : 0;
+    questionLike && len < 160 ? clamp01(1 - len / 160) * clamp01(1 - (heavy + puzzle) * 1.5) : 0;
 
   // ---- vocabulary --------------------------------------------------------
   // Rare words (outside the common-English list): technical terms and jargon;
