@@ -43,7 +43,8 @@ import {
   type LabelReport,
   type QualityReport,
 } from "./router-report.js";
-import { OWN_PROXY_FILE } from "./training/dataset.js";
+import { OWN_PROXY_FILE, trainingFiles } from "./training/dataset.js";
+import { resolve } from "node:path";
 import { crossValidate, printCrossValidation } from "./training/cross-validation.js";
 
 const CHAT_LABELS_FILE = new URL("./fixtures/chat-labels.jsonl", import.meta.url).pathname;
@@ -87,11 +88,15 @@ async function evaluateFile(file: string, t: Thresholds, asJson: boolean, withFe
   const features = withFeatures
     ? { quality: quality.length > 0 ? featureFigures(quality) : undefined, labels: labels.length > 0 ? featureFigures(labels) : undefined }
     : undefined;
+  const trainedOn = trainingFiles().includes(resolve(file));
   if (asJson) {
-    console.log(JSON.stringify({ file, skipped, thresholds: t, reports, features }));
+    console.log(JSON.stringify({ file, trainedOn, skipped, thresholds: t, reports, features }));
     return;
   }
   console.log(`== ${file}${skipped > 0 ? ` (${skipped} unreadable lines skipped)` : ""}`);
+  if (trainedOn) {
+    console.log("  (the shipped model was fitted on this file: these figures are training fit; run `npm run eval:router` without files for the cross-validated ones)");
+  }
   if (reports.length === 0) console.log("  no usable rows");
   for (const r of reports) {
     if (r.kind === "quality") printQuality(r, t);

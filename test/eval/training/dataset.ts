@@ -13,6 +13,7 @@
  */
 
 import { existsSync } from "node:fs";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { MessagesRequestLike } from "../../../shared/classify/index.js";
 import { loadJsonl } from "../router-data.js";
@@ -54,6 +55,12 @@ const DEVELOPMENT_FILES: ReadonlyArray<{ family: Family; file: string }> = [
   { family: "mmlu", file: "mmlu.jsonl" },
   { family: "gsm8k", file: "gsm8k-dev.jsonl" },
 ];
+
+/** Absolute paths of every file the shipped model was fitted on. */
+export function trainingFiles(): string[] {
+  const dir = routerDataDir();
+  return [OWN_TRAINING_FILE, ...DEVELOPMENT_FILES.map(({ file }) => resolve(dir, file))];
+}
 
 export async function loadTrainingRows(): Promise<TrainingRow[]> {
   const rows: TrainingRow[] = [];
