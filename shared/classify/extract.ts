@@ -232,7 +232,11 @@ function finiteNumber(v: unknown): number {
   return typeof v === "number" && Number.isFinite(v) ? v : 0;
 }
 
-export function extract(request: unknown): Extracted {
+/**
+ * `collectGrams` (training only) records the latest ask's n-gram buckets in
+ * `primary.gramSink`.
+ */
+export function extract(request: unknown, collectGrams = false): Extracted {
   const ex: Extracted = {
     primary: emptyStats(),
     context: emptyStats(),
@@ -248,6 +252,7 @@ export function extract(request: unknown): Extracted {
     thinking: false,
     thinkingBudget: 0,
   };
+  if (collectGrams) ex.primary.gramSink = [];
   if (!isRec(request)) return ex;
 
   // System prompt.

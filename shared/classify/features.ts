@@ -1,9 +1,9 @@
 /**
  * Turns scanner counts and request metadata into a fixed feature vector.
  *
- * Every feature is a number in [0, 1] (counts pass through a saturating
- * curve, sizes through a clamped log scale), so a weight in score.ts reads as
- * "log-odds added when this signal is fully present".
+ * Every feature but `vocabulary` is a number in [0, 1] (counts pass through a
+ * saturating curve, sizes through a clamped log scale), so a weight in
+ * score.ts reads as "log-odds added when this signal is fully present".
  */
 
 import { Cat } from "./lexicon.js";
@@ -32,7 +32,34 @@ export const FEATURE_IDS = [
   "greeting",
   "support-chat",
   "short-question",
+  "brevity",
+  "rare-terms",
+  "rare-share",
+  "proof-ask",
+  "build-ask",
+  "optimise-ask",
+  "vocabulary",
 ] as const;
+
+/**
+ * The one feature that is not in [0, 1]: the hashed n-gram weights summed over
+ * the latest ask (normalised by the square root of the n-gram count). It is
+ * already in log-odds, so its weight is 1.
+ */
+export const VOCABULARY_INDEX = FEATURE_IDS.indexOf("vocabulary");
+
+/**
+ * Features read from the request's structure, not its text (options the
+ * client set, the conversation's shape). Their weights are priors: no
+ * training row has them.
+ */
+export const REQUEST_FEATURES: readonly FeatureId[] = [
+  "long-context",
+  "conversation-depth",
+  "tools",
+  "output-size",
+  "extended-thinking",
+];
 
 export type FeatureId = (typeof FEATURE_IDS)[number];
 export type FeatureVector = Record<FeatureId, number>;
@@ -197,9 +224,28 @@ export function computeFeatures(ex: Extracted): Features {
   const supportF = personal
     ? sat(cat(p, Cat.support), 1) * chatSized * clamp01(1 - heavy) * clamp01(1.5 - quantF * 2)
     : 0;
+  // A chat turn of a few ordinary words ("yes please", "good night"): no
+  // heavy signal and no rare word (a short expert ask names its jargon).
+  const brevityF =
+    p.words > 0 && p.rareWords === 0 ? clamp01(1 - (p.words - 2) / 10) * clamp01(1 - heavy * 2) : 0;
   const questionLike = p.questions > 0 || hasCat(first, Cat.wh);
+  // A short question about quantities or with logical structure is a puzzle,
+  // not a lookup ("How many integers below 500 are divisible by 3 or 7 but
+  // not both?").
+  const puzzle = quantF + logicF;
   const shortQuestionF =
-    questionLike && len < 160 ? clamp01(1 - len / 160) * clamp01(1 - heavy * 1.5) : 0;
+    questionLike && len < 160 ? clamp01(1 - len / 160) * clamp01(1 - (heavy + puzzle) * 1.5) : 0;
+
+  // ---- vocabulary --------------------------------------------------------
+  // Rare words (outside the common-English list): technical terms and jargon;
+  // names and products capitalised mid-sentence count half.
+  const rare = p.rareWords - p.rareCapitalised * 0.5 + (c.rareWords - c.rareCapitalised * 0.5) * 0.25;
+  const rareTermsF = sat(rare, 2);
+  const rareShareF = p.contentWords > 0 ? clamp01(p.rareWords / (p.contentWords + 2)) : 0;
+  const proofF = sat(asked(p, Cat.proveAsk, 0.3), 1);
+  const buildF = sat(asked(p, Cat.buildAsk, 0.2), 1);
+  const optimiseF = sat(asked(p, Cat.optimiseAsk, 0.3), 1);
+  const vocabulary = p.grams > 0 ? p.gramSum / Math.sqrt(p.grams) : 0;
 
   // In FEATURE_IDS order (checked by the unit tests).
   const values: number[] = [
@@ -225,6 +271,13 @@ export function computeFeatures(ex: Extracted): Features {
     greetingF, // greeting
     supportF, // support-chat
     shortQuestionF, // short-question
+    brevityF, // brevity
+    rareTermsF, // rare-terms
+    rareShareF, // rare-share
+    proofF, // proof-ask
+    buildF, // build-ask
+    optimiseF, // optimise-ask
+    vocabulary, // vocabulary
   ];
   return { values, domainLabel: domainTotal > 0 ? `domain-${domainLabel}` : "domain" };
 }

@@ -8,11 +8,14 @@
  *   text-scan.ts  one pass over a slice of text -> counts
  *   lexicon.ts    small generic vocabularies, hashed lookup
  *   features.ts   counts + request options -> feature vector in [0, 1]
+ *   vocabulary.ts common-word set and hashed n-gram weights (fitted data)
  *   score.ts      weighted logistic model -> score, reasons
+ *   model-data.ts fitted weights and default thresholds (npm run train:router)
  */
 
 import { extract } from "./extract.js";
 import { FEATURE_IDS, computeFeatures, featureRecord, type FeatureVector } from "./features.js";
+import { MODEL } from "./model-data.js";
 import { WEIGHTS, scoreFeatures } from "./score.js";
 import type { Classification, MessagesRequestLike, Thresholds, Tier } from "./types.js";
 
@@ -27,7 +30,8 @@ export type {
 export { FEATURE_IDS, type FeatureId, type FeatureVector } from "./features.js";
 export { WEIGHTS, BIAS } from "./score.js";
 
-export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({ standard: 0.35, deep: 0.7 });
+/** Tier thresholds chosen with the fitted model (see README.md, "Thresholds"). */
+export const DEFAULT_THRESHOLDS: Thresholds = Object.freeze({ ...MODEL.thresholds });
 
 export function tierFor(score: number, thresholds: Thresholds = DEFAULT_THRESHOLDS): Tier {
   if (score >= thresholds.deep) return "deep";

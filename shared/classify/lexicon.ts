@@ -60,10 +60,16 @@ export const Cat = {
   reasonVerb: 23,
   /** Programming languages, databases and developer tools (python, sql, docker). */
   codeTech: 24,
+  /** Proof asks: prove, derive, show that, demonstrate. */
+  proveAsk: 25,
+  /** Building asks: implement, design, architect, build, develop. */
+  buildAsk: 26,
+  /** Optimisation asks: optimise, speed up, tune, parallelise, minimise. */
+  optimiseAsk: 27,
 } as const;
 
 export type CatId = (typeof Cat)[keyof typeof Cat];
-export const CAT_COUNT = 25;
+export const CAT_COUNT = 28;
 
 const LISTS: Record<CatId, string> = {
   [Cat.reason]: `prove proves proving proof proofs derive derives deriving derivation
@@ -142,7 +148,8 @@ const LISTS: Record<CatId, string> = {
     vue angular svelte nodejs deno docker* kubernetes k8s terraform nginx git github
     gitlab linux bash powershell npm pip pytest jest webpack vite regex api apis json yaml
     http https sdk cli django flask fastapi spring rails numpy pandas pytorch
-    tensorflow aws gcp azure`,
+    tensorflow aws gcp azure cuda gpu gpus opencl simd vulkan llvm wasm webassembly
+    assembly verilog vhdl fpga`,
   [Cat.debug]: `error errors exception exceptions traceback stacktrace stack crash crashes
     crashed bug bugs buggy undefined null segfault panic panicked failing fails failed
     failure warning warnings broken doesn't isn't won't fix fixes fixing leak leaks
@@ -189,6 +196,12 @@ const LISTS: Record<CatId, string> = {
     reconcile decompose`,
   [Cat.ask]: `please pls kindly can could would will you me us help i we and then also now
     lets let's need want how`,
+  [Cat.proveAsk]: `prove proves proof proofs derive derivation demonstrate disprove
+    "show that" "show why"`,
+  [Cat.buildAsk]: `implement implementing design designing architect build develop engineer
+    construct "set up" "come up"`,
+  [Cat.optimiseAsk]: `optimise optimize optimising optimizing tune parallelise parallelize
+    vectorise vectorize accelerate minimise minimize maximise maximize "speed up"`,
   [Cat.clause]: `which that who whom whose whereas although though while because since unless
     if when whether`,
 };
@@ -204,7 +217,7 @@ export function hashStep(h: number, lowerCode: number): number {
 
 export const HASH_START = FNV_OFFSET;
 
-function hashString(s: string): number {
+export function hashString(s: string): number {
   let h = FNV_OFFSET;
   for (let i = 0; i < s.length; i++) h = hashStep(h, s.charCodeAt(i));
   return h;

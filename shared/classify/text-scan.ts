@@ -16,11 +16,21 @@ import {
   HASH_START as LEX_HASH_START,
   MAX_WORD_LEN as LEX_MAX_WORD_LEN,
   foldCode,
+  pairKey,
   PAIR_HEAD as LEX_PAIR_HEAD,
   STEM_KEY as LEX_STEM_KEY,
   lookupPair,
   lookupWord,
 } from "./lexicon.js";
+import {
+  GRAM_BIGRAM,
+  GRAM_BITS,
+  GRAM_SUFFIX,
+  GRAM_UNIGRAM,
+  GRAM_WEIGHTS,
+  gramHash,
+  isCommonWord,
+} from "./vocabulary.js";
 
 export interface ScanStats {
   /** Code units scanned. */
@@ -82,6 +92,18 @@ export interface ScanStats {
   askCats: number[];
   /** Category bitmask of the first word scanned (-1 before any word). */
   firstCats: number;
+  /** Words of 4+ letters (letters only, no apostrophe or hyphen). */
+  contentWords: number;
+  /** Content words outside the common-English list (vocabulary.ts). */
+  rareWords: number;
+  /** Rare words capitalised inside a sentence (names, products, acronyms). */
+  rareCapitalised: number;
+  /** Hashed n-grams seen (word unigrams, bigrams, word endings). */
+  grams: number;
+  /** Sum of their fitted weights. */
+  gramSum: number;
+  /** Training only: the mixed 32-bit hash of every n-gram seen. null at run time. */
+  gramSink: number[] | null;
 }
 
 /** A packed array of CAT_COUNT zeros (cheaper to allocate than a typed array). */
@@ -127,7 +149,32 @@ export function emptyStats(): ScanStats {
     cats: zeros(),
     askCats: zeros(),
     firstCats: -1,
+    contentWords: 0,
+    rareWords: 0,
+    rareCapitalised: 0,
+    grams: 0,
+    gramSum: 0,
+    gramSink: null,
   };
+}
+
+/** Shortest word whose 4-letter ending is an n-gram. */
+const SUFFIX_MIN_LEN = 7;
+
+const GRAM_SHIFT = 32 - GRAM_BITS;
+
+function addGram(s: ScanStats, hash: number, kind: number): void {
+  const mixed = gramHash(hash, kind);
+  s.grams++;
+  s.gramSum += GRAM_WEIGHTS[mixed >>> GRAM_SHIFT] ?? 0;
+  if (s.gramSink !== null) s.gramSink.push(mixed);
+}
+
+/** FNV-1a hash of the last four code units of a word, lowercased. */
+function suffixHash(text: string, end: number): number {
+  let h = HASH_START;
+  for (let k = end - 4; k < end; k++) h = Math.imul(h ^ foldCode(text.charCodeAt(k)), FNV_PRIME);
+  return h;
 }
 
 const TOK_NONE = 0;
@@ -324,6 +371,8 @@ export function scanText(s: ScanStats, text: string, start: number, end: number)
   let mathBraceDepth = 0;
   let lastCloseMath = -1;
   let sentenceStart = true;
+  /** Hash of the previous word of the same sentence (0: none), for bigrams. */
+  let prevGramHash = 0;
 
   let atLineStart = true;
   let lineStart = start;
@@ -346,6 +395,7 @@ export function scanText(s: ScanStats, text: string, start: number, end: number)
       lineHasContent = false;
       lineStart = i + 1;
       sentenceStart = true;
+      prevGramHash = 0;
       i++;
       continue;
     }
@@ -368,6 +418,7 @@ export function scanText(s: ScanStats, text: string, start: number, end: number)
       let underscore = false;
       let hyphenAt = -1;
       let hyphenHash = 0;
+      let joined = false;
       while (j < end) {
         let d = text.charCodeAt(j);
         if (d >= 97 && d <= 122) {
@@ -389,6 +440,7 @@ export function scanText(s: ScanStats, text: string, start: number, end: number)
             hyphenHash = h;
           }
           if (d === 0x2019) d = 39;
+          joined = true;
         } else if (d < 0x80 || !isLetter(d)) {
           break;
         }
@@ -436,6 +488,21 @@ export function scanText(s: ScanStats, text: string, start: number, end: number)
         if (n1 === 35 || (n1 === 43 && text.charCodeAt(j + 1) === 43)) cats |= 1 << Cat.codeTech;
       }
       if (len >= 12) s.longWords++;
+      if (len <= MAX_WORD_LEN) {
+        addGram(s, h, GRAM_UNIGRAM);
+        if (prevGramHash !== 0 && !sentenceStart) addGram(s, pairKey(prevGramHash, h), GRAM_BIGRAM);
+        prevGramHash = h === 0 ? 1 : h;
+        // Contractions and hyphenated compounds ("that's", "follow-up") are
+        // not in the word list as written: only plain words are judged.
+        if (alphaOnly && !joined && len >= 4) {
+          s.contentWords++;
+          if (!isCommonWord(h)) {
+            s.rareWords++;
+            if (c >= 65 && c <= 90 && !sentenceStart) s.rareCapitalised++;
+          }
+          if (len >= SUFFIX_MIN_LEN) addGram(s, suffixHash(text, j), GRAM_SUFFIX);
+        }
+      }
       if (s.firstCats < 0) s.firstCats = cats;
       addCats(s.cats, cats);
       if (cats !== 0) {
@@ -475,6 +542,7 @@ export function scanText(s: ScanStats, text: string, start: number, end: number)
       }
       s.numbers++;
       if (dec) s.decimals++;
+      prevGramHash = 0;
       // "Step 2:", "Part 3 |": capitalised word, one space, short number, separator.
       if (prevTok === TOK_WORD && prevCap && prevEnd === i - 1 && j - i <= 2) {
         const k = nextNonSpace(text, j, end, 1);

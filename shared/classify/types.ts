@@ -48,3 +48,21 @@ export interface MessagesRequestLike {
   max_tokens?: number;
   thinking?: { type: string; budget_tokens?: number };
 }
+
+/**
+ * A fitted model as shipped in model-data.ts (written by `npm run
+ * train:router`): the logistic model's bias and per-feature weights, the
+ * default tier thresholds chosen on held-out folds, and the hashed n-gram
+ * weights as int8 q on a square-root scale, w = sign(q) * (q / 127)^2 *
+ * gramMax, base64-encoded.
+ */
+export interface FittedModel {
+  bias: number;
+  weights: Readonly<Record<string, number>>;
+  /** Mean feature values over the training fixtures (reasons are measured from them). */
+  reference: Readonly<Record<string, number>>;
+  thresholds: Thresholds;
+  gramBits: number;
+  gramMax: number;
+  gramWeights: string;
+}

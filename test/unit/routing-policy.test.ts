@@ -55,7 +55,7 @@ describe("routeRequest", () => {
   });
 
   it("uses the tenant's own tier map and thresholds", () => {
-    const policy = modelPolicySchema.parse({ tierModels: { light: "claude-sonnet-4-5" }, thresholds: { standard: 0.99, deep: 0.995 } });
+    const policy = modelPolicySchema.parse({ tierModels: { light: "claude-sonnet-4-5" }, thresholds: { standard: 0.99, deep: 1 } });
     expect(routeRequest(simple("auto"), policy, defaults)).toMatchObject({ model: "claude-sonnet-4-5", tier: "light" });
     expect(routeRequest(hard("auto"), policy, defaults).tier).not.toBe("deep");
   });

@@ -1,0 +1,93 @@
+/**
+ * The cross-validated evaluation of the training recipe: every development
+ * and own-fixture row is scored by a model fitted without it (5 stratified
+ * folds), the default thresholds are chosen from those out-of-fold scores,
+ * and a second split that keeps each MMLU subject whole estimates how the
+ * model does on topics it never saw. Run by `npm run train:router` and
+ * `npm run eval:router`.
+ */
+
+import { tierFor } from "../../../shared/classify/index.js";
+import { requestTextLength } from "../router-data.js";
+import {
+  labelReport,
+  printLabels,
+  printQuality,
+  qualityReport,
+  type LabelReport,
+  type LabelScored,
+  type QualityReport,
+  type QualityScored,
+} from "../router-report.js";
+import { apgr, routerCurve } from "../metrics.js";
+import { loadTrainingRows, type Family } from "./dataset.js";
+import {
+  TRAINING_CONFIG,
+  chooseThresholds,
+  outOfFoldScores,
+  prepare,
+  stratifiedFolds,
+  subjectFolds,
+  type Prepared,
+  type TrainingConfig,
+} from "./router-training.js";
+
+export interface CrossValidation {
+  prepared: Prepared;
+  thresholds: { standard: number; deep: number };
+  mmlu: QualityReport;
+  gsm8k: QualityReport;
+  own: LabelReport;
+  /** MMLU / GSM8K APGR when whole MMLU subjects are held out. */
+  subjectHeldOut: { mmlu: number; gsm8k: number };
+}
+
+function familyApgr(p: Prepared, scores: readonly number[], family: Family): number {
+  const idx = p.rows.flatMap((r, i) => (r.family === family ? [i] : []));
+  return apgr(
+    routerCurve(
+      idx.map((i) => scores[i] ?? 0),
+      idx.map((i) => p.rows[i]!.weak ?? 0),
+      idx.map((i) => p.rows[i]!.strong ?? 0),
+    ),
+  );
+}
+
+export async function crossValidate(config: TrainingConfig = TRAINING_CONFIG): Promise<CrossValidation> {
+  const prepared = prepare(await loadTrainingRows(), config);
+  const { rows } = prepared;
+  const oof = outOfFoldScores(prepared, stratifiedFolds(rows, config.folds, config.seed), config);
+  const thresholds = chooseThresholds(
+    rows.flatMap((r, i) => (r.family === "own" && r.target >= 1 ? [oof[i] ?? 0] : [])),
+    config,
+  );
+  const scored = (i: number): { score: number; tier: ReturnType<typeof tierFor>; group: string; textLength: number } => {
+    const r = rows[i]!;
+    const score = oof[i] ?? 0;
+    return { score, tier: tierFor(score, thresholds), group: r.source, textLength: requestTextLength(r.request) };
+  };
+  const quality = (family: Family): QualityScored[] =>
+    rows.flatMap((r, i) => (r.family === family ? [{ ...scored(i), weak: r.weak ?? 0, strong: r.strong ?? 0 }] : []));
+  const own: LabelScored[] = rows.flatMap((r, i) => (r.family === "own" ? [{ ...scored(i), label: r.target }] : []));
+
+  const bySubject = outOfFoldScores(prepared, subjectFolds(rows, config.folds, config.seed), config);
+  return {
+    prepared,
+    thresholds,
+    mmlu: qualityReport(quality("mmlu")),
+    gsm8k: qualityReport(quality("gsm8k")),
+    own: labelReport(own),
+    subjectHeldOut: { mmlu: familyApgr(prepared, bySubject, "mmlu"), gsm8k: familyApgr(prepared, bySubject, "gsm8k") },
+  };
+}
+
+export function printCrossValidation(cv: CrossValidation, log: (line: string) => void = console.log): void {
+  log(`== cross-validated (${TRAINING_CONFIG.folds} folds, out-of-fold scores; thresholds chosen on them: standard ${cv.thresholds.standard}, deep ${cv.thresholds.deep})`);
+  log(`-- mmlu.jsonl (shared development data)`);
+  printQuality(cv.mmlu, cv.thresholds, log);
+  log(`-- gsm8k-dev.jsonl (shared development data)`);
+  printQuality(cv.gsm8k, cv.thresholds, log);
+  log(`-- test/eval/fixtures/router-train.jsonl (own hand-written fixtures; AUC: label 1 vs 0)`);
+  printLabels(cv.own, cv.thresholds, log);
+  log(`-- whole MMLU subjects held out: APGR mmlu ${cv.subjectHeldOut.mmlu.toFixed(3)}, gsm8k ${cv.subjectHeldOut.gsm8k.toFixed(3)}`);
+}
