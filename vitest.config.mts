@@ -16,6 +16,7 @@ export default defineConfig({
                 GATEWAY_SECRET: "unit-gateway-secret",
                 UPSTASH_REDIS_REST_URL: inject("upstashUrl"),
                 UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
+                UNIT_REGION_REDIS_REST_URLS: inject("regionUpstashUrls"),
                 UPSTREAM_BASE_URL: "http://127.0.0.1:9",
                 ANTHROPIC_API_KEY: "unused",
                 MAX_BODY_BYTES: "65536",

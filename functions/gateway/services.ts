@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory";
 import { FailureThrottle, UnknownKeys } from "../../shared/auth/failures.js";
 import type { GatewayConfig, GatewayEnv } from "../../shared/config/env.js";
 import { GatewayError } from "../../shared/http/errors.js";
+import { REGIONS } from "../../shared/geo/regions.js";
 import { Ledger } from "../../shared/ledger/ledger.js";
 import type { Settlement } from "../../shared/ledger/settlement.js";
 import { type PricedModel, type PriceTable, priceTable } from "../../shared/pricing/cost.js";
@@ -49,6 +50,7 @@ function services(config: GatewayConfig, env: GatewayEnv): Services {
       );
     }
     const redis = redisClient(config.redis);
+    const regionRedis = config.regionRedis ? redisClient(config.regionRedis) : null;
     const prices = priceTable(config.prices);
     const strongest = prices.priceOf(config.routing.tierModels.deep);
     if (!strongest) {
@@ -65,10 +67,13 @@ function services(config: GatewayConfig, env: GatewayEnv): Services {
         prices,
         strongest,
         ledger: new Ledger({
-          redis,
+          primary: redis,
+          region: regionRedis ? { redis: regionRedis, id: config.region, count: REGIONS.length } : null,
           defaults: config.defaultLimits,
           storageTimeoutMs: config.storageTimeoutMs,
-          spool: (settlement) => spool(env, config.region, settlement),
+          tuning: config.leases,
+          spool: (settlement) => spoolOf(env, config.region, settlement)?.add(settlement) ?? Promise.resolve(),
+          scheduleDrain: () => spoolOf(env, config.region, null)?.drainLater() ?? Promise.resolve(),
         }),
         upstream: new EndpointPool(endpointsOf(config, env)),
         unknownKeys: new UnknownKeys(UNKNOWN_KEY_MEMORY_MS),
@@ -92,15 +97,15 @@ function endpointsOf(config: GatewayConfig, env: GatewayEnv) {
   }
 }
 
-/** Keeps a settlement in the region's durable spool until storage takes it. */
-async function spool(env: GatewayEnv, region: string, settlement: Settlement): Promise<void> {
+/** The region's durable spool, which keeps settlements until storage takes them and drains the outbox when the primary is back. */
+function spoolOf(env: GatewayEnv, region: string, settlement: Settlement | null) {
   const namespace = env.USAGE_SPOOL;
   if (!namespace) {
     // Without a spool binding the record survives only in the log, for reconciliation.
-    console.error(JSON.stringify({ msg: "settlement lost: no USAGE_SPOOL binding", settlement }));
-    return;
+    console.error(JSON.stringify({ msg: "no USAGE_SPOOL binding: nothing can be kept for later", settlement }));
+    return null;
   }
-  await namespace.get(namespace.idFromName(region)).add(settlement);
+  return namespace.get(namespace.idFromName(region));
 }
 
 /** Provides the services to routes that need storage (everything but /healthz). */

@@ -1,4 +1,5 @@
 import { DEFAULT_THRESHOLDS, type Tier } from "../classify/index.js";
+import { DEFAULT_LEASE_TUNING, type LeaseTuning } from "../ledger/leases.js";
 import type { UsageSpool } from "../ledger/usage-spool.js";
 import { DEFAULT_PRICES, type ModelPrice } from "../pricing/prices.js";
 import type { FeatureConfig } from "../request-policy/features.js";
@@ -51,9 +52,16 @@ export interface GatewayEnv {
   REGION?: string;
   /** Longest wait for storage on the hot path before the tenant's fail-open/fail-closed choice applies. */
   STORAGE_TIMEOUT_MS?: string;
-  /** Upstash Redis REST endpoint and token of this region's database. */
+  /** Upstash Redis REST endpoint and token of the primary database (tenants, keys, budgets, usage). */
   UPSTASH_REDIS_REST_URL?: string;
   UPSTASH_REDIS_REST_TOKEN?: string;
+  /** Upstash Redis REST endpoint and token of this region's own database (hot-path counters); unset, the primary decides every request. */
+  REGION_REDIS_REST_URL?: string;
+  REGION_REDIS_REST_TOKEN?: string;
+  /** Leases and credits: the oldest replica of keys and tenants used (ms), rate credit lifetime (ms), the headroom divisor of budget leases. */
+  REPLICA_MAX_AGE_MS?: string;
+  RATE_CREDIT_TTL_MS?: string;
+  LEASE_HEADROOM_DIVISOR?: string;
   /** Durable Object namespace holding settlements that could not be written yet. */
   USAGE_SPOOL?: DurableObjectNamespace<UsageSpool>;
   /** Secret: bearer token for the /admin API. The admin API is off while it is unset. */
@@ -99,6 +107,9 @@ export interface GatewayConfig {
   region: string;
   storageTimeoutMs: number;
   redis: { url: string; token: string };
+  /** The region's own database, or null. */
+  regionRedis: { url: string; token: string } | null;
+  leases: LeaseTuning;
   adminToken: string;
   defaultLimits: { requestsPerMinute: number; tokensPerMinute: number };
   prices: Record<string, ModelPrice>;
@@ -150,6 +161,17 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
       region: env.REGION || DEFAULTS.region,
       storageTimeoutMs: positiveInt(env.STORAGE_TIMEOUT_MS, DEFAULTS.storageTimeoutMs),
       redis: { url: env.UPSTASH_REDIS_REST_URL ?? "", token: env.UPSTASH_REDIS_REST_TOKEN ?? "" },
+      regionRedis: env.REGION_REDIS_REST_URL ? { url: env.REGION_REDIS_REST_URL, token: env.REGION_REDIS_REST_TOKEN ?? "" } : null,
+      leases: {
+        ...DEFAULT_LEASE_TUNING,
+        replicaMaxAgeMs: positiveInt(env.REPLICA_MAX_AGE_MS, DEFAULT_LEASE_TUNING.replicaMaxAgeMs),
+        replicaRefreshMs: Math.min(
+          DEFAULT_LEASE_TUNING.replicaRefreshMs,
+          Math.floor(0.4 * positiveInt(env.REPLICA_MAX_AGE_MS, DEFAULT_LEASE_TUNING.replicaMaxAgeMs)),
+        ),
+        creditTtlMs: positiveInt(env.RATE_CREDIT_TTL_MS, DEFAULT_LEASE_TUNING.creditTtlMs),
+        leaseHeadroomDivisor: positiveInt(env.LEASE_HEADROOM_DIVISOR, DEFAULT_LEASE_TUNING.leaseHeadroomDivisor),
+      },
       adminToken: env.ADMIN_TOKEN ?? "",
       defaultLimits: {
         requestsPerMinute: positiveInt(env.DEFAULT_REQUESTS_PER_MINUTE, DEFAULTS.requestsPerMinute),

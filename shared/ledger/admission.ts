@@ -8,6 +8,7 @@ import { parse } from "../tenants/store.js";
 import type { Visitor } from "../widget/visitor.js";
 import {
   type Bucket,
+  type BucketState,
   type DefaultLimits,
   admissionBuckets,
   bucketArgs,
@@ -16,8 +17,10 @@ import {
   isVisitorScope,
   rateLimitHeaders,
 } from "./buckets.js";
+import type { LeaseScope } from "./regional-plan.js";
 import { type Audience, budgetRefusal, rateLimitRefusal } from "./refusals.js";
-import { ADMIT } from "./scripts.js";
+import { ADMIT } from "./scripts/primary.js";
+import type { ChargedBucket, LedgerSide } from "./settlement.js";
 
 export interface AdmissionRequest {
   /** Names the budget reservation and, later, the settlement. */
@@ -52,8 +55,12 @@ export interface Admission {
   admittedAt: number;
   periods: { day: string; month: string };
   /** The token buckets the estimate was taken from, to be corrected when the request ends. */
-  tokenBuckets: Bucket[];
+  tokenBuckets: ChargedBucket[];
   headers: Record<string, string>;
+  /** Where it was admitted (and is settled). */
+  side: LedgerSide;
+  /** The budget lease it holds a reservation on (region side, tenants with a budget). */
+  lease: LeaseScope | null;
 }
 
 /** The admission reached storage after its deadline, or after the request was settled: it did nothing. */
@@ -81,12 +88,12 @@ export class PolicyChanged extends Error {
  * it (and `checkPolicy` is set), nothing is taken either and PolicyChanged carries the
  * current records, so the caller decides again (one more round trip, only after a change).
  */
-export async function admit(redis: Redis, defaults: DefaultLimits, request: AdmissionRequest): Promise<Admission> {
+export async function admitOnPrimary(redis: Redis, defaults: DefaultLimits, request: AdmissionRequest): Promise<Admission> {
   const periods = usagePeriods(request.now);
   const audience: Audience = request.visitor ? "visitor" : "client";
   const { key, tenant } = request;
   const buckets = admissionBuckets(key, tenant, defaults, request.tokens, request.visitor);
-  const share = request.visitor && key.widget ? key.widget.dailyBudgetShare : "";
+  const share = keyShareOf(request)?.share ?? "";
   const reply = await runScript<Reply>(
     redis,
     ADMIT,
@@ -117,21 +124,32 @@ export async function admit(redis: Redis, defaults: DefaultLimits, request: Admi
   const current = { key: parse<KeyRecord>(keyJson) ?? key, tenant: parse<Tenant>(tenantJson) ?? tenant };
   if (status === "stale") throw new PolicyChanged(current.key, current.tenant);
   if (status === "ok") {
-    const states = bucketStates(buckets, figures);
-    const visible = audience === "visitor" ? states.filter((state) => isVisitorScope(state.bucket.scope)) : states;
     return {
       ...current,
       reservationId: request.reservationId,
       admittedAt: Date.now(),
       periods,
-      tokenBuckets: buckets.filter((bucket) => bucket.dimension === "tokens"),
-      headers: rateLimitHeaders(visible),
+      tokenBuckets: buckets.filter((bucket) => bucket.dimension === "tokens").map((bucket) => ({ bucket, key: bucketKey(bucket), side: "primary" })),
+      headers: visibleHeaders(bucketStates(buckets, figures), audience),
+      side: "primary",
+      lease: null,
     };
   }
-  throw refusal(status, figures, buckets, request, current.tenant, audience);
+  throw admissionRefusal(status, figures, buckets, request, current.tenant, audience);
 }
 
-function refusal(
+/** A widget visitor's request counts against its key's share of the daily budget too. */
+export function keyShareOf(request: Pick<AdmissionRequest, "visitor" | "key">): { keyId: string; share: number } | null {
+  return request.visitor && request.key.widget ? { keyId: request.key.id, share: request.key.widget.dailyBudgetShare } : null;
+}
+
+/** The x-ratelimit-* headers a caller may see: a widget visitor only their own limits'. */
+export function visibleHeaders(states: readonly BucketState[], audience: Audience): Record<string, string> {
+  return rateLimitHeaders(audience === "visitor" ? states.filter((state) => isVisitorScope(state.bucket.scope)) : states);
+}
+
+/** The error for an admission script's refusal (either database's). */
+export function admissionRefusal(
   status: string,
   figures: unknown[],
   buckets: Bucket[],

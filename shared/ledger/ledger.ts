@@ -1,26 +1,53 @@
 import type { Redis } from "@upstash/redis";
 import { GatewayError } from "../http/errors.js";
+import { StorageHealth, withinTimeout } from "../storage/health.js";
 import { usagePeriods } from "../storage/keys.js";
-import { type Admission, type AdmissionRequest, admit, PolicyChanged } from "./admission.js";
+import { type Admission, type AdmissionRequest, AdmissionVoided, admitOnPrimary, keyShareOf, PolicyChanged } from "./admission.js";
 import type { DefaultLimits } from "./buckets.js";
-import { type Served, type Settlement, settlementOf, writeSettlement } from "./settlement.js";
+import { creditTarget, creditTopUp, type LeaseTuning, leaseExcess, leaseTarget, leaseTopUp } from "./leases.js";
+import { admitInRegion, type LocalFigures, type LocalOutcome, type RegionalPlan } from "./local-admission.js";
+import { drainOutbox, returnLease } from "./outbox.js";
+import { type LeaseScope, leaseScope } from "./regional-plan.js";
+import { Replica } from "./replica.js";
+import { replenish, type ReplenishOrder } from "./replenish.js";
+import { type Served, type Settlement, settlementOf, writeLocalSettlement, writeSettlement } from "./settlement.js";
 
 export type StorageFailMode = "open" | "closed";
 
-export interface LedgerOptions {
+/** A region's own database, next to it on the hot path. */
+export interface RegionDatabase {
   redis: Redis;
+  /** This region's id (its outbox and leases are kept under it on the primary). */
+  id: string;
+  /** Regions sharing the limits: while the primary is unreachable each enforces 1/count of a shared limit. */
+  count: number;
+}
+
+export interface LedgerOptions {
+  /** The primary database: tenants, keys, authoritative budgets and usage. */
+  primary: Redis;
+  /** The region's own database; without one every request is decided on the primary. */
+  region: RegionDatabase | null;
   defaults: DefaultLimits;
   /** Longest wait for storage on the hot path before the fail mode applies. */
   storageTimeoutMs: number;
+  tuning: LeaseTuning;
   /** Keeps a settlement durably until storage takes it (the region's spool). */
   spool: (settlement: Settlement) => Promise<void>;
+  /** Asks the spool to drain the outbox later (the primary did not answer). */
+  scheduleDrain: () => Promise<void>;
 }
 
 export interface AdmissionOutcome {
   admission: Admission;
   /** Set when storage did not answer in time and the request is served anyway (fail open). */
   failedOpen: boolean;
+  /** Why the primary decided in a region with its own database ("" when the region did, or has none). */
+  primaryReason: string;
 }
+
+/** Runs work after the response (waitUntil); failures are logged, never thrown. */
+export type Defer = (work: Promise<unknown>) => void;
 
 /**
  * Settles a request: what served it, or null when no upstream call could have been
@@ -33,25 +60,46 @@ const SETTLE_RETRY_DELAYS_MS = [250, 1_000, 3_000];
 /** Storage clocks may run a little ahead of the Worker's; an admission is void this long after its deadline. */
 const CLOCK_SKEW_ALLOWANCE_MS = 1_000;
 
-class StorageTimeout extends Error {}
-
-function withinTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new StorageTimeout(`storage did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, timeout]).finally(() => {
-    if (timer !== null) clearTimeout(timer);
-  });
-}
-
 /**
  * The reservation lifecycle of a region: admit (limits and a budget reservation, one
  * storage call), then settle exactly once (usage, cost, release, limit corrections),
  * with the spool behind it so that no settlement is lost while storage is down.
+ *
+ * With a database of its own, the region decides locally: the replicated key and tenant,
+ * a budget lease and rate credits handed out by the primary, its own buckets for widget
+ * visitors. Its settlements queue in its outbox and are applied on the primary off the
+ * critical path. Whatever the region cannot decide alone (a record not replicated yet, a
+ * lease or credit run short, its database down) is decided on the primary as in a region
+ * without one, and what was missing is fetched afterwards.
  */
 export class Ledger {
-  constructor(private readonly options: LedgerOptions) {}
+  private readonly primaryHealth: StorageHealth;
+  private readonly regionHealth: StorageHealth;
+  private readonly replica: Replica | null;
+  private syncing: Promise<void> | null = null;
+  private lastSyncAt = 0;
+  private draining: Promise<void> | null = null;
+  private drainAgain = false;
+  private readonly replenishing = new Set<string>();
+
+  constructor(private readonly options: LedgerOptions) {
+    this.primaryHealth = new StorageHealth(options.tuning.downForMs);
+    this.regionHealth = new StorageHealth(options.tuning.downForMs);
+    this.replica = options.region ? new Replica(options.region.redis, options.primary) : null;
+  }
+
+  /** The region's replica of keys and tenants, when it has a database of its own and it answers. */
+  replicaIfUp(): { replica: Replica; maxAgeMs: number } | null {
+    if (!this.replica || this.regionHealth.isDown()) return null;
+    return { replica: this.replica, maxAgeMs: this.primaryHealth.isDown() ? 0 : this.options.tuning.replicaMaxAgeMs };
+  }
+
+  /** Notes how a call to a database went, for the health views that route work. */
+  observe(side: "primary" | "region", ok: boolean): void {
+    const health = side === "primary" ? this.primaryHealth : this.regionHealth;
+    if (ok) health.markUp();
+    else health.markDown();
+  }
 
   /**
    * Admission under the storage-fault policy. When storage does not answer in time, the
@@ -59,19 +107,183 @@ export class Ledger {
    * open is served without a reservation and settled later, one that fails closed gets
    * a clear 503.
    */
-  async admit(
-    request: Omit<AdmissionRequest, "deadlineMs">,
-    failMode: StorageFailMode,
-    defer: (work: Promise<unknown>) => void,
-  ): Promise<AdmissionOutcome> {
-    const { redis, defaults, storageTimeoutMs } = this.options;
+  async admit(request: Omit<AdmissionRequest, "deadlineMs">, failMode: StorageFailMode, defer: Defer): Promise<AdmissionOutcome> {
+    const local = await this.admitLocally(request, defer);
+    if (local?.kind === "admitted") {
+      this.topUp(local.plan, local.figures, request, defer);
+      return { admission: local.admission, failedOpen: false, primaryReason: "" };
+    }
+    const admitted = await this.admitOnPrimary(request, failMode, defer);
+    if (local?.kind === "to_primary" && !admitted.failedOpen) defer(this.repair(local, request, admitted.admission));
+    return { ...admitted, primaryReason: local?.reason ?? "" };
+  }
+
+  private async admitLocally(request: Omit<AdmissionRequest, "deadlineMs">, defer: Defer): Promise<LocalOutcome | null> {
+    const region = this.options.region;
+    if (!region || this.regionHealth.isDown()) return null;
+    const { storageTimeoutMs, defaults, tuning } = this.options;
+    const primaryReachable = !this.primaryHealth.isDown();
     const deadlineMs = Date.now() + storageTimeoutMs + CLOCK_SKEW_ALLOWANCE_MS;
-    const admitting = admit(redis, defaults, { ...request, deadlineMs });
+    const admitting = admitInRegion(
+      region.redis,
+      defaults,
+      { ...request, deadlineMs },
+      { primaryReachable, regionCount: region.count, replicaMaxAgeMs: primaryReachable ? tuning.replicaMaxAgeMs : 0 },
+    );
     try {
-      return { admission: await withinTimeout(admitting, storageTimeoutMs), failedOpen: false };
+      return await withinTimeout(admitting, storageTimeoutMs);
     } catch (error) {
-      if (error instanceof GatewayError || error instanceof PolicyChanged) throw error; // a refusal or a new policy; anything else means storage failed us
+      if (error instanceof GatewayError || error instanceof PolicyChanged || error instanceof AdmissionVoided) throw error;
       admitting.catch(() => undefined);
+      this.regionHealth.markDown();
+      defer(this.voidLocally(request));
+      return null;
+    }
+  }
+
+  /** After a local admission: top up lease and credits, give back unneeded lease, refresh the replica. */
+  private topUp(plan: RegionalPlan, figures: LocalFigures, request: Omit<AdmissionRequest, "deadlineMs">, defer: Defer): void {
+    const { tuning } = this.options;
+    const order: ReplenishOrder = { tenantId: request.tenant.id, lease: plan.lease, leaseWanted: 0, leaseGranted: figures.leaseGranted, credits: [] };
+    if (plan.budgeted) {
+      const target = leaseTarget(figures.leaseSpendLastMinute, request.reserveMicroUsd, tuning);
+      order.leaseWanted = leaseTopUp(figures.leaseAvailable, target);
+      const excess = leaseExcess(figures.leaseAvailable, target);
+      if (excess > 0) defer(this.giveBack(plan.lease, excess));
+    }
+    for (const { placed, credit, usedLastMinute } of figures.credits) {
+      const wanted = creditTopUp(credit, creditTarget(usedLastMinute, placed.bucket.cost, placed.bucket.capacity, tuning));
+      if (wanted > 0) order.credits.push({ placed, wanted });
+    }
+    if (order.leaseWanted > 0 || order.credits.length > 0) defer(this.replenish(order));
+    if (Date.now() - figures.replicaReadAt > tuning.replicaRefreshMs) defer(this.sync());
+  }
+
+  /** After the primary decided for the region: fetch what the region lacked. */
+  private async repair(local: Extract<LocalOutcome, { kind: "to_primary" }>, request: Omit<AdmissionRequest, "deadlineMs">, admission: Admission): Promise<void> {
+    const { tuning } = this.options;
+    switch (local.reason) {
+      case "not_replicated":
+        await this.replica!.copy(request.keyHash, admission.key, admission.tenant);
+        return;
+      case "replica_stale":
+        return this.sync();
+      case "lease_short": {
+        const lease = local.lease!;
+        const target = leaseTarget(lease.spendLastMinute, request.reserveMicroUsd, tuning);
+        const topUp = this.replenish({
+          tenantId: request.tenant.id,
+          lease: local.plan.lease,
+          leaseWanted: target - Math.max(0, lease.available),
+          leaseGranted: lease.granted,
+          credits: [],
+        });
+        // A new day's first request here: what is left of yesterday's lease goes back.
+        if (lease.granted === 0) await this.giveBack(previousDayScope(request), "all");
+        return topUp;
+      }
+      case "credit_short":
+        return this.replenish({
+          tenantId: request.tenant.id,
+          lease: local.plan.lease,
+          leaseWanted: 0,
+          leaseGranted: 0,
+          credits: local.plan.buckets
+            .filter((placed) => placed.placement === "credit")
+            .map((placed) => ({ placed, wanted: creditTarget(0, placed.bucket.cost, placed.bucket.capacity, tuning) })),
+        });
+    }
+  }
+
+  /** Gives back unneeded lease (all that is left of one no request will draw on again). */
+  private async giveBack(lease: LeaseScope, amount: number | "all"): Promise<void> {
+    if (await returnLease(this.options.region!.redis, lease, amount)) await this.drain();
+  }
+
+  private async afterLocalSettlement(settlement: Settlement): Promise<void> {
+    // Admitted on an earlier day: nothing draws on that lease any more, so the rest of it goes back.
+    if (settlement.lease && settlement.periods.day !== usagePeriods(new Date()).day) {
+      await returnLease(this.options.region!.redis, settlement.lease, "all");
+    }
+    await this.drain();
+  }
+
+  private async replenish(order: ReplenishOrder): Promise<void> {
+    const region = this.options.region!;
+    if (this.primaryHealth.isDown() || this.replenishing.has(order.lease.localKey)) return;
+    this.replenishing.add(order.lease.localKey);
+    try {
+      await this.onPrimary(replenish(region.redis, this.options.primary, region.id, this.options.tuning.leaseHeadroomDivisor, this.options.tuning.creditTtlMs, order));
+    } finally {
+      this.replenishing.delete(order.lease.localKey);
+    }
+  }
+
+  /** Brings the replica up to date: one sync at a time per isolate, at most one per refresh interval. */
+  sync(): Promise<void> {
+    if (!this.replica || this.primaryHealth.isDown()) return Promise.resolve();
+    if (this.syncing) return this.syncing;
+    if (Date.now() - this.lastSyncAt < this.options.tuning.replicaRefreshMs / 2) return Promise.resolve();
+    this.lastSyncAt = Date.now();
+    this.syncing = this.onPrimary(this.replica.sync()).finally(() => {
+      this.syncing = null;
+    });
+    return this.syncing;
+  }
+
+  /**
+   * Applies the outbox on the primary. One drain at a time per isolate; settlements that
+   * arrive meanwhile are taken by one more round. When the primary does not answer, the
+   * spool is asked to retry later, so records land even if no request comes.
+   */
+  drain(): Promise<void> {
+    const region = this.options.region;
+    if (!region) return Promise.resolve();
+    if (this.draining) {
+      this.drainAgain = true;
+      return this.draining;
+    }
+    this.draining = (async () => {
+      do {
+        this.drainAgain = false;
+        try {
+          await this.onPrimary(drainOutbox(region.redis, this.options.primary, region.id));
+        } catch {
+          await this.options.scheduleDrain();
+          return;
+        }
+      } while (this.drainAgain);
+    })().finally(() => {
+      this.draining = null;
+    });
+    return this.draining;
+  }
+
+  /** Runs a call to the primary within the storage timeout, noting how it went. */
+  private async onPrimary<T>(work: Promise<T>): Promise<T> {
+    try {
+      const result = await withinTimeout(work, this.options.storageTimeoutMs);
+      this.primaryHealth.markUp();
+      return result;
+    } catch (error) {
+      work.catch(() => undefined);
+      this.primaryHealth.markDown();
+      throw error;
+    }
+  }
+
+  private async admitOnPrimary(request: Omit<AdmissionRequest, "deadlineMs">, failMode: StorageFailMode, defer: Defer): Promise<Omit<AdmissionOutcome, "primaryReason">> {
+    const { primary, defaults, storageTimeoutMs } = this.options;
+    const deadlineMs = Date.now() + storageTimeoutMs + CLOCK_SKEW_ALLOWANCE_MS;
+    const admitting = this.primaryHealth.isDown() ? Promise.reject(new Error("the primary database is presumed down")) : admitOnPrimary(primary, defaults, { ...request, deadlineMs });
+    try {
+      const admission = await withinTimeout(admitting, storageTimeoutMs);
+      this.primaryHealth.markUp();
+      return { admission, failedOpen: false };
+    } catch (error) {
+      if (error instanceof GatewayError || error instanceof PolicyChanged || error instanceof AdmissionVoided) throw error; // a refusal or a new policy; anything else means storage failed us
+      admitting.catch(() => undefined);
+      this.primaryHealth.markDown();
       const admission: Admission = {
         key: request.key,
         tenant: request.tenant,
@@ -80,9 +292,11 @@ export class Ledger {
         periods: usagePeriods(request.now),
         tokenBuckets: [],
         headers: {},
+        side: "primary",
+        lease: null,
       };
       if (failMode === "closed") {
-        defer(this.voidAdmission(admission));
+        defer(this.voidOnPrimary(admission));
         throw new GatewayError(
           "api_error",
           "Usage storage is unavailable, and this account does not serve requests it cannot meter; retry shortly.",
@@ -98,27 +312,45 @@ export class Ledger {
    * One try, no spool: a late admission is void by its own deadline already; this covers
    * storage whose clock runs behind (and keeps an outage from multiplying writes).
    */
-  private voidAdmission(admission: Admission): Promise<unknown> {
-    const subject = { ...admission, tenantId: admission.tenant.id, keyId: admission.key.id };
-    return withinTimeout(writeSettlement(this.options.redis, settlementOf(subject, null)), this.options.storageTimeoutMs).catch(() => undefined);
+  private voidOnPrimary(admission: Admission): Promise<unknown> {
+    return withinTimeout(writeSettlement(this.options.primary, settlementOf(subjectOf(admission), null)), this.options.storageTimeoutMs).catch(() => undefined);
+  }
+
+  private voidLocally(request: Omit<AdmissionRequest, "deadlineMs">): Promise<unknown> {
+    const admission: Admission = {
+      key: request.key,
+      tenant: request.tenant,
+      reservationId: request.reservationId,
+      admittedAt: Date.now(),
+      periods: usagePeriods(request.now),
+      tokenBuckets: [],
+      headers: {},
+      side: "region",
+      lease: null,
+    };
+    const write = writeLocalSettlement(this.options.region!.redis, settlementOf(subjectOf(admission), null));
+    return withinTimeout(write, this.options.storageTimeoutMs).catch(() => undefined);
   }
 
   /**
    * The request's settle function. Only the first call settles: a later one (an error
    * path after the answer was already being settled) must not replace the real usage.
    * A few quick retries while the request's waitUntil lasts, then the durable spool.
+   * A region-side settlement is written in the region's database and its outbox drained.
    */
-  settler(admission: Admission): Settle {
-    const { redis, storageTimeoutMs, spool } = this.options;
+  settler(admission: Admission, defer: Defer): Settle {
+    const { primary, region, storageTimeoutMs, spool } = this.options;
     let settling = false;
     return async (served) => {
       if (settling) return null;
       settling = true;
-      const subject = { ...admission, tenantId: admission.tenant.id, keyId: admission.key.id };
-      const settlement = settlementOf(subject, served);
+      const settlement = settlementOf(subjectOf(admission), served);
+      const write = (): Promise<unknown> =>
+        settlement.side === "region" ? writeLocalSettlement(region!.redis, settlement) : writeSettlement(primary, settlement);
       for (let attempt = 0; ; attempt++) {
         try {
-          await withinTimeout(writeSettlement(redis, settlement), storageTimeoutMs);
+          await withinTimeout(write(), storageTimeoutMs);
+          if (settlement.side === "region") defer(this.afterLocalSettlement(settlement));
           return settlement;
         } catch {
           const delay = SETTLE_RETRY_DELAYS_MS[attempt];
@@ -130,4 +362,13 @@ export class Ledger {
       return settlement;
     };
   }
+}
+
+function previousDayScope(request: Omit<AdmissionRequest, "deadlineMs">): LeaseScope {
+  const yesterday = new Date(request.now.getTime() - 86_400_000);
+  return leaseScope(request.tenant.id, usagePeriods(yesterday), keyShareOf(request));
+}
+
+function subjectOf(admission: Admission) {
+  return { ...admission, tenantId: admission.tenant.id, keyId: admission.key.id };
 }

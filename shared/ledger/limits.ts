@@ -2,7 +2,7 @@ import type { Redis } from "@upstash/redis";
 import { runScript } from "../storage/scripts.js";
 import { type Bucket, bucketArgs, bucketKey, bucketStates, rateLimitHeaders } from "./buckets.js";
 import { type Audience, rateLimitRefusal } from "./refusals.js";
-import { TAKE } from "./scripts.js";
+import { TAKE } from "./scripts/primary.js";
 
 /**
  * Takes from per-minute limits outside the Messages hot path, in one storage call:

@@ -3,8 +3,30 @@ import type { MeteredResponse } from "../metering/usage.js";
 import { type BilledUsage, costMicroUsd, NO_USAGE, type PricedModel, type PriceTable } from "../pricing/cost.js";
 import { redisKeys } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
-import { type Bucket, bucketKey } from "./buckets.js";
-import { SETTLE } from "./scripts.js";
+import type { Bucket } from "./buckets.js";
+import type { LeaseScope } from "./regional-plan.js";
+import { SETTLE } from "./scripts/primary.js";
+import { LOCAL_SETTLE } from "./scripts/region.js";
+
+/** Where a request was admitted, and so where it is settled. */
+export type LedgerSide = "primary" | "region";
+
+/** A token bucket charged at admission: the bucket, its Redis key, and the database holding it. */
+export interface ChargedBucket {
+  bucket: Bucket;
+  key: string;
+  side: LedgerSide;
+}
+
+/** A token bucket to correct from the estimate charged (at `chargedAt`) to the actual count. */
+export interface TokenCorrection {
+  bucket: string;
+  side: LedgerSide;
+  capacity: number;
+  correction: number;
+  charged: number;
+  chargedAt: number;
+}
 
 /** Everything needed to settle a request, self-contained so it can be retried or spooled. */
 export interface Settlement {
@@ -22,8 +44,11 @@ export interface Settlement {
   /** What the same usage would have cost on the strongest (deep tier) model. */
   strongestCostMicroUsd: number;
   estimated: boolean;
-  /** Token buckets to correct from the estimate they were charged (at `chargedAt`) to the actual count. */
-  tokenCorrections: Array<{ bucket: string; capacity: number; correction: number; charged: number; chargedAt: number }>;
+  tokenCorrections: TokenCorrection[];
+  /** Admitted on the primary, or in the region (settled there, then applied on the primary from its outbox). */
+  side: LedgerSide;
+  /** The budget lease the request was admitted against (region side, tenants with a budget). */
+  lease: LeaseScope | null;
 }
 
 export interface SettlementSubject {
@@ -32,8 +57,10 @@ export interface SettlementSubject {
   reservationId: string;
   periods: { day: string; month: string };
   /** The token buckets charged at admission (none when admission failed open), and when. */
-  tokenBuckets: readonly Bucket[];
+  tokenBuckets: readonly ChargedBucket[];
   admittedAt: number;
+  side: LedgerSide;
+  lease: LeaseScope | null;
 }
 
 /** Tokens counted against per-minute token limits: cache reads are excluded, as upstream does. */
@@ -78,13 +105,16 @@ export function settlementOf(subject: SettlementSubject, served: Served | null):
     costMicroUsd: served && priced ? costMicroUsd(usage, priced, served.endpoint.priceBasisPoints) : 0,
     strongestCostMicroUsd: served ? costMicroUsd(usage, served.strongest, served.endpoint.priceBasisPoints) : 0,
     estimated: served?.metered.estimated ?? false,
-    tokenCorrections: subject.tokenBuckets.map((bucket) => ({
-      bucket: bucketKey(bucket),
+    tokenCorrections: subject.tokenBuckets.map(({ bucket, key, side }) => ({
+      bucket: key,
+      side,
       capacity: bucket.capacity,
       correction: used - bucket.cost,
       charged: bucket.cost,
       chargedAt: subject.admittedAt,
     })),
+    side: subject.side,
+    lease: subject.lease,
   };
 }
 
@@ -104,24 +134,34 @@ function counters(settlement: Settlement): Array<[string, number]> {
   ];
 }
 
+function usageKeys(settlement: Settlement): string[] {
+  const { tenantId, keyId, periods } = settlement;
+  return [redisKeys.dailyUsage(tenantId, periods.day), redisKeys.monthlyUsage(tenantId, periods.month), redisKeys.keyDailyUsage(tenantId, keyId, periods.day)];
+}
+
+function correctionArgs(corrections: readonly TokenCorrection[]): number[] {
+  return corrections.flatMap((correction) => [correction.capacity, correction.correction, correction.charged, correction.chargedAt]);
+}
+
 /**
- * Writes a settlement in one script: release the reservation, add usage and cost,
- * correct the token buckets. Exactly once per reservation id; a settlement without
+ * Writes a primary-side settlement in one script: release the reservation, add usage and
+ * cost, correct the token buckets. Exactly once per reservation id; a settlement without
  * usage also voids an admission of the same id that reaches storage later.
  */
 export function writeSettlement(redis: Redis, settlement: Settlement): Promise<unknown> {
-  const { tenantId, keyId, periods, reservationId } = settlement;
+  const { tenantId, keyId, reservationId } = settlement;
   const named = counters(settlement);
+  const [day, month, keyDay] = usageKeys(settlement);
   return runScript(
     redis,
     SETTLE,
     [
       redisKeys.reservations(tenantId),
       redisKeys.reservationExpiry(tenantId),
-      redisKeys.dailyUsage(tenantId, periods.day),
-      redisKeys.monthlyUsage(tenantId, periods.month),
+      day!,
+      month!,
       redisKeys.settled(reservationId),
-      redisKeys.keyDailyUsage(tenantId, keyId, periods.day),
+      keyDay!,
       redisKeys.keyLastUsed(keyId),
       ...settlement.tokenCorrections.map((correction) => correction.bucket),
     ],
@@ -133,7 +173,52 @@ export function writeSettlement(redis: Redis, settlement: Settlement): Promise<u
       named.length,
       ...named.flat(),
       settlement.tokenCorrections.length,
-      ...settlement.tokenCorrections.flatMap((correction) => [correction.capacity, correction.correction, correction.charged, correction.chargedAt]),
+      ...correctionArgs(settlement.tokenCorrections),
     ],
+  );
+}
+
+/**
+ * What the primary must apply of a region-side settlement (the APPLY script's record),
+ * or null when there is nothing: not served and no primary bucket to correct.
+ */
+export function outboxRecord(settlement: Settlement): string | null {
+  const corrections = settlement.tokenCorrections.filter((correction) => correction.side === "primary" && correction.correction !== 0);
+  if (!settlement.served && corrections.length === 0) return null;
+  return JSON.stringify({
+    s: settlement.served ? 1 : 0,
+    u: usageKeys(settlement),
+    lu: redisKeys.keyLastUsed(settlement.keyId),
+    m: settlement.model,
+    p: settlement.provider,
+    c: counters(settlement),
+    l: settlement.lease?.primaryKey ?? "",
+    ln: settlement.lease?.lines ?? [],
+    x: settlement.lease ? settlement.costMicroUsd : 0,
+    b: corrections.map((correction) => [correction.bucket, correction.capacity, correction.correction, correction.charged, correction.chargedAt]),
+  });
+}
+
+/**
+ * Writes a region-side settlement in the region's database, in one script: release the
+ * reservation on the lease, count the cost as spent from it, queue the record for the
+ * primary in the outbox, correct the region's own buckets. Exactly once per reservation id.
+ */
+export function writeLocalSettlement(redis: Redis, settlement: Settlement): Promise<number> {
+  const { tenantId, reservationId, lease } = settlement;
+  const local = settlement.tokenCorrections.filter((correction) => correction.side === "region");
+  return runScript<number>(
+    redis,
+    LOCAL_SETTLE,
+    [
+      redisKeys.reservations(tenantId),
+      redisKeys.reservationExpiry(tenantId),
+      redisKeys.settled(reservationId),
+      lease?.localKey ?? redisKeys.localLease("none"),
+      redisKeys.outbox(),
+      redisKeys.outboxSeq(),
+      ...local.map((correction) => correction.bucket),
+    ],
+    [reservationId, lease ? settlement.costMicroUsd : 0, outboxRecord(settlement) ?? "", local.length, ...correctionArgs(local)],
   );
 }

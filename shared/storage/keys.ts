@@ -19,6 +19,25 @@ export const redisKeys = {
   /** Set while a widget visitor's session counts as having passed the Turnstile challenge. */
   turnstilePassed: (keyId: string, visitorId: string) => `eg:wt:${keyId}:${visitorId}`,
   rateLimitPrefix: (dimension: "requests" | "tokens") => `eg:rl:${dimension}`,
+  /** Primary: the change log regions replicate from: record key -> number of its latest change. */
+  changes: () => "eg:changes",
+  changeCounter: () => "eg:changes:n",
+  /** Primary: one budget lease scope's cumulative figures per region ("<region>|g" granted, "|s" spent, "|r" returned). */
+  lease: (scope: string) => `eg:ls:${scope}`,
+  /** Primary: the highest outbox sequence number of each region applied (hash region -> seq). */
+  appliedOutbox: () => "eg:applied",
+  /** Region: replicated key records (hash: key hash -> JSON) and tenants (hash: id -> JSON). */
+  replicaKeys: () => "eg:rk",
+  replicaTenants: () => "eg:rt",
+  /** Region: replication state {cursor = last change applied, at = ms the primary was read}. */
+  replicaState: () => "eg:replica",
+  /** Region: this region's share of a budget lease scope {g, s, r as on the primary; v reserved now; spend rate}. */
+  localLease: (scope: string) => `eg:ll:${scope}`,
+  /** Region: credit taken from a primary rate bucket {c = units, x = expiry ms, rem/reset as the primary saw them}. */
+  rateCredit: (bucketKey: string) => `eg:cr:${bucketKey}`,
+  /** Region: settlements waiting to be applied on the primary, in order, and their sequence counter. */
+  outbox: () => "eg:outbox",
+  outboxSeq: () => "eg:outbox:seq",
 } as const;
 
 /** UTC calendar day and month of a moment, as used in usage keys. */

@@ -5,29 +5,28 @@ export interface RedisConnection {
   token: string;
 }
 
-let cached: { key: string; redis: Redis } | null = null;
+const clients = new Map<string, Redis>();
 
 /**
- * One client per isolate. Auto-pipelining batches the commands issued in the same
+ * One client per isolate and database (a region talks to its own and the primary). Auto-pipelining batches the commands issued in the same
  * tick into one HTTP request, which is how the hot path stays at one round trip.
  * Records are stored as JSON strings; the client's automatic deserialisation may
  * hand them back parsed, which `parse` in tenants/store.ts accepts either way.
  */
 export function redisClient(connection: RedisConnection): Redis {
   const key = `${connection.url}\n${connection.token}`;
-  if (cached?.key !== key) {
-    cached = {
-      key,
-      redis: new Redis({
-        url: connection.url,
-        token: connection.token,
-        enableAutoPipelining: true,
-        // Records are JSON text, so the client's base64 response encoding only costs CPU.
-        responseEncoding: false,
-        enableTelemetry: false,
-        retry: false,
-      }),
-    };
+  let redis = clients.get(key);
+  if (!redis) {
+    redis = new Redis({
+      url: connection.url,
+      token: connection.token,
+      enableAutoPipelining: true,
+      // Records are JSON text, so the client's base64 response encoding only costs CPU.
+      responseEncoding: false,
+      enableTelemetry: false,
+      retry: false,
+    });
+    clients.set(key, redis);
   }
-  return cached.redis;
+  return redis;
 }

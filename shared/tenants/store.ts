@@ -22,15 +22,28 @@ local tenantId = cjson.decode(keyJson).tenantId
 return {keyJson, redis.call("GET", "${redisKeys.tenant("")}" .. tenantId) or ""}
 `);
 
-/** Replaces a key record unless it was revoked meanwhile: an edit must never bring a key back. */
-const SET_UNLESS_REVOKED = luaScript(`
+/**
+ * Writes a key or tenant record and notes the change in the primary's change log (a
+ * sorted set of record keys by change number), atomically: regions replicate from the
+ * log, so a write it missed would never reach them. Modes: "set"; "create" (only when
+ * absent); "edit" (only when present and, for keys, not revoked: an edit must never
+ * bring a key back).
+ * KEYS: record, change log, change counter. ARGV: JSON, mode.
+ */
+const PUT_RECORD = luaScript(`
 local current = redis.call("GET", KEYS[1])
-if not current then return "missing" end
-local revokedAt = cjson.decode(current).revokedAt
-if revokedAt ~= nil and revokedAt ~= cjson.null then return "revoked" end
+if ARGV[2] == "create" and current then return "exists" end
+if ARGV[2] == "edit" then
+  if not current then return "missing" end
+  local revokedAt = cjson.decode(current).revokedAt
+  if revokedAt ~= nil and revokedAt ~= cjson.null then return "revoked" end
+end
 redis.call("SET", KEYS[1], ARGV[1])
+redis.call("ZADD", KEYS[2], redis.call("INCR", KEYS[3]), KEYS[1])
 return "ok"
 `);
+
+type PutMode = "set" | "create" | "edit";
 
 export interface KeyLookup {
   key: KeyRecord;
@@ -50,8 +63,7 @@ export class TenantStore {
     const now = new Date().toISOString();
     const { id = `t_${crypto.randomUUID().slice(0, 8)}`, ...rest } = input;
     const tenant: Tenant = { id, ...rest, createdAt: now, updatedAt: now };
-    const created = await this.redis.set(redisKeys.tenant(id), JSON.stringify(tenant), { nx: true });
-    if (created === null) return null;
+    if ((await this.put(redisKeys.tenant(id), tenant, "create")) !== "ok") return null;
     await this.redis.sadd(redisKeys.tenantIds(), id);
     return tenant;
   }
@@ -79,7 +91,7 @@ export class TenantStore {
       modelPolicy: { ...current.modelPolicy, ...update.modelPolicy },
     });
     const tenant: Tenant = { ...merged, id, createdAt, updatedAt: new Date().toISOString() };
-    await this.redis.set(redisKeys.tenant(id), JSON.stringify(tenant));
+    await this.put(redisKeys.tenant(id), tenant, "set");
     return tenant;
   }
 
@@ -100,10 +112,9 @@ export class TenantStore {
       updatedAt: now,
       revokedAt: null,
     };
-    const pipeline = this.redis.multi();
-    pipeline.set(redisKeys.key(record.hash), JSON.stringify(record));
-    pipeline.hset(redisKeys.tenantKeys(tenantId), { [record.id]: record.hash });
-    await pipeline.exec();
+    // The listing entry first: a key that exists is always listed (and revocable by id).
+    await this.redis.hset(redisKeys.tenantKeys(tenantId), { [record.id]: record.hash });
+    await this.put(redisKeys.key(record.hash), record, "set");
     return { secret, record };
   }
 
@@ -128,7 +139,7 @@ export class TenantStore {
       widget: record.widget && (widget ? updatedWidgetConfig(record.widget, widget) : record.widget),
       updatedAt: new Date().toISOString(),
     };
-    const outcome = await runScript<string>(this.redis, SET_UNLESS_REVOKED, [redisKeys.key(record.hash)], [JSON.stringify(updated)]);
+    const outcome = await this.put(redisKeys.key(record.hash), updated, "edit");
     return outcome === "ok" ? updated : outcome === "revoked" ? "revoked" : null;
   }
 
@@ -138,7 +149,7 @@ export class TenantStore {
     if (record.revokedAt) return record;
     const now = new Date().toISOString();
     const revoked: KeyRecord = { ...record, revokedAt: now, updatedAt: now };
-    await this.redis.set(redisKeys.key(record.hash), JSON.stringify(revoked));
+    await this.put(redisKeys.key(record.hash), revoked, "set");
     return revoked;
   }
 
@@ -155,6 +166,10 @@ export class TenantStore {
     });
     await this.revokeKey(tenantId, keyId);
     return created;
+  }
+
+  private put(recordKey: string, record: KeyRecord | Tenant, mode: PutMode): Promise<string> {
+    return runScript<string>(this.redis, PUT_RECORD, [recordKey, redisKeys.changes(), redisKeys.changeCounter()], [JSON.stringify(record), mode]);
   }
 
   async lookupKey(keyHash: string): Promise<KeyLookup | null> {

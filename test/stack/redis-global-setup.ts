@@ -8,6 +8,8 @@ declare module "vitest" {
   export interface ProvidedContext {
     upstashUrl: string;
     upstashToken: string;
+    /** Three more databases on the same redis-server (db 1-3), as regions' own, comma-separated. */
+    regionUpstashUrls: string;
   }
 }
 
@@ -20,19 +22,30 @@ const ROOT = join(import.meta.dirname, "../..");
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const token = "unit-test-upstash-token";
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "test/stack/upstash-bridge/main.ts", "--port", "0", "--spawn-redis", "--token", token],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
-  );
+  const primary = await startBridge(["--spawn-redis", "--token", token]);
+  const regions = await Promise.all([1, 2, 3].map((db) => startBridge(["--redis", `${primary.redisUrl}/${db}`, "--token", token])));
+  project.provide("upstashUrl", primary.url);
+  project.provide("upstashToken", token);
+  project.provide("regionUpstashUrls", regions.map((region) => region.url).join(","));
+  return async () => {
+    await Promise.all(regions.map((region) => stopProcess(region.child)));
+    await stopProcess(primary.child);
+  };
+}
+
+async function startBridge(args: string[]) {
+  const child = spawn(process.execPath, ["--import", "tsx", "test/stack/upstash-bridge/main.ts", "--port", "0", ...args], {
+    cwd: ROOT,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let redisUrl = "";
   const url = await new Promise<string>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on("line", (line) => {
+      redisUrl = line.match(/redis-server started on (\S+)/)?.[1] ?? redisUrl;
       const match = line.match(/upstash bridge listening on (\S+)/);
       if (match) resolve(match[1]!);
     });
     child.once("exit", (code) => reject(new Error(`the Upstash bridge exited with ${code} before it was ready`)));
   });
-  project.provide("upstashUrl", url);
-  project.provide("upstashToken", token);
-  return () => stopProcess(child);
+  return { child, url, redisUrl };
 }

@@ -1,7 +1,7 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { GatewayError } from "../../shared/http/errors.js";
-import { type AdmissionRequest, AdmissionVoided, admit, PolicyChanged } from "../../shared/ledger/admission.js";
+import { type AdmissionRequest, AdmissionVoided, admitOnPrimary as admit, PolicyChanged } from "../../shared/ledger/admission.js";
 import { bucketKey } from "../../shared/ledger/buckets.js";
 import { takeFromBuckets } from "../../shared/ledger/limits.js";
 import { type Settlement, writeSettlement } from "../../shared/ledger/settlement.js";
@@ -69,6 +69,8 @@ function settlement(admitted: { tenantId: string; keyId: string; reservationId: 
     strongestCostMicroUsd: 0,
     estimated: false,
     tokenCorrections: [],
+    side: "primary",
+    lease: null,
     ...fields,
   };
 }
@@ -157,8 +159,8 @@ describe("settlement", () => {
         usage: { ...NO_USAGE, inputTokens: 60, outputTokens: 40 },
         costMicroUsd: 77,
         tokenCorrections: [
-          { bucket: bucketKey(tokens!), capacity: 1_000, correction: -300, charged: 400, chargedAt: admission.admittedAt },
-          { bucket: bucketKey(tokens!), capacity: 1_000, correction: -900, charged: 400, chargedAt: admission.admittedAt },
+          { bucket: tokens!.key, side: "primary", capacity: 1_000, correction: -300, charged: 400, chargedAt: admission.admittedAt },
+          { bucket: tokens!.key, side: "primary", capacity: 1_000, correction: -900, charged: 400, chargedAt: admission.admittedAt },
         ],
       },
     );
@@ -167,7 +169,7 @@ describe("settlement", () => {
     expect(await reserved(tenant.id)).toBe(0);
     const day = await redis.hgetall<Record<string, number>>(redisKeys.dailyUsage(tenant.id, usagePeriods(new Date()).day));
     expect(day).toMatchObject({ "total|cost": 77, "total|requests": 1, "total|input": 60, "total|output": 40 });
-    expect(Number(await redis.hget(bucketKey(tokens!), "u"))).toBe(0);
+    expect(Number(await redis.hget(tokens!.key, "u"))).toBe(0);
   });
 });
 
@@ -180,10 +182,10 @@ describe("token corrections", () => {
     // Settled as if taken 20 s ago: 2,000 of its 3,000 have drained since, so an answer of 0 tokens gives back 1,000 at most.
     const written = settlement(
       { tenantId: tenant.id, keyId: key.id, reservationId: admission.reservationId },
-      { tokenCorrections: [{ bucket: bucketKey(tokens!), capacity: 6_000, correction: -3_000, charged: 3_000, chargedAt: admission.admittedAt - 20_000 }] },
+      { tokenCorrections: [{ bucket: tokens!.key, side: "primary", capacity: 6_000, correction: -3_000, charged: 3_000, chargedAt: admission.admittedAt - 20_000 }] },
     );
     await writeSettlement(redis, written);
-    const use = Number(await redis.hget(bucketKey(tokens!), "u"));
+    const use = Number(await redis.hget(tokens!.key, "u"));
     expect(use).toBeGreaterThan(3_900);
     expect(use).toBeLessThanOrEqual(4_000);
     void other;

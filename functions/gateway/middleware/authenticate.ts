@@ -5,14 +5,16 @@ import { clientNetwork, networkId } from "../../../shared/auth/network.js";
 import { presentedKey } from "../../../shared/auth/presented-key.js";
 import { GatewayError } from "../../../shared/http/errors.js";
 import { keyRefusals, pinRefusal } from "../../../shared/tenants/key-refusals.js";
+import type { KeyLookup } from "../../../shared/tenants/store.js";
 import type { Caller, GatewayAppEnv } from "../context.js";
 
 /**
  * How stale a cached key may be. Routes that spend money re-validate the key and its
  * policy inside their single storage call, so they accept an older entry; the others
- * accept a few seconds, which bounds how long a revoked key or an old policy lasts there.
+ * accept two seconds, which with the region's replica (at most REPLICA_MAX_AGE_MS old)
+ * bounds how long a revoked key or an old policy lasts there.
  */
-export const KEY_CACHE_MAX_AGE_MS = { revalidated: 60_000, plain: 4_000 } as const;
+export const KEY_CACHE_MAX_AGE_MS = { revalidated: 60_000, plain: 2_000 } as const;
 
 /**
  * Resolves the client's key (by its SHA-256: the plaintext is never stored or logged)
@@ -44,7 +46,7 @@ export function authenticate(options: { revalidatedDownstream: boolean }) {
  * Unknown keys are remembered briefly, and failures are throttled per client network.
  */
 export async function resolveKey(c: Context<GatewayAppEnv>, presented: string, maxAgeMs: number): Promise<Caller> {
-  const { tenants, keyCache, unknownKeys, authFailures, redis } = c.get("services");
+  const { keyCache, unknownKeys, authFailures, redis } = c.get("services");
   const config = c.get("config");
   const keyHash = await sha256Hex(presented);
   const now = Date.now();
@@ -53,12 +55,7 @@ export async function resolveKey(c: Context<GatewayAppEnv>, presented: string, m
     const network = await networkId(clientNetwork(c.req.raw.headers), config.gatewaySecret);
     authFailures.checkNotBlocked(network, now);
     if (unknownKeys.has(keyHash, now)) throw keyRefusals.unknown();
-    const found = await tenants.lookupKey(keyHash).catch(() => {
-      throw new GatewayError("api_error", "Cannot verify the API key: usage storage is unavailable; retry shortly.", {
-        status: 503,
-        headers: { "retry-after": "5" },
-      });
-    });
+    const found = await lookupKey(c, keyHash);
     if (!found?.tenant) {
       keyCache.delete(keyHash);
       unknownKeys.add(keyHash, now);
@@ -73,4 +70,34 @@ export async function resolveKey(c: Context<GatewayAppEnv>, presented: string, m
   if (entry.tenant.regionPin && !entry.tenant.regionPin.includes(config.region)) throw pinRefusal(entry.tenant.regionPin, config.region);
   c.get("log").set({ tenant_id: entry.tenant.id, key_id: entry.key.id });
   return { keyHash, key: entry.key, tenant: entry.tenant };
+}
+
+/**
+ * A key and its tenant: from the region's replica when it has one that is current enough,
+ * else from the primary (then copied into the replica, off the critical path).
+ */
+async function lookupKey(c: Context<GatewayAppEnv>, keyHash: string): Promise<KeyLookup | null> {
+  const { tenants, ledger } = c.get("services");
+  const local = ledger.replicaIfUp();
+  if (local) {
+    try {
+      const found = await local.replica.lookup(keyHash, local.maxAgeMs);
+      if (found.status === "ok") return found;
+      if (found.status === "replica_stale") c.executionCtx.waitUntil(ledger.sync().catch(() => undefined));
+    } catch {
+      ledger.observe("region", false);
+    }
+  }
+  try {
+    const found = await tenants.lookupKey(keyHash);
+    ledger.observe("primary", true);
+    if (local && found?.tenant) c.executionCtx.waitUntil(local.replica.copy(keyHash, found.key, found.tenant).catch(() => undefined));
+    return found;
+  } catch {
+    ledger.observe("primary", false);
+    throw new GatewayError("api_error", "Cannot verify the API key: usage storage is unavailable; retry shortly.", {
+      status: 503,
+      headers: { "retry-after": "5" },
+    });
+  }
 }

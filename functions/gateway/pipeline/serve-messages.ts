@@ -118,7 +118,7 @@ async function serveAs(
   const bound = { ...tokenBound(estimate.upperBound, request.max_tokens, features), webSearches: features.webSearches };
   const allowed = residencyOf(caller.tenant);
   const dearestEndpoint = Math.max(...upstream.endpoints.filter(allowed).map((endpoint) => endpoint.priceBasisPoints), LIST_PRICE_BASIS_POINTS);
-  const { admission, failedOpen } = await ledger.admit(
+  const { admission, failedOpen, primaryReason } = await ledger.admit(
     {
       reservationId: crypto.randomUUID(),
       keyHash: caller.keyHash,
@@ -137,8 +137,9 @@ async function serveAs(
     defer,
   );
   if (failedOpen) log.set({ storage: "unavailable, failing open" });
+  log.set({ admitted_on: admission.side, primary_reason: primaryReason || undefined });
   keyCache.set(caller.keyHash, admission.key, admission.tenant, Date.now());
-  const settle = ledger.settler(admission);
+  const settle = ledger.settler(admission, defer);
   const served = (metered: MeteredResponse, opened: { model: string; provider: string; priceBasisPoints: number }): Served => ({
     metered,
     model: opened.model,

@@ -1,0 +1,84 @@
+/**
+ * The arithmetic of deciding locally (pure, no I/O): how much budget lease and rate
+ * credit a region asks the primary for, when it tops up and gives back, and what a
+ * limit becomes while the primary cannot be reached.
+ *
+ * A budget lease is part of a tenant's budget headroom the primary hands one region;
+ * the region admits against it with its own database and spends it exactly, so that
+ * settled + reserved + leased never exceeds the budget. A rate credit is a number of
+ * units the region took from the primary's per-minute bucket and spends within
+ * `creditTtlMs`: credit is spent at most that long after the primary counted it, so over
+ * any window a limit admits at most `creditTtlMs / 60 s` of a minute's limit more than one
+ * central bucket would (10% at the default 6 s).
+ */
+export interface LeaseTuning {
+  /** A lease covers about this much of the region's recent spend... */
+  leaseHorizonMs: number;
+  /** ...and at least this many worst-case requests like the current one. */
+  leaseMinRequests: number;
+  /** The primary grants at most 1/divisor of a budget's remaining headroom per lease. */
+  leaseHeadroomDivisor: number;
+  /** Credit lives this long after it is taken from the primary's bucket. */
+  creditTtlMs: number;
+  /** Credit covers about this much of the region's recent use of a limit... */
+  creditHorizonMs: number;
+  /** ...but never more than this share of the limit per request to the primary. */
+  creditMaxShare: number;
+  /** The replica of keys and tenants is refreshed once it is this old... */
+  replicaRefreshMs: number;
+  /** ...and never used older than this (unless the primary is unreachable). */
+  replicaMaxAgeMs: number;
+  /** After a failed call, a database is presumed down this long (its work goes elsewhere at once). */
+  downForMs: number;
+}
+
+export const DEFAULT_LEASE_TUNING: LeaseTuning = {
+  leaseHorizonMs: 60_000,
+  leaseMinRequests: 4,
+  leaseHeadroomDivisor: 4,
+  creditTtlMs: 6_000,
+  creditHorizonMs: 6_000,
+  creditMaxShare: 0.25,
+  replicaRefreshMs: 1_000,
+  replicaMaxAgeMs: 2_500,
+  downForMs: 5_000,
+};
+
+/** The lease a region aims to hold: its recent spend over the horizon, at least a few requests' worst case. */
+export function leaseTarget(spendLastMinute: number, requestMicroUsd: number, tuning: LeaseTuning): number {
+  return Math.max(tuning.leaseMinRequests * requestMicroUsd, Math.ceil((spendLastMinute * tuning.leaseHorizonMs) / 60_000));
+}
+
+/** What to ask for once less than half the target is left (0: nothing yet). */
+export function leaseTopUp(available: number, target: number): number {
+  return available < target / 2 ? target - Math.max(0, available) : 0;
+}
+
+/** What to give back when more than twice the target sits unused (0: nothing). */
+export function leaseExcess(available: number, target: number): number {
+  return available > 2 * target ? available - target : 0;
+}
+
+/** The credit a region aims to hold for one limit: its recent use over the horizon, within the share cap, at least one request's cost. */
+export function creditTarget(usedLastMinute: number, cost: number, capacity: number, tuning: LeaseTuning): number {
+  const recent = Math.ceil((usedLastMinute * tuning.creditHorizonMs) / 60_000);
+  return Math.max(cost, Math.min(Math.ceil(capacity * tuning.creditMaxShare), Math.max(2 * cost, recent)));
+}
+
+/** Credit to take once less than half the target is left (0: nothing yet). */
+export function creditTopUp(credit: number, target: number): number {
+  return credit < target / 2 ? target - Math.max(0, credit) : 0;
+}
+
+/**
+ * A shared limit while the primary is unreachable: each region enforces its share on its
+ * own, so all regions together stay within the limit.
+ */
+export function fallbackCapacity(capacity: number, regionCount: number): number {
+  return Math.max(1, Math.floor(capacity / Math.max(1, regionCount)));
+}
+
+/** The most a limit can admit beyond one central bucket over any window, as a share of a minute's limit. */
+export function creditOvershootShare(tuning: Pick<LeaseTuning, "creditTtlMs">): number {
+  return tuning.creditTtlMs / 60_000;
+}

@@ -1,0 +1,48 @@
+import type { Redis } from "@upstash/redis";
+import { redisKeys } from "../storage/keys.js";
+import { runScript } from "../storage/scripts.js";
+import type { LeaseScope, PlacedBucket } from "./regional-plan.js";
+import { REPLENISH } from "./scripts/primary.js";
+import { LEASE_APPLY } from "./scripts/region.js";
+
+/** What a region asks the primary for, off its critical path. */
+export interface ReplenishOrder {
+  tenantId: string;
+  lease: LeaseScope;
+  /** Budget lease wanted (micro-USD; 0: none), and the granted total the region knows. */
+  leaseWanted: number;
+  leaseGranted: number;
+  credits: Array<{ placed: PlacedBucket; wanted: number }>;
+}
+
+/**
+ * One call to the primary (REPLENISH) for lease and credits, then one to the region's
+ * database to take them in. A lost reply costs nothing: the granted total is
+ * cumulative, so the next order gets the earlier grant back; credit taken but never
+ * received is lost to the limit (it drains within a minute).
+ */
+export async function replenish(local: Redis, primary: Redis, region: string, divisor: number, creditTtlMs: number, order: ReplenishOrder): Promise<void> {
+  const { lease, credits } = order;
+  const [granted, , ...perBucket] = await runScript<[number, string, ...number[]]>(
+    primary,
+    REPLENISH,
+    [redisKeys.tenant(order.tenantId), lease.primaryKey, ...lease.lines, ...credits.map(({ placed }) => placed.primaryKey)],
+    [
+      region,
+      order.leaseWanted,
+      order.leaseGranted,
+      divisor,
+      lease.share,
+      lease.lines.length,
+      credits.length,
+      ...credits.flatMap(({ placed, wanted }) => [placed.bucket.capacity, wanted]),
+    ],
+  );
+  if (Number(granted) < 0) return; // the tenant is gone
+  await runScript(
+    local,
+    LEASE_APPLY,
+    [lease.localKey, ...credits.map(({ placed }) => placed.localKey)],
+    [order.leaseWanted > 0 ? Number(granted) : -1, creditTtlMs, ...perBucket.map(Number)],
+  );
+}

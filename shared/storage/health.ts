@@ -1,0 +1,35 @@
+/**
+ * An isolate's view of whether a database answers: after a failed call it is presumed
+ * down for a while, so the work that needs it goes elsewhere (or fails per policy) at
+ * once instead of waiting for a timeout on every request.
+ */
+export class StorageHealth {
+  private downUntil = 0;
+
+  constructor(private readonly downForMs: number) {}
+
+  isDown(now = Date.now()): boolean {
+    return now < this.downUntil;
+  }
+
+  markDown(now = Date.now()): void {
+    this.downUntil = now + this.downForMs;
+  }
+
+  markUp(): void {
+    this.downUntil = 0;
+  }
+}
+
+export class StorageTimeout extends Error {}
+
+/** Rejects with StorageTimeout when `work` takes longer than `ms`. */
+export function withinTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StorageTimeout(`storage did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, timeout]).finally(() => {
+    if (timer !== null) clearTimeout(timer);
+  });
+}
