@@ -2,13 +2,18 @@ import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtemp, readFile, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { type BundleShare, bundleComposition } from "./bundle-composition.js";
-import { REPO_ROOT, WRANGLER_CONFIG } from "./wrangler-config.js";
+import { REPO_ROOT, WRANGLER_CONFIG, workerEntry } from "./wrangler-config.js";
 
 const run = promisify(execFile);
+/** esbuild's build metadata, written by `wrangler deploy --metafile`; paths relative to the working directory. */
+interface EsbuildMetafile {
+  outputs: Record<string, { entryPoint?: string }>;
+}
+const METAFILE = "bundle-meta.json";
 const WRANGLER = join(REPO_ROOT, "node_modules/wrangler/bin/wrangler.js");
 const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR: "1", FORCE_COLOR: "0" };
 
@@ -54,16 +59,17 @@ export async function buildWorkers(environments: readonly string[]): Promise<Bui
 /** `wrangler deploy --dry-run --outdir <tmp>` for one environment, measured (no start-up profile). */
 export async function buildWorker(environment: string): Promise<BuiltWorker> {
   const outdir = await mkdtemp(join(tmpdir(), "edgegate-bench-bundle-"));
+  const metafile = join(outdir, METAFILE);
   const { stdout, stderr } = await run(
     process.execPath,
-    [WRANGLER, "deploy", "--dry-run", "--config", WRANGLER_CONFIG, "--outdir", outdir, ...envArgs(environment)],
+    [WRANGLER, "deploy", "--dry-run", "--config", WRANGLER_CONFIG, "--outdir", outdir, "--metafile", metafile, ...envArgs(environment)],
     { cwd: REPO_ROOT, env: WRANGLER_ENV, maxBuffer: 16 * 1024 * 1024 },
   );
   const output = `${stdout}\n${stderr}`;
-  const files = (await readdir(outdir)).filter((name) => !name.endsWith(".map") && name !== "README.md");
+  const files = (await readdir(outdir)).filter((name) => !name.endsWith(".map") && name !== "README.md" && name !== METAFILE);
   const contents = await Promise.all(files.map((name) => readFile(join(outdir, name))));
   const all = Buffer.concat(contents);
-  const main = files.find((name) => /\.(m?js)$/.test(name)) ?? "index.js";
+  const main = await entryModule(metafile, outdir, environment);
   const startup = /Worker Startup Time:\s*([\d.]+)\s*ms/.exec(output);
   return {
     environment,
@@ -78,6 +84,19 @@ export async function buildWorker(environment: string): Promise<BuiltWorker> {
     composition: await compositionOf(outdir, main),
     dispose: () => rm(outdir, { recursive: true, force: true }),
   };
+}
+
+/**
+ * The output file esbuild built from the environment's `main` (wrangler's config,
+ * read with its own parser), as wrangler's build metadata names it; never a guess
+ * among the output files (text modules such as widget.browser.js sit beside it).
+ */
+async function entryModule(metafile: string, outdir: string, environment: string): Promise<string> {
+  const { main } = await workerEntry(environment);
+  const { outputs } = JSON.parse(await readFile(metafile, "utf8")) as EsbuildMetafile;
+  const entry = Object.entries(outputs).find(([, output]) => output.entryPoint && resolve(REPO_ROOT, output.entryPoint) === main);
+  if (!entry) throw new Error(`wrangler's build metadata names no output built from ${main} (environment "${environment}")`);
+  return relative(outdir, resolve(REPO_ROOT, entry[0]));
 }
 
 async function compositionOf(outdir: string, main: string): Promise<BundleShare[]> {

@@ -28,3 +28,11 @@ export async function miniflareWorkerOptions(environment: string): Promise<Recor
   const { workerOptions } = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG, environment || undefined);
   return workerOptions as Record<string, unknown>;
 }
+
+/** The environment's entry module (`main`, absolute), as wrangler resolves it. */
+export async function workerEntry(environment: string): Promise<{ main: string }> {
+  const { unstable_getMiniflareWorkerOptions } = await wrangler();
+  const { main } = unstable_getMiniflareWorkerOptions(WRANGLER_CONFIG, environment || undefined);
+  if (!main) throw new Error(`wrangler.toml gives environment "${environment}" no main module`);
+  return { main };
+}
