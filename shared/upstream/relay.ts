@@ -34,10 +34,16 @@ const encoder = new TextEncoder();
  * Relays an upstream SSE body to the client byte for byte, each chunk passed on the
  * moment it arrives, and meters it on the side.
  *
+ * The client's body is the readable side of an IdentityTransformStream that the relay
+ * writes each chunk into: when the client disconnects mid-stream, the runtime fails the
+ * next write. (A JavaScript pull stream is not reliably told: once the response has
+ * started and deferred work is pending, workerd neither cancels it nor aborts the
+ * request signal, and the relay would read on until its idle watchdog.)
+ *
  * The relay always ends, so usage is always settled: on completion, on an upstream
- * failure, on the client's disconnect (seen through the request signal, the stream's
- * cancel or a failed upstream read), and, as the last resort when the runtime tears a
- * request down without saying so, when the upstream has been silent for idleTimeoutMs.
+ * failure, on the client's disconnect (seen through a failed write, the request signal
+ * or a failed upstream read), and, as the last resort when the runtime tears a request
+ * down without saying so, when the upstream has been silent for idleTimeoutMs.
  */
 export function relaySse(upstream: ReadableStreamDefaultReader<Uint8Array>, options: RelayOptions): Relay {
   const meter = new UsageMeter();
@@ -47,7 +53,9 @@ export function relaySse(upstream: ReadableStreamDefaultReader<Uint8Array>, opti
   const done = new Promise<RelayResult>((resolve) => (finish = resolve));
   let ended = false;
   let lastChunkAt = Date.now();
-  let controller!: ReadableStreamDefaultController<Uint8Array>;
+  const { readable, writable } = new IdentityTransformStream();
+  const client = writable.getWriter();
+  const ignore = (): void => {};
 
   const observe = (chunk: Uint8Array): void => {
     lastChunkAt = Date.now();
@@ -61,16 +69,13 @@ export function relaySse(upstream: ReadableStreamDefaultReader<Uint8Array>, opti
     const now = performance.now();
     for (const event of parser.end()) meter.observe(event, now);
     finish({ ending, metered: meter.result(), endedAt: now });
-    try {
-      if (closing) controller.enqueue(encoder.encode(closing));
-      controller.close();
-    } catch {
-      // The client side is already gone: nothing left to tell it.
-    }
+    // When the client is already gone these fail: nothing left to tell it.
+    if (closing) client.write(encoder.encode(closing)).catch(ignore);
+    client.close().catch(ignore);
   };
   const stopUpstream = (reason: unknown): void => {
     options.abortUpstream(reason);
-    upstream.cancel(reason).catch(() => {});
+    upstream.cancel(reason).catch(ignore);
   };
   const clientGone = (reason?: unknown): void => {
     stopUpstream(reason);
@@ -91,16 +96,15 @@ export function relaySse(upstream: ReadableStreamDefaultReader<Uint8Array>, opti
     Math.min(1_000, options.idleTimeoutMs),
   );
 
-  const body = new ReadableStream<Uint8Array>(
-    {
-      start(streamController) {
-        controller = streamController;
-        if (options.firstChunk) {
-          controller.enqueue(options.firstChunk);
-          observe(options.firstChunk);
-        }
-      },
-      async pull() {
+  const pass = async (chunk: Uint8Array): Promise<void> => {
+    const written = client.write(chunk);
+    observe(chunk);
+    await written;
+  };
+  const pump = async (): Promise<void> => {
+    try {
+      if (options.firstChunk) await pass(options.firstChunk);
+      while (!ended) {
         let result: ReadableStreamReadResult<Uint8Array>;
         try {
           result = await upstream.read();
@@ -111,16 +115,29 @@ export function relaySse(upstream: ReadableStreamDefaultReader<Uint8Array>, opti
         }
         if (ended) return;
         if (result.done) return end("completed");
-        controller.enqueue(result.value);
-        observe(result.value);
-      },
-      cancel: clientGone,
-    },
-    { highWaterMark: 0 },
-  );
-  return { body, done };
+        await pass(result.value);
+      }
+    } catch (error) {
+      // A write failed: the client has disconnected.
+      clientGone(error);
+    }
+  };
+  void pump();
+  return { body: readable, done };
 }
 
 function errorEvent(type: string, message: string): string {
   return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type, message } })}\n\n`;
+}
+
+/**
+ * `body` as a stream the runtime pumps to the client itself, for a Response whose body
+ * JavaScript transforms (a different wire format): a disconnect fails the pipe's next
+ * write, which cancels `body` and, through it, the relay. Handed to the Response
+ * directly, a JavaScript stream is not reliably cancelled (see relaySse).
+ */
+export function disconnectAware(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const { readable, writable } = new IdentityTransformStream();
+  body.pipeTo(writable).catch(() => {});
+  return readable;
 }

@@ -5,6 +5,7 @@ import type { ChatCompletionRequest } from "../../../shared/openai/request.js";
 import { toChatCompletion } from "../../../shared/openai/response.js";
 import { ChatStreamTranslator } from "../../../shared/openai/stream.js";
 import { SseParser } from "../../../shared/sse/parser.js";
+import { disconnectAware } from "../../../shared/upstream/relay.js";
 import type { ResponseShape } from "./response-shape.js";
 
 /**
@@ -29,7 +30,7 @@ export function openAIShape(chat: ChatCompletionRequest, requestId: string): Res
         includeUsage: chat.stream_options?.include_usage === true,
       });
       headers.set("content-type", "text/event-stream; charset=utf-8");
-      return new Response(translateSse(body, translator), { status, headers });
+      return new Response(disconnectAware(translateSse(body, translator)), { status, headers });
     },
     async upstreamError(response) {
       const body: unknown = await response.json().catch(() => errorBody("api_error", response.statusText));
