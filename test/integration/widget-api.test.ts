@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../stack/stack.js";
 import { TURNSTILE_TEST_SECRETS, TURNSTILE_TEST_SITE_KEY } from "../stack/turnstile/server.js";
-import { clearOfMinuteBoundary, messageBody, newTenant, sendMessage, upstashRoundTripsAround, withOneResend } from "./helpers.js";
+import { clearOfMinuteBoundary, messageBody, newTenant, sendMessage, upstashRoundTripsAround } from "./helpers.js";
 
 let stack: Stack;
 
@@ -36,13 +36,11 @@ function widgetCall(key: string, call: WidgetCall = {}): Promise<Response> {
   if (call.origin !== null) headers.origin = call.origin ?? ORIGIN;
   if (call.session) headers["x-edgegate-session"] = call.session;
   const method = call.method ?? "POST";
-  return withOneResend(() =>
-    fetch(`${stack.gateway.url}${call.path ?? "/v1/widget/chat"}?key=${encodeURIComponent(key)}`, {
-      method,
-      headers,
-      body: method === "POST" ? JSON.stringify(call.body ?? { messages: [{ role: "user", content: "sim:tokens=3 Hi" }] }) : undefined,
-    }),
-  );
+  return fetch(`${stack.gateway.url}${call.path ?? "/v1/widget/chat"}?key=${encodeURIComponent(key)}`, {
+    method,
+    headers,
+    body: method === "POST" ? JSON.stringify(call.body ?? { messages: [{ role: "user", content: "sim:tokens=3 Hi" }] }) : undefined,
+  });
 }
 
 async function errorOf(response: Response): Promise<{ type: string; message: string }> {
@@ -119,7 +117,7 @@ describe("publishable keys", () => {
       ["/admin/tenants", { headers: { authorization: `Bearer ${widgetKey}` } }],
     ];
     for (const [path, init] of calls) {
-      const response = await withOneResend(() => fetch(`${stack.gateway.url}${path}`, init));
+      const response = await fetch(`${stack.gateway.url}${path}`, init);
       expect([401, 403], path).toContain(response.status);
     }
     expect(stack.simulator!.ledger.all().some((record) => record.apiKey === widgetKey)).toBe(false);
