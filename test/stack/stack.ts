@@ -85,6 +85,8 @@ export interface Stack {
   widgetKey: string;
   /** The stand-in for Turnstile's siteverify, which every gateway is pointed at. */
   turnstile: TurnstileStandIn;
+  /** Rebuilds the bundles from the current sources and, if any changed, restarts the Workers on the same ports; true if it did. */
+  rebuild(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -110,8 +112,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
   };
   const regional = options.topology === "regions";
   const regions = regional ? REGIONS.map((region) => ({ region: region.id, environment: region.id })) : [{ region: "local", environment: "" }];
+  const environments = [...regions.map(({ environment }) => environment), ...(regional ? [EDGE_ENVIRONMENT] : [])];
   // Built (or found in the build cache) while the servers start.
-  const building = workerBundles([...regions.map(({ environment }) => environment), ...(regional ? [EDGE_ENVIRONMENT] : [])]);
+  const building = workerBundles(environments);
   building.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
   try {
     const redis = await startRedisServer({ port: options.ports?.redis ?? 0 });
@@ -134,11 +137,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         return simulator;
       }),
     );
-    const bundles = new Map((await building).map((bundle) => [bundle.environment, bundle]));
-    const bundleOf = (environment: string): WorkerBundle => bundles.get(environment)!;
     const secrets = async (environment: string): Promise<Record<string, string>> =>
       options.localSecrets ? localSecrets(environment) : {};
-
     const gatewayVars = (region: string, simulator: Simulator | null): Record<string, string> => ({
       ...storage,
       ANTHROPIC_API_KEY: options.anthropicApiKey ?? providerKeys.join(","),
@@ -152,20 +152,26 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       ...(options.storageTimeoutMs ? { STORAGE_TIMEOUT_MS: String(options.storageTimeoutMs) } : {}),
       REGION: region,
     });
-    const workers: LocalWorker[] = await Promise.all(
-      regions.map(async ({ region, environment }, index) => ({
-        options: await bundleWorkerOptions(bundleOf(environment), { ...(await secrets(environment)), ...gatewayVars(region, simulators[index]!) }),
-        port: regional ? 0 : (options.ports?.gateway ?? 0),
-      })),
-    );
-    if (regional) {
+    /** The Workers to serve from `bundles`: the front Worker (if any) first, then each region's gateway. */
+    const localWorkers = async (bundles: readonly WorkerBundle[]): Promise<LocalWorker[]> => {
+      const bundleOf = (environment: string): WorkerBundle => bundles.find((bundle) => bundle.environment === environment)!;
+      const gateways = await Promise.all(
+        regions.map(async ({ region, environment }, index) => ({
+          options: await bundleWorkerOptions(bundleOf(environment), { ...(await secrets(environment)), ...gatewayVars(region, simulators[index]!) }),
+          port: regional ? 0 : (options.ports?.gateway ?? 0),
+        })),
+      );
+      if (!regional) return gateways;
       const edge = await bundleWorkerOptions(bundleOf(EDGE_ENVIRONMENT), {
         ...(await secrets(EDGE_ENVIRONMENT)),
         ...storage,
         BREAKER_COOL_DOWN_MS: String(options.breakerCoolDownMs ?? 10_000),
       });
-      workers.unshift({ options: edge, port: options.ports?.gateway ?? 0 });
-    }
+      return [{ options: edge, port: options.ports?.gateway ?? 0 }, ...gateways];
+    };
+    let bundles = await building;
+    const workers = await localWorkers(bundles);
+    const workerName = (environment: string): string => bundles.find((bundle) => bundle.environment === environment)!.workerName;
 
     // Request log lines go to the region that wrote them (every line carries its REGION) and to the entry point.
     const regionLogs = new Map(regions.map(({ region }) => [region, new RequestLogs(options.logLimit)]));
@@ -189,10 +195,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     const deployments = regions.map(({ region, environment }, index) => ({
       region,
-      gateway: serverOf(bundleOf(environment).workerName, regionLogs.get(region)!),
+      gateway: serverOf(workerName(environment), regionLogs.get(region)!),
       simulator: simulators[index]!,
     }));
-    const entry = regional ? serverOf(bundleOf(EDGE_ENVIRONMENT).workerName, entryLogs) : deployments[0]!.gateway;
+    const entry = regional ? serverOf(workerName(EDGE_ENVIRONMENT), entryLogs) : deployments[0]!.gateway;
+    /** Rebuilds from the current sources; restarts the Workers (same ports) only when a bundle changed. */
+    const rebuild = async (): Promise<boolean> => {
+      const rebuilt = await workerBundles(environments);
+      if (rebuilt.every((bundle, index) => bundle.outdir === bundles[index]?.outdir)) return false;
+      await workerd.update(await localWorkers(rebuilt));
+      bundles = rebuilt;
+      return true;
+    };
 
     const admin = new AdminClient(deployments[0]!.gateway.url, ADMIN_TOKEN);
     await admin.createTenant({
@@ -228,6 +242,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       demo,
       widgetKey,
       turnstile,
+      rebuild,
       stop,
     };
   } catch (error) {

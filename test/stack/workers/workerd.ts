@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { Miniflare, type WorkerOptions } from "miniflare";
+import { Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
 import type { WorkerBundle } from "./build.js";
 import { miniflareWorkerOptions } from "./wrangler-config.js";
 
@@ -19,6 +19,8 @@ export interface WorkerOutput {
 export interface Workerd {
   /** http://127.0.0.1:<port> of each Worker's socket, by Worker name. */
   urls: ReadonlyMap<string, string>;
+  /** Serves `workers` (the same names) instead, on the same ports: workerd restarts; requests in flight are dropped. */
+  update(workers: readonly LocalWorker[]): Promise<void>;
   /** Ends the workerd process and frees every port. */
   stop(): Promise<void>;
 }
@@ -32,23 +34,25 @@ export interface Workerd {
  * can say where they are.
  */
 export async function startWorkerd(workers: readonly LocalWorker[], onOutput: (output: WorkerOutput) => void): Promise<Workerd> {
-  const miniflare = new Miniflare({
-    workers: workers.map(({ options, port }) => ({
-      ...options,
-      unsafeDirectSockets: [{ host: "127.0.0.1", port }],
-    })),
+  const miniflareOptions = (served: readonly LocalWorker[]): MiniflareOptions => ({
+    workers: served.map(({ options, port }) => ({ ...options, unsafeDirectSockets: [{ host: "127.0.0.1", port }] })),
     // Miniflare's own entry socket is unused (clients use the Workers' sockets) but always opened: keep it on loopback.
     host: "127.0.0.1",
     port: 0,
     handleStructuredLogs: (output: WorkerOutput) => onOutput(output),
   });
+  const miniflare = new Miniflare(miniflareOptions(workers));
   try {
     await miniflare.ready;
     const urls = new Map<string, string>();
     for (const { options } of workers) {
       urls.set(options.name, (await miniflare.unsafeGetDirectURL(options.name)).origin);
     }
-    return { urls, stop: () => miniflare.dispose() };
+    return {
+      urls,
+      update: (served) => miniflare.setOptions(miniflareOptions(served)),
+      stop: () => miniflare.dispose(),
+    };
   } catch (error) {
     await miniflare.dispose().catch(() => {});
     throw error;
