@@ -99,6 +99,8 @@ export function postExpectingContinue(url: string, headers: HeadersInit, body: U
   return new Promise((resolve, reject) => {
     const outgoing = request(url, {
       method: "POST",
+      // Its own connection: never a kept-alive one the server may be closing as it is reused.
+      agent: false,
       headers: { ...Object.fromEntries(new Headers(headers)), "content-length": String(body.byteLength), expect: "100-continue" },
     });
     const sendBody = (): void => {
