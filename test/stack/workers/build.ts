@@ -9,7 +9,7 @@ const run = promisify(execFile);
 const WRANGLER = join(REPO_ROOT, "node_modules/wrangler/bin/wrangler.js");
 
 /** Where built bundles are kept, one folder per state of the sources (gitignored). */
-export const BUILD_CACHE = join(REPO_ROOT, ".edgegate/build");
+const BUILD_CACHE = join(REPO_ROOT, ".edgegate/build");
 /** What decides a bundle: the Workers' sources, the build configuration and the toolchain's versions. */
 const SOURCE_DIRS = ["functions", "shared"];
 const SOURCE_FILES = ["wrangler.toml", "package-lock.json", "tsconfig.json"];
@@ -41,7 +41,7 @@ interface EsbuildMetafile {
  * widget.browser.js sit beside it); the Worker's name is the one wrangler reports
  * it would deploy.
  */
-export async function dryRunBuild(environment: string, dir: string): Promise<WorkerBundle> {
+async function dryRunBuild(environment: string, dir: string): Promise<WorkerBundle> {
   const outdir = join(dir, "dist");
   const metafile = join(dir, "bundle-meta.json");
   const report = join(dir, "wrangler-output.ndjson");
@@ -69,7 +69,7 @@ export async function dryRunBuild(environment: string, dir: string): Promise<Wor
 }
 
 /** SHA-256 over the paths and contents of everything that goes into a bundle (a few hundred small files: milliseconds). */
-export async function sourceHash(): Promise<string> {
+async function sourceHash(): Promise<string> {
   const files = [...SOURCE_FILES];
   for (const dir of SOURCE_DIRS) {
     for (const entry of await readdir(join(REPO_ROOT, dir), { recursive: true, withFileTypes: true })) {

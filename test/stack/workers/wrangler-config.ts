@@ -5,7 +5,7 @@ export const REPO_ROOT = join(import.meta.dirname, "../../..");
 export const WRANGLER_CONFIG = join(REPO_ROOT, "wrangler.toml");
 
 /** One Worker of wrangler.toml. */
-export interface WorkerConfig {
+interface WorkerConfig {
   /** "" for the top-level (default) environment, else the [env.<name>] name. */
   environment: string;
 }
