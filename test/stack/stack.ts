@@ -8,8 +8,8 @@ import { startTurnstile, type TurnstileStandIn } from "./turnstile/server.js";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge/server.js";
 import { type WorkerBundle, workerBundles } from "./workers/build.js";
 import { type RequestLogLine, RequestLogs, parseRequestLogLine } from "./workers/request-logs.js";
-import { bundleWorkerOptions, type LocalWorker, startWorkerd, type WorkerOutput } from "./workers/workerd.js";
-import { localSecrets } from "./workers/wrangler-config.js";
+import { stackWorkers } from "./stack-workers.js";
+import { type LocalWorker, startWorkerd, type WorkerOutput } from "./workers/workerd.js";
 
 export type { RequestLogLine } from "./workers/request-logs.js";
 
@@ -107,9 +107,11 @@ const EDGE_ENVIRONMENT = "edge";
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started: Array<() => Promise<void>> = [];
-  const stop = async (): Promise<void> => {
-    for (const close of started.reverse()) await close().catch(() => {});
-  };
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const close of started.reverse()) await close().catch(() => {});
+    })());
   const regional = options.topology === "regions";
   const regions = regional ? REGIONS.map((region) => ({ region: region.id, environment: region.id })) : [{ region: "local", environment: "" }];
   const environments = [...regions.map(({ environment }) => environment), ...(regional ? [EDGE_ENVIRONMENT] : [])];
@@ -137,38 +139,25 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         return simulator;
       }),
     );
-    const secrets = async (environment: string): Promise<Record<string, string>> =>
-      options.localSecrets ? localSecrets(environment) : {};
-    const gatewayVars = (region: string, simulator: Simulator | null): Record<string, string> => ({
-      ...storage,
-      ANTHROPIC_API_KEY: options.anthropicApiKey ?? providerKeys.join(","),
-      UPSTREAM_BASE_URL: simulator?.url ?? "https://api.anthropic.com",
-      ADMIN_TOKEN,
-      TURNSTILE_VERIFY_URL: turnstile.verifyUrl,
-      ...(options.streamIdleTimeoutMs ? { STREAM_IDLE_TIMEOUT_MS: String(options.streamIdleTimeoutMs) } : {}),
-      RETRY_DEADLINE_MS: String(options.retry?.deadlineMs ?? 1_500),
-      RETRY_BASE_DELAY_MS: String(options.retry?.baseDelayMs ?? 25),
-      ...(options.firstTokenTimeoutMs ? { FIRST_TOKEN_TIMEOUT_MS: String(options.firstTokenTimeoutMs) } : {}),
-      ...(options.storageTimeoutMs ? { STORAGE_TIMEOUT_MS: String(options.storageTimeoutMs) } : {}),
-      REGION: region,
-    });
-    /** The Workers to serve from `bundles`: the front Worker (if any) first, then each region's gateway. */
-    const localWorkers = async (bundles: readonly WorkerBundle[]): Promise<LocalWorker[]> => {
-      const bundleOf = (environment: string): WorkerBundle => bundles.find((bundle) => bundle.environment === environment)!;
-      const gateways = await Promise.all(
-        regions.map(async ({ region, environment }, index) => ({
-          options: await bundleWorkerOptions(bundleOf(environment), { ...(await secrets(environment)), ...gatewayVars(region, simulators[index]!) }),
-          port: regional ? 0 : (options.ports?.gateway ?? 0),
-        })),
-      );
-      if (!regional) return gateways;
-      const edge = await bundleWorkerOptions(bundleOf(EDGE_ENVIRONMENT), {
-        ...(await secrets(EDGE_ENVIRONMENT)),
-        ...storage,
-        BREAKER_COOL_DOWN_MS: String(options.breakerCoolDownMs ?? 10_000),
+    const localWorkers = (bundles: readonly WorkerBundle[]): Promise<LocalWorker[]> =>
+      stackWorkers(bundles, {
+        regions: regions.map((region, index) => ({ ...region, upstreamUrl: simulators[index]?.url ?? null })),
+        edgeEnvironment: regional ? EDGE_ENVIRONMENT : null,
+        entryPort: options.ports?.gateway ?? 0,
+        storage,
+        anthropicApiKey: options.anthropicApiKey ?? providerKeys.join(","),
+        adminToken: ADMIN_TOKEN,
+        turnstileVerifyUrl: turnstile.verifyUrl,
+        localSecrets: options.localSecrets ?? false,
+        tuning: {
+          STREAM_IDLE_TIMEOUT_MS: options.streamIdleTimeoutMs,
+          RETRY_DEADLINE_MS: options.retry?.deadlineMs ?? 1_500,
+          RETRY_BASE_DELAY_MS: options.retry?.baseDelayMs ?? 25,
+          FIRST_TOKEN_TIMEOUT_MS: options.firstTokenTimeoutMs,
+          STORAGE_TIMEOUT_MS: options.storageTimeoutMs,
+        },
+        breakerCoolDownMs: options.breakerCoolDownMs ?? 10_000,
       });
-      return [{ options: edge, port: options.ports?.gateway ?? 0 }, ...gateways];
-    };
     let bundles = await building;
     const workers = await localWorkers(bundles);
     const workerName = (environment: string): string => bundles.find((bundle) => bundle.environment === environment)!.workerName;
