@@ -34,6 +34,7 @@ export default defineConfig({
       {
         test: {
           name: "integration",
+          globalSetup: ["test/stack/build-global-setup.ts"],
           include: ["test/integration/**/*.test.ts"],
           environment: "node",
           testTimeout: 60_000,

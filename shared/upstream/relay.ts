@@ -197,3 +197,15 @@ function errorEvent(stoppedFor: Stop | null): string {
           : ["api_error", "The upstream connection was lost mid-stream; retry."];
   return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type, message } })}\n\n`;
 }
+
+/**
+ * `body` as a stream the runtime pumps to the client itself, for a Response whose body
+ * JavaScript transforms (a different wire format): a disconnect fails the pipe's next
+ * write, which cancels `body` and, through it, the relay. Handed to the Response
+ * directly, a JavaScript stream is not reliably cancelled (see relaySse).
+ */
+export function disconnectAware(body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const { readable, writable } = new IdentityTransformStream();
+  body.pipeTo(writable).catch(() => {});
+  return readable;
+}

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { gzipSync } from "node:zlib";
 import { type BundleShare, bundleComposition } from "./bundle-composition.js";
-import { REPO_ROOT, WRANGLER_CONFIG } from "./wrangler-config.js";
+import { type WorkerBundle, workerBundles } from "../stack/workers/build.js";
+import { REPO_ROOT, WRANGLER_CONFIG } from "../stack/workers/wrangler-config.js";
 
 const run = promisify(execFile);
 const WRANGLER = join(REPO_ROOT, "node_modules/wrangler/bin/wrangler.js");
@@ -15,9 +16,7 @@ const WRANGLER_ENV = { ...process.env, WRANGLER_SEND_METRICS: "false", NO_COLOR:
 export interface BuiltWorker {
   /** "" for the default environment. */
   environment: string;
-  /** Directory holding the dry-run output (kept until `dispose`). */
-  outdir: string;
-  /** The entry module's file name inside outdir. */
+  /** The entry module's file name in the dry-run output. */
   main: string;
   /** Size of the uploaded modules (source maps and README excluded), as wrangler counts it. */
   rawBytes: number;
@@ -32,51 +31,40 @@ export interface BuiltWorker {
   sha256: string;
   /** Largest contributors to the raw size, from the source map. */
   composition: BundleShare[];
-  dispose(): Promise<void>;
 }
 
 const envArgs = (environment: string): string[] => (environment ? ["--env", environment] : []);
 
 /**
- * Every environment's Worker, built in parallel; the start-up profile runs once
- * per distinct bundle (regional environments differ only in vars).
+ * Every environment's dry-run bundle (the same, cached, build `npm start` and the tests
+ * serve), measured; with `profileStartup`, the start-up profile runs once per distinct
+ * bundle (regional environments differ only in vars).
  */
-export async function buildWorkers(environments: readonly string[]): Promise<BuiltWorker[]> {
-  const built = await Promise.all(environments.map(buildWorker));
+export async function measureWorkers(environments: readonly string[], options: { profileStartup: boolean }): Promise<BuiltWorker[]> {
+  const measured = await Promise.all((await workerBundles(environments)).map(measureBundle));
+  if (!options.profileStartup) return measured;
   const profiles = new Map<string, Promise<number | null>>();
-  for (const worker of built) {
-    if (!profiles.has(worker.sha256)) profiles.set(worker.sha256, localStartupCpuMs(worker.environment, worker.outdir));
+  for (const worker of measured) {
+    if (!profiles.has(worker.sha256)) profiles.set(worker.sha256, localStartupCpuMs(worker.environment));
   }
-  for (const worker of built) worker.localStartupCpuMs = (await profiles.get(worker.sha256)) ?? null;
-  return built;
+  for (const worker of measured) worker.localStartupCpuMs = (await profiles.get(worker.sha256)) ?? null;
+  return measured;
 }
 
-/** `wrangler deploy --dry-run --outdir <tmp>` for one environment, measured (no start-up profile). */
-export async function buildWorker(environment: string): Promise<BuiltWorker> {
-  const outdir = await mkdtemp(join(tmpdir(), "edgegate-bench-bundle-"));
-  const { stdout, stderr } = await run(
-    process.execPath,
-    [WRANGLER, "deploy", "--dry-run", "--config", WRANGLER_CONFIG, "--outdir", outdir, ...envArgs(environment)],
-    { cwd: REPO_ROOT, env: WRANGLER_ENV, maxBuffer: 16 * 1024 * 1024 },
-  );
-  const output = `${stdout}\n${stderr}`;
-  const files = (await readdir(outdir)).filter((name) => !name.endsWith(".map") && name !== "README.md");
-  const contents = await Promise.all(files.map((name) => readFile(join(outdir, name))));
-  const all = Buffer.concat(contents);
-  const main = files.find((name) => /\.(m?js)$/.test(name)) ?? "index.js";
-  const startup = /Worker Startup Time:\s*([\d.]+)\s*ms/.exec(output);
+async function measureBundle(bundle: WorkerBundle): Promise<BuiltWorker> {
+  const files = (await readdir(bundle.outdir)).filter((name) => !name.endsWith(".map") && name !== "README.md");
+  const all = Buffer.concat(await Promise.all(files.map((name) => readFile(join(bundle.outdir, name)))));
+  const startup = /Worker Startup Time:\s*([\d.]+)\s*ms/.exec(bundle.output);
   return {
-    environment,
-    outdir,
-    main,
+    environment: bundle.environment,
+    main: bundle.main,
     rawBytes: all.length,
     gzipBytes: gzipSync(all).length, // what wrangler's "gzip:" figure measures
-    wranglerReport: /Total Upload:\s*(.+)/.exec(output)?.[1]?.trim() ?? null,
+    wranglerReport: /Total Upload:\s*(.+)/.exec(bundle.output)?.[1]?.trim() ?? null,
     startupMs: startup?.[1] ? Number(startup[1]) : null,
     localStartupCpuMs: null,
     sha256: createHash("sha256").update(all).digest("hex"),
-    composition: await compositionOf(outdir, main),
-    dispose: () => rm(outdir, { recursive: true, force: true }),
+    composition: await compositionOf(bundle.outdir, bundle.main),
   };
 }
 
@@ -100,8 +88,9 @@ interface CpuProfile {
 }
 
 /** `wrangler check startup` (alpha) profiles the Worker's start-up locally: its non-idle sampled time in ms. */
-async function localStartupCpuMs(environment: string, outdir: string): Promise<number | null> {
-  const outfile = join(outdir, "startup.cpuprofile");
+async function localStartupCpuMs(environment: string): Promise<number | null> {
+  const dir = await mkdtemp(join(tmpdir(), "edgegate-startup-profile-"));
+  const outfile = join(dir, "startup.cpuprofile");
   try {
     await run(
       process.execPath,
@@ -114,5 +103,7 @@ async function localStartupCpuMs(environment: string, outdir: string): Promise<n
     return busyUs / 1000;
   } catch {
     return null;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
   }
 }

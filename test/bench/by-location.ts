@@ -1,13 +1,9 @@
-import { appendFile, readFile, writeFile } from "node:fs/promises";
-import { join } from "node:path";
 import { regionById } from "../../shared/geo/regions.js";
-import { CLIENT_LOCATIONS, distancePenaltyMs, TTFT_MS_PER_KM } from "../stack/geography.js";
-import { startStack } from "../stack/stack.js";
+import { CLIENT_LOCATIONS, distancePenaltyMs } from "../stack/geography.js";
+import type { Stack } from "../stack/stack.js";
 import { median } from "./stats.js";
 
-const RESULTS_DIR = join(import.meta.dirname, "results");
-const REQUESTS_PER_LOCATION = 20;
-const SINGLE_REGION = "us-east";
+export const SINGLE_REGION = "us-east";
 
 export interface LocationRow {
   location: string;
@@ -27,7 +23,7 @@ async function firstTokenMs(url: string, key: string, headers: Record<string, st
   const started = performance.now();
   const response = await fetch(`${url}/v1/messages`, {
     method: "POST",
-    headers: { "x-api-key": key, "content-type": "application/json", ...headers },
+    headers: { "x-api-key": key, "content-type": "application/json", "anthropic-version": "2023-06-01", ...headers },
     body: JSON.stringify({
       model: "claude-sonnet-4-6",
       max_tokens: 64,
@@ -47,69 +43,42 @@ async function firstTokenMs(url: string, key: string, headers: Record<string, st
 }
 
 /**
- * Time to first token by client location, geo-routed through the front Worker versus
- * a single-region (us-east) deployment. The local part is measured on loopback (the
- * client location set with MF-CF-Blob); the distance part is modelled from the
- * published figures (stack/geography.ts), because loopback has no geography.
+ * Time to first token by client location, geo-routed through the front Worker of the
+ * regional `stack` versus a single-region (us-east) deployment. The local part is
+ * measured on loopback (the client location set with MF-CF-Blob); the distance part is
+ * modelled from the published figures (stack/geography.ts), because loopback has no
+ * geography.
  */
-export async function measureByLocation(log: (message: string) => void): Promise<LocationRow[]> {
-  log("by location: starting the regional topology (front Worker + 3 regions)");
-  const stack = await startStack({ topology: "regions", timeScale: 1 });
-  try {
-    const single = stack.deployments.find((deployment) => deployment.region === SINGLE_REGION)!;
-    const rows: LocationRow[] = [];
-    for (const location of CLIENT_LOCATIONS) {
-      const blob = JSON.stringify({ latitude: String(location.latitude), longitude: String(location.longitude), continent: location.continent });
-      const geo: number[] = [];
-      const direct: number[] = [];
-      for (let i = 0; i < REQUESTS_PER_LOCATION; i++) {
-        geo.push(await firstTokenMs(stack.gateway.url, stack.clientKey, { "MF-CF-Blob": blob }));
-        direct.push(await firstTokenMs(single.gateway.url, stack.clientKey, {}));
-      }
-      const routed = await fetch(`${stack.gateway.url}/v1/messages/count_tokens`, {
-        method: "POST",
-        headers: { "x-api-key": stack.clientKey, "content-type": "application/json", "MF-CF-Blob": blob },
-        body: JSON.stringify({ model: "claude-sonnet-4-6", messages: [{ role: "user", content: "hi" }] }),
-      });
-      await routed.text();
-      const servedBy = routed.headers.get("x-edgegate-region") ?? "?";
-      const networkGeoMs = distancePenaltyMs(location, regionById(servedBy)!);
-      const networkSingleMs = distancePenaltyMs(location, regionById(SINGLE_REGION)!);
-      rows.push({
-        location: location.name,
-        servedBy,
-        measuredGeoMs: median(geo),
-        measuredSingleMs: median(direct),
-        networkGeoMs,
-        networkSingleMs,
-        geoRoutedMs: median(geo) + networkGeoMs,
-        singleRegionMs: median(direct) + networkSingleMs,
-      });
+export async function measureByLocation(stack: Stack, requestsPerLocation: number): Promise<LocationRow[]> {
+  const single = stack.deployments.find((deployment) => deployment.region === SINGLE_REGION)!;
+  const rows: LocationRow[] = [];
+  for (const location of CLIENT_LOCATIONS) {
+    const blob = JSON.stringify({ latitude: String(location.latitude), longitude: String(location.longitude), continent: location.continent });
+    const geo: number[] = [];
+    const direct: number[] = [];
+    for (let i = 0; i < requestsPerLocation; i++) {
+      geo.push(await firstTokenMs(stack.gateway.url, stack.clientKey, { "MF-CF-Blob": blob }));
+      direct.push(await firstTokenMs(single.gateway.url, stack.clientKey, {}));
     }
-    return rows;
-  } finally {
-    await stack.stop();
+    const routed = await fetch(`${stack.gateway.url}/v1/messages/count_tokens`, {
+      method: "POST",
+      headers: { "x-api-key": stack.clientKey, "content-type": "application/json", "anthropic-version": "2023-06-01", "MF-CF-Blob": blob },
+      body: JSON.stringify({ model: "claude-sonnet-4-6", messages: [{ role: "user", content: "hi" }] }),
+    });
+    await routed.text();
+    const servedBy = routed.headers.get("x-edgegate-region") ?? "?";
+    const networkGeoMs = distancePenaltyMs(location, regionById(servedBy)!);
+    const networkSingleMs = distancePenaltyMs(location, regionById(SINGLE_REGION)!);
+    rows.push({
+      location: location.name,
+      servedBy,
+      measuredGeoMs: median(geo),
+      measuredSingleMs: median(direct),
+      networkGeoMs,
+      networkSingleMs,
+      geoRoutedMs: median(geo) + networkGeoMs,
+      singleRegionMs: median(direct) + networkSingleMs,
+    });
   }
-}
-
-/** Prints the table and adds it to results/latest.md and latest.json. */
-export async function reportByLocation(rows: LocationRow[]): Promise<void> {
-  const lines = [
-    "## 7. Time to first token by client location: geo-routed vs a single region (us-east), ms",
-    "",
-    "| client | served by | geo-routed | single region | saved | measured geo / single (loopback) | modelled distance geo / single |",
-    "|---|---|---|---|---|---|---|",
-    ...rows.map(
-      (row) =>
-        `| ${row.location} | ${row.servedBy} | ${row.geoRoutedMs.toFixed(0)} | ${row.singleRegionMs.toFixed(0)} | ${(row.singleRegionMs - row.geoRoutedMs).toFixed(0)} | ${row.measuredGeoMs.toFixed(1)} / ${row.measuredSingleMs.toFixed(1)} | ${row.networkGeoMs.toFixed(0)} / ${row.networkSingleMs.toFixed(0)} |`,
-    ),
-    "",
-    `- Measured: median of ${REQUESTS_PER_LOCATION} streams per location (sim:ttft=0), request -> first content delta, through the front Worker with the location set by MF-CF-Blob, and straight to us-east's gateway; both under wrangler dev on loopback.`,
-    `- Modelled: ${TTFT_MS_PER_KM} ms per great-circle km between client and serving region, fitted to the published figures (US-West +140, EU +220, Asia-Pacific +380 ms over US-East for a far-away client). Loopback has no geography, so this part is a model, not a measurement.`,
-    "",
-  ];
-  console.log(lines.join("\n"));
-  await appendFile(join(RESULTS_DIR, "latest.md"), `\n${lines.join("\n")}`);
-  const json = JSON.parse(await readFile(join(RESULTS_DIR, "latest.json"), "utf8")) as Record<string, unknown>;
-  await writeFile(join(RESULTS_DIR, "latest.json"), `${JSON.stringify({ ...json, byLocation: rows }, null, 2)}\n`);
+  return rows;
 }

@@ -12,12 +12,12 @@ export type ClassifierResult = { landed: true; cost: ClassifierCost } | { landed
 
 const MODULE = pathToFileURL(join(import.meta.dirname, "../eval/classifier-cost.ts")).href;
 
-function isCostModule(module: unknown): module is { measureClassifierCost: () => ClassifierCost } {
+function isCostModule(module: unknown): module is { measureClassifierCost: (minMs?: number) => ClassifierCost } {
   return typeof module === "object" && module !== null && typeof Reflect.get(module, "measureClassifierCost") === "function";
 }
 
 /** Runs the classifier's own cost measurement when it exists; never invents a figure. */
-export async function measureClassifier(): Promise<ClassifierResult> {
+export async function measureClassifier(minMs?: number): Promise<ClassifierResult> {
   let module: unknown;
   try {
     module = await import(MODULE);
@@ -27,5 +27,5 @@ export async function measureClassifier(): Promise<ClassifierResult> {
     return { landed: false, reason: `classifier failed to load: ${error instanceof Error ? error.message : String(error)}` };
   }
   if (!isCostModule(module)) return { landed: false, reason: "classifier not landed (no measureClassifierCost export)" };
-  return { landed: true, cost: module.measureClassifierCost() };
+  return { landed: true, cost: module.measureClassifierCost(minMs) };
 }

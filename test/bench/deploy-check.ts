@@ -1,5 +1,5 @@
-import { buildWorker } from "./bundle.js";
-import { readWorkerConfigs } from "./wrangler-config.js";
+import { readWorkerConfigs } from "../stack/workers/wrangler-config.js";
+import { measureWorkers } from "./bundle.js";
 
 /**
  * `npm run deploy:check`: builds every environment of wrangler.toml the way
@@ -14,11 +14,11 @@ console.log("environment       raw KB   gzip KB   within 250 KB gzip");
 for (const environment of environments) {
   const label = (environment || "(default)").padEnd(16);
   try {
-    const built = await buildWorker(environment);
+    const [built] = await measureWorkers([environment], { profileStartup: false });
+    if (!built) throw new Error("no bundle");
     const ok = built.gzipBytes <= GZIP_BUDGET_BYTES;
     failed ||= !ok;
     console.log(`${label}  ${(built.rawBytes / 1024).toFixed(1).padStart(6)}   ${(built.gzipBytes / 1024).toFixed(1).padStart(7)}   ${ok ? "yes" : "NO"}`);
-    await built.dispose();
   } catch (error) {
     failed = true;
     console.log(`${label}  build FAILED: ${error instanceof Error ? error.message.split("\n")[0] : String(error)}`);

@@ -11,6 +11,8 @@ import { type ArrivedEvent, SseClock } from "./sse-clock.js";
 export const LOAD_GENERATOR = "custom closed-loop client on node:http (keep-alive Agent), timestamps from performance.now()";
 
 const MESSAGES_PATH = "/v1/messages";
+/** Sent with every request, as the official SDKs do (the simulator, like the API, requires one). */
+const ANTHROPIC_VERSION = "2023-06-01";
 
 export interface Endpoint {
   /** Label in the report: "gateway", "miniflare", "passthrough", "direct". */
@@ -103,7 +105,7 @@ export class LoadClient {
           port: url.port,
           path: url.pathname + url.search,
           method: "POST",
-          headers: { ...endpoint.headers, "content-type": "application/json", "content-length": body.length },
+          headers: { "anthropic-version": ANTHROPIC_VERSION, ...endpoint.headers, "content-type": "application/json", "content-length": body.length },
         },
         (res) => {
           exchange.headersAt = performance.now();

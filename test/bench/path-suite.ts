@@ -7,8 +7,10 @@ import { type ThroughputResult, measureThroughput } from "./throughput.js";
 import { type TtfbLevel, measureTtfbLevel, streamDirectives } from "./ttfb.js";
 
 export interface SuiteOptions {
-  /** Every part; otherwise (the passthrough floor, which has no storage) time to first byte and fidelity only. */
+  /** Every part; otherwise (the floors, which have no storage) time to first byte and fidelity only. */
   full: boolean;
+  /** Requests per arm that warm up JIT, caches and connections before anything is measured. */
+  warmUpRequests: number;
   ttfbLevels: readonly number[];
   requestsPerArm: number;
   fidelity: { concurrency: number; streamsPerArm: number };
@@ -52,13 +54,12 @@ export async function measurePath(client: LoadClient, path: GatewayPath, bench: 
   const processes = path.processes();
   const memoryBefore = processes.map(({ pid }) => rssMiB(pid));
   // JIT, isolate and key caches, connections.
-  await runInterleaved(client, [path.endpoint, bench.direct], streamingBody(streamDirectives(4)), { concurrency: 4, perEndpoint: 100 });
+  await runInterleaved(client, [path.endpoint, bench.direct], streamingBody(streamDirectives(4)), { concurrency: 4, perEndpoint: options.warmUpRequests });
 
   const roundTrips =
     options.full && starting("Upstash round trips")
       ? await measureRoundTrips(client, path, bench.direct, bench.simulator, bench.stack.bridge, options.roundTripRequests)
       : null;
-  // Short, so before the long high-concurrency levels (which also grow wrangler dev's memory).
   const fidelity = starting("relay fidelity")
     ? await measureFidelity(client, path, bench.direct, bench.simulator, options.fidelity)
     : null;

@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 
 /** A process as /proc/<pid>/stat describes it (Linux only). */
 export interface ProcessInfo {
@@ -50,26 +50,6 @@ export function descendants(root: number): ProcessInfo[] {
     parents = new Set(children.map((child) => child.pid));
   }
   return found;
-}
-
-/** TCP ports `pid` listens on (IPv4), from its socket inodes and /proc/net/tcp. */
-export function listeningPorts(pid: number): number[] {
-  const inodes = new Set<string>();
-  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
-    try {
-      const match = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
-      if (match?.[1]) inodes.add(match[1]);
-    } catch {
-      // fd closed meanwhile
-    }
-  }
-  const LISTEN = "0A";
-  return readFileSync("/proc/net/tcp", "utf8")
-    .split("\n")
-    .slice(1)
-    .map((line) => line.trim().split(/\s+/))
-    .filter((columns) => columns[3] === LISTEN && inodes.has(columns[9] ?? ""))
-    .map((columns) => Number.parseInt((columns[1] ?? "").split(":")[1] ?? "", 16));
 }
 
 /** Resident memory of `pid` in MiB (NaN if it is gone). */

@@ -6,8 +6,11 @@ import { type TargetCheck, checkTargets } from "./targets.js";
 import { FIDELITY_DIRECTIVES } from "./fidelity.js";
 import { SUSTAINED_ADDED_P99_MS, SWEEP_LEVELS } from "./throughput.js";
 import { STREAM_TPS, type TtfbLevel } from "./ttfb.js";
+import { SINGLE_REGION } from "./by-location.js";
+import { TTFT_MS_PER_KM } from "../stack/geography.js";
 
-const RESULTS_DIR = join(import.meta.dirname, "results");
+/** The paths that only forward (no gateway code): each runtime's floor on this machine. */
+const FLOORS = ["passthrough", "node-proxy"] as const;
 
 interface Section {
   title: string;
@@ -38,7 +41,7 @@ const cpu = (level: TtfbLevel): string =>
 function ttfbSection(results: BenchResults): Section {
   return {
     title: "1. Time to first byte (ms): gateway path vs straight to the simulator, interleaved",
-    headers: ["path", "conc.", "n (gw/direct)", "gateway p50/p90/p99", "direct p50/p90/p99", "ADDED p50/p90/p99", "added first delta p50/p90/p99", "gw in flight", "bench proc / other procs (cores)", "failed"],
+    headers: ["path", "conc.", "n (gw/direct)", "gateway p50/p90/p99", "direct p50/p90/p99", "ADDED p50/p90/p99", "added first delta p50/p90/p99", "gw in flight", "bench proc / other procs (cores)", "load avg", "failed"],
     rows: results.ttfb.levels.map((l) => [
       l.path,
       String(l.concurrency),
@@ -49,6 +52,7 @@ function ttfbSection(results: BenchResults): Section {
       trio(l.added.firstDelta),
       f1(l.gateway.meanInFlight),
       `${f2(l.benchProcessCores)} / ${f2(l.otherProcessesCores)}`,
+      f2(l.loadAverage),
       failed(l),
     ]),
     notes: [
@@ -56,7 +60,7 @@ function ttfbSection(results: BenchResults): Section {
       "TTFB = request handed to the socket -> first response body byte; first delta = -> first complete content_block_delta event.",
       `Level c streams 'sim:ttft=0 sim:tokens=<c> sim:tps=${STREAM_TPS}': streams last ~c x ${1000 / STREAM_TPS} ms, so each level offers about the same request rate and differs in how many streams are open.`,
       "Concurrency = requests the load generator keeps in flight, alternating gateway/direct per request; 'gw in flight' is the time-averaged number through the gateway.",
-      "Path 'gateway' is the Worker as startStack serves it (wrangler dev); 'miniflare' is the same bundle without wrangler dev's proxy and inspector; 'passthrough' is a forward-only Worker in the same Miniflare setup (the runtime's floor).",
+      "Path 'gateway' is the dry-run bundle as npm start and the tests serve it (workerd, no dev tooling); 'passthrough' is a forward-only Worker served the same way (the workerd floor); 'node-proxy' is a forward-only node:http proxy in its own process (the Node floor).",
       "Bench proc = cores used by the bench's own process (load generator, simulator, Upstash bridge share one event loop); other procs = cores busy outside the bench's process tree (other work on this machine): figures taken with it well above 0 are noisy.",
     ],
   };
@@ -76,7 +80,7 @@ function breakdownSection(results: BenchResults): Section {
     ]),
     notes: [
       "Before upstream call = send -> the simulator receives the request (gateway minus direct). Way back = simulator's first event write -> client's first byte (gateway minus direct).",
-      "CPU n/a = the process was replaced during the batch (wrangler dev restarts its runtime when the gateway's sources change).",
+      "CPU n/a = the process exited during the batch.",
     ],
   };
 }
@@ -182,20 +186,71 @@ function bundleSection(results: BenchResults): Section {
 
 function floorSection(results: BenchResults): Section {
   const levels = results.ttfb.levels;
-  const floor = (concurrency: number): TtfbLevel | undefined =>
-    levels.find((l) => l.path === "passthrough" && l.concurrency === concurrency);
-  const rows = levels
-    .filter((l) => l.path !== "passthrough")
-    .flatMap((l) => {
-      const base = floor(l.concurrency);
-      if (!base) return [];
-      return [[l.path, String(l.concurrency), trio(l.added.ttfb), trio(base.added.ttfb), trio(subtractSummaries(l.added.ttfb, base.added.ttfb))]];
-    });
+  const floor = (path: string, concurrency: number): TtfbLevel | undefined =>
+    levels.find((l) => l.path === path && l.concurrency === concurrency);
+  const above = (level: TtfbLevel, path: string): string => {
+    const base = floor(path, level.concurrency);
+    return base ? trio(subtractSummaries(level.added.ttfb, base.added.ttfb)) : "n/a";
+  };
   return {
-    title: "1b. Added TTFB above the runtime's floor (ms): what the gateway's own code and wrangler dev add",
-    headers: ["path", "conc.", "ADDED p50/p90/p99", "passthrough ADDED p50/p90/p99", "above the floor p50/p90/p99"],
-    rows,
-    notes: ["Above the floor = the path's ADDED minus the passthrough Worker's ADDED at the same level (percentile by percentile; a negative tail figure is noise)."],
+    title: "1b. Added TTFB above each runtime's floor (ms): what the gateway's own code adds",
+    headers: ["path", "conc.", "ADDED p50/p90/p99", ...FLOORS.map((path) => `${path} ADDED p50/p90/p99`), ...FLOORS.map((path) => `above ${path} p50/p90/p99`)],
+    rows: levels
+      .filter((l) => !(FLOORS as readonly string[]).includes(l.path))
+      .map((l) => [
+        l.path,
+        String(l.concurrency),
+        trio(l.added.ttfb),
+        ...FLOORS.map((path) => {
+          const base = floor(path, l.concurrency);
+          return base ? trio(base.added.ttfb) : "n/a";
+        }),
+        ...FLOORS.map((path) => above(l, path)),
+      ]),
+    notes: [
+      "Above a floor = the path's ADDED minus that floor's ADDED at the same level (percentile by percentile; a negative tail figure is noise).",
+      "passthrough = a forwarding Worker on workerd (what the runtime itself costs); node-proxy = a forwarding node:http proxy (what the same job costs in plain Node).",
+    ],
+  };
+}
+
+function locationSection(results: BenchResults): Section {
+  const f0 = (value: number): string => value.toFixed(0);
+  return {
+    title: `7. Time to first token by client location: geo-routed vs a single region (${SINGLE_REGION}), ms`,
+    headers: ["client", "served by", "geo-routed", "single region", "saved", "measured geo / single (loopback)", "modelled distance geo / single"],
+    rows: results.byLocation.map((row) => [
+      row.location,
+      row.servedBy,
+      f0(row.geoRoutedMs),
+      f0(row.singleRegionMs),
+      f0(row.singleRegionMs - row.geoRoutedMs),
+      `${f1(row.measuredGeoMs)} / ${f1(row.measuredSingleMs)}`,
+      `${f0(row.networkGeoMs)} / ${f0(row.networkSingleMs)}`,
+    ]),
+    notes: [
+      `Measured: median of streams per location (sim:ttft=0), request -> first content delta, through the front Worker with the location set by MF-CF-Blob, and straight to ${SINGLE_REGION}'s gateway; both on workerd on loopback.`,
+      `Modelled: ${TTFT_MS_PER_KM} ms per great-circle km between client and serving region, fitted to the published figures (US-West +140, EU +220, Asia-Pacific +380 ms over US-East for a far-away client). Loopback has no geography, so this part is a model, not a measurement.`,
+    ],
+  };
+}
+
+function frontLoadSection(results: BenchResults): Section {
+  const load = results.frontLoad;
+  const failures = Object.entries(load.failures).map(([kind, count]) => `${count} ${kind}`).join(", ");
+  return {
+    title: `8. Load through the front Worker: ${load.streams} streams at concurrency ${load.concurrency}`,
+    headers: ["streams", "failed", "failures", "resent after a stale keep-alive socket", "TTFB p50/p90/p99", "wall s", "load avg before -> after"],
+    rows: [[
+      String(load.streams),
+      String(load.failed),
+      failures || "none",
+      String(load.staleSocketRetries),
+      trio(load.ttfb),
+      f1(load.wallMs / 1000),
+      `${f2(load.loadAverage.before)} -> ${f2(load.loadAverage.after)}`,
+    ]],
+    notes: [`Streams "${load.directives}" through the regional topology (front Worker -> service binding -> regional gateway -> simulator), one closed loop, every failure counted.`],
   };
 }
 
@@ -244,6 +299,7 @@ function markdown(section: Section): string {
 function header(results: BenchResults): string[] {
   const m = results.meta;
   return [
+    ...(m.mode === "smoke" ? ["SMOKE RUN (npm run bench -- --smoke): a few requests per figure, to check the harness; the figures mean nothing."] : []),
     `Run ${m.startedAt}, ${m.durationSeconds.toFixed(0)} s, Node ${m.node}, ${m.cpus}, load average ${f2(m.loadAverage.before)} -> ${f2(m.loadAverage.after)}, other processes used ${f2(m.otherProcessesCores)} cores on average`,
     `Load generator: ${m.loadGenerator}`,
     ...Object.entries(m.paths).map(([name, description]) => `Path ${name}: ${description}`),
@@ -252,8 +308,8 @@ function header(results: BenchResults): string[] {
   ];
 }
 
-/** Prints the tables and writes results/latest.json and results/latest.md (the latest run only). */
-export async function report(results: BenchResults, targetPaths: readonly string[]): Promise<void> {
+/** Prints the tables and writes latest.json and latest.md to `dir` (the latest run only). */
+export async function report(results: BenchResults, targetPaths: readonly string[], dir: string): Promise<void> {
   const checks = checkTargets(results, targetPaths);
   const sections = [
     ttfbSection(results),
@@ -265,13 +321,15 @@ export async function report(results: BenchResults, targetPaths: readonly string
     roundTripSection(results),
     classifierSection(results),
     bundleSection(results),
+    locationSection(results),
+    frontLoadSection(results),
     targetSection(checks),
   ];
   console.log([...header(results), ...sections.map(text)].join("\n"));
-  await mkdir(RESULTS_DIR, { recursive: true });
-  await writeFile(join(RESULTS_DIR, "latest.json"), `${JSON.stringify({ ...results, targets: checks }, null, 2)}\n`);
+  await mkdir(dir, { recursive: true });
+  await writeFile(join(dir, "latest.json"), `${JSON.stringify({ ...results, targets: checks }, null, 2)}\n`);
   await writeFile(
-    join(RESULTS_DIR, "latest.md"),
+    join(dir, "latest.md"),
     ["# edgegate bench: latest run", "", ...header(results).map((line) => `${line}  `), "", ...sections.map(markdown)].join("\n"),
   );
 }

@@ -1,16 +1,18 @@
 import type { BuiltWorker } from "./bundle.js";
+import type { LocationRow } from "./by-location.js";
 import type { ClassifierResult } from "./classifier.js";
 import type { FidelityResult } from "./fidelity.js";
+import type { FrontLoadResult } from "./front-load.js";
 import type { ProcessMemory } from "./path-suite.js";
 import type { RoundTripResult } from "./round-trips.js";
 import type { ThroughputResult } from "./throughput.js";
 import type { TtfbLevel } from "./ttfb.js";
 
-export type BundleResult = Omit<BuiltWorker, "outdir" | "dispose">;
-
 /** Everything one `npm run bench` measured; written as results/latest.json. */
 export interface BenchResults {
   meta: {
+    /** "smoke": a few requests per figure, to check the harness works; its figures mean nothing. */
+    mode: "full" | "smoke";
     startedAt: string;
     durationSeconds: number;
     node: string;
@@ -20,7 +22,7 @@ export interface BenchResults {
     /** Average cores busy outside the bench's process tree during the whole run. */
     otherProcessesCores: number;
     loadGenerator: string;
-    /** How each gateway path reaches the Worker. */
+    /** How each path reaches the simulator. */
     paths: Record<string, string>;
     definitions: string[];
   };
@@ -30,9 +32,11 @@ export interface BenchResults {
   throughput: ThroughputResult[];
   roundTrips: RoundTripResult[];
   classifier: ClassifierResult;
-  bundles: BundleResult[];
+  bundles: BuiltWorker[];
   /** Resident memory of each path's processes before and after its measurements. */
   memory: Array<ProcessMemory & { path: string }>;
+  byLocation: LocationRow[];
+  frontLoad: FrontLoadResult;
   /** Parts not run because the run's time budget was spent (a busy machine). */
   skipped: string[];
 }

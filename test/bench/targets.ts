@@ -4,7 +4,7 @@ export type Verdict = "pass" | "miss" | "n/a";
 
 export interface TargetCheck {
   target: string;
-  /** The gateway path the figure comes from ("gateway" = wrangler dev, the one the targets are for). */
+  /** The path the figure comes from ("gateway": the Worker as npm start serves it). */
   path: string;
   figure: string;
   verdict: Verdict;
@@ -77,6 +77,13 @@ export function checkTargets(results: BenchResults, paths: readonly string[]): T
       verdict: classifier.landed ? verdict(classifier.cost.chars200k, TARGETS.classifier200kCharsUs) : "n/a",
     },
   );
+  const load = results.frontLoad;
+  checks.push({
+    target: `no failed request, ${load.streams} streams at concurrency ${load.concurrency} through the front Worker`,
+    path: "edge",
+    figure: `${load.failed} failed`,
+    verdict: load.failed === 0 ? "pass" : "miss",
+  });
   for (const bundle of results.bundles) {
     const kib = bundle.gzipBytes / 1024;
     checks.push({

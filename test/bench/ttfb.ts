@@ -1,3 +1,4 @@
+import { loadavg } from "node:os";
 import type { Simulator } from "../stack/simulator/server.js";
 import type { GatewayPath } from "./bench-stack.js";
 import { type Endpoint, type Exchange, type LoadClient, header, runInterleaved, streamingBody, warmUp } from "./load.js";
@@ -63,6 +64,8 @@ export interface TtfbLevel {
   otherProcessesCores: number;
   /** Cores used by the bench's own process (load generator, simulator, Upstash bridge) during the batch. */
   benchProcessCores: number;
+  /** The machine's 1-minute load average when the batch ended. */
+  loadAverage: number;
 }
 
 /**
@@ -114,6 +117,7 @@ export async function measureTtfbLevel(
     gatewayEventsPerSecond: (gatewayOk.reduce((sum, exchange) => sum + exchange.events.length, 0) * 1000) / wallMs,
     otherProcessesCores,
     benchProcessCores: (own.user + own.system) / 1000 / spanMs,
+    loadAverage: loadavg()[0] ?? Number.NaN,
   };
 }
 

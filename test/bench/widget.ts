@@ -67,7 +67,7 @@ try {
   const results = {
     date: new Date().toISOString(),
     perArm: PER_ARM,
-    path: "wrangler dev (single gateway), simulator at real time, streams of 16 tokens",
+    path: "one gateway on workerd as npm start serves it, simulator at real time, streams of 16 tokens",
     levels,
     widgetJs: { bytes: script.length, gzipBytes: gzipSync(script, { level: 9 }).length },
   };

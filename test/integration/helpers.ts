@@ -1,3 +1,4 @@
+import { request } from "node:http";
 import type { Stack } from "../stack/stack.js";
 
 export const MODEL = "claude-sonnet-4-6";
@@ -17,41 +18,14 @@ export function messageBody(prompt: string, extra: MessageBody = {}): MessageBod
   return { model: MODEL, max_tokens: 200, messages: [{ role: "user", content: prompt }], ...extra };
 }
 
-/**
- * POSTs a Messages request to the gateway with a key. Under load, wrangler dev's local
- * server now and then closes or resets an idle keep-alive connection just as the client
- * reuses it, before any byte of a response ("other side closed", ECONNRESET), or its
- * proxy answers a plain 503 "Your worker restarted mid-request" without reaching the
- * gateway (no x-request-id: the gateway stamps one on everything it answers). Neither
- * is the gateway's doing, so such a request is sent again once.
- */
+/** POSTs a Messages request to the gateway with a key. */
 export function sendMessage(stack: Stack, key: string, body: MessageBody, signal?: AbortSignal): Promise<Response> {
-  return withOneResend(() =>
-    fetch(`${stack.gateway.url}/v1/messages`, {
-      method: "POST",
-      headers: { "x-api-key": key, "content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION },
-      body: JSON.stringify(body),
-      signal,
-    }),
-  );
-}
-
-/** Sends a request, and once more when wrangler dev (not the gateway) dropped or refused it. */
-export async function withOneResend(send: () => Promise<Response>): Promise<Response> {
-  try {
-    const response = await send();
-    if (response.status !== 503 || response.headers.has("x-request-id")) return response;
-    await response.body?.cancel();
-    return send();
-  } catch (error) {
-    if (!isKeepAliveRace(error)) throw error;
-    return send();
-  }
-}
-
-function isKeepAliveRace(error: unknown): boolean {
-  const cause = error instanceof Error ? (error.cause as { code?: string; message?: string } | undefined) : undefined;
-  return (cause?.code === "UND_ERR_SOCKET" && cause.message === "other side closed") || cause?.code === "ECONNRESET";
+  return fetch(`${stack.gateway.url}/v1/messages`, {
+    method: "POST",
+    headers: { "x-api-key": key, "content-type": "application/json", "anthropic-version": ANTHROPIC_VERSION },
+    body: JSON.stringify(body),
+    signal,
+  });
 }
 
 /** A fresh tenant with one secret key. */
@@ -94,4 +68,55 @@ export async function upstashRoundTripsAround(stack: Stack, response: Response):
     before: arrivals.filter((at) => at < upstreamStartedAt).length,
     after: arrivals.filter((at) => at > upstreamStartedAt).length,
   };
+}
+
+/**
+ * Bodies above this are sent by postExpectingContinue: workerd's HTTP server reads at
+ * most 64 KiB of a request body its Worker left unread before it closes the connection.
+ */
+export const UNREAD_BODY_GRACE_BYTES = 64 * 1024;
+/** How long postExpectingContinue waits for an early answer before sending the body (curl's default). */
+const CONTINUE_WAIT_MS = 1_000;
+
+/**
+ * POSTs a large body the way curl does: `Expect: 100-continue`, and the body only once
+ * no answer has come within a second. A Worker that refuses a request from its headers
+ * alone (a declared size over the limit, a bad key) answers before any byte of the body
+ * is sent, and the client reads that answer. Sent at once instead, the rest of the body
+ * would be left unread, workerd would close the connection and the client would see a
+ * reset, not the answer (on Cloudflare, the edge reads the rest and delivers the answer).
+ */
+export function postExpectingContinue(url: string, headers: HeadersInit, body: Uint8Array): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const outgoing = request(url, {
+      method: "POST",
+      // Its own connection: never a kept-alive one the server may be closing as it is reused.
+      agent: false,
+      headers: { ...Object.fromEntries(new Headers(headers)), "content-length": String(body.byteLength), expect: "100-continue" },
+    });
+    const sendBody = (): void => {
+      clearTimeout(timer);
+      if (!outgoing.writableEnded) outgoing.end(body);
+    };
+    const timer = setTimeout(sendBody, CONTINUE_WAIT_MS);
+    outgoing.on("continue", sendBody);
+    outgoing.on("response", (incoming) => {
+      clearTimeout(timer);
+      const chunks: Buffer[] = [];
+      incoming.on("data", (chunk: Buffer) => chunks.push(chunk));
+      incoming.on("error", reject);
+      incoming.on("end", () => {
+        const answer = new Headers();
+        for (const [name, value] of Object.entries(incoming.headers)) {
+          for (const each of Array.isArray(value) ? value : value === undefined ? [] : [value]) answer.append(name, each);
+        }
+        const text = Buffer.concat(chunks);
+        resolve(new Response(text.length > 0 ? text : null, { status: incoming.statusCode ?? 0, headers: answer }));
+        // An answer that came before the body was sent leaves the connection unusable: close it.
+        outgoing.destroy();
+      });
+    });
+    outgoing.on("error", reject);
+    outgoing.flushHeaders();
+  });
 }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../stack/stack.js";
 import { TURNSTILE_TEST_SECRETS, TURNSTILE_TEST_SITE_KEY } from "../stack/turnstile/server.js";
-import { messageBody, newTenant, sendMessage, upstashRoundTripsAround, withOneResend } from "./helpers.js";
+import { messageBody, newTenant, sendMessage, upstashRoundTripsAround } from "./helpers.js";
 
 let stack: Stack;
 
@@ -41,13 +41,11 @@ function widgetCall(key: string, call: WidgetCall = {}): Promise<Response> {
   const path = call.path ?? "/v1/widget/chat";
   const defaultBody = path === "/v1/widget/chat" ? { messages: [{ role: "user", content: "sim:tokens=3 Hi" }] } : undefined;
   const body = call.body ?? defaultBody;
-  return withOneResend(() =>
-    fetch(`${stack.gateway.url}${path}?key=${encodeURIComponent(key)}`, {
-      method,
-      headers,
-      body: method === "POST" && body !== undefined ? JSON.stringify(body) : undefined,
-    }),
-  );
+  return fetch(`${stack.gateway.url}${path}?key=${encodeURIComponent(key)}`, {
+    method,
+    headers,
+    body: method === "POST" && body !== undefined ? JSON.stringify(body) : undefined,
+  });
 }
 
 /** A visitor session issued by the gateway (from `ip`, after the bot check when a token is given). */
@@ -145,7 +143,7 @@ describe("publishable keys", () => {
       ["/admin/tenants", { headers: { authorization: `Bearer ${widgetKey}` } }],
     ];
     for (const [path, init] of calls) {
-      const response = await withOneResend(() => fetch(`${stack.gateway.url}${path}`, init));
+      const response = await fetch(`${stack.gateway.url}${path}`, init);
       expect([401, 403], path).toContain(response.status);
     }
     expect(stack.simulator!.ledger.all().some((record) => record.apiKey === widgetKey)).toBe(false);

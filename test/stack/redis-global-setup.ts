@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import type { TestProject } from "vitest/node";
-import { stopProcess } from "./wrangler-dev.js";
+import { stopProcess } from "./child-process.js";
 
 declare module "vitest" {
   export interface ProvidedContext {

@@ -1,23 +1,29 @@
 import { AdminClient } from "../../shared/admin-client/client.js";
 import { REGIONS } from "../../shared/geo/regions.js";
+import { type DemoSite, startDemoSite } from "./demo-site/server.js";
 import { REGION_UPSTREAM_LATENCY_MS } from "./geography.js";
-import { findFreePort } from "./ports.js";
 import { startRedisServer, type RedisServer } from "./redis/redis-server.js";
 import { startSimulator, type Simulator } from "./simulator/server.js";
-import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge/server.js";
-import { startWranglerDev, type WranglerDev } from "./wrangler-dev.js";
-import { type DemoSite, startDemoSite } from "./demo-site/server.js";
 import { startTurnstile, type TurnstileStandIn } from "./turnstile/server.js";
+import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge/server.js";
+import { type WorkerBundle, workerBundles } from "./workers/build.js";
+import { type RequestLogLine, RequestLogs, parseRequestLogLine } from "./workers/request-logs.js";
+import { stackWorkers } from "./stack-workers.js";
+import { type LocalWorker, startWorkerd, type WorkerOutput } from "./workers/workerd.js";
+
+export type { RequestLogLine } from "./workers/request-logs.js";
 
 export interface StackOptions {
   /** "single": one gateway (region "local"). "regions": the front Worker plus one gateway per region. */
   topology?: "single" | "regions";
   /** Multiplies every simulated delay: 1 = realistic, 0.02 = 50x faster, 0 = none. */
   timeScale?: number;
-  /** Fixed ports for a human-facing stack (the entry point, redis, bridge); random free ports otherwise. */
+  /** Fixed ports for a human-facing stack (the entry point, redis, bridge, demo page); random free ports otherwise. */
   ports?: Partial<Record<"gateway" | "bridge" | "redis" | "demo", number>>;
   /** Talk to the real Anthropic API with this key instead of the simulators. */
   anthropicApiKey?: string;
+  /** Read secrets from the local secrets file (`.dev.vars`, as wrangler dev does); `npm start` does, tests never. */
+  localSecrets?: boolean;
   /** The gateways' stream idle timeout; tests shorten it. */
   streamIdleTimeoutMs?: number;
   /** Retries before the first byte; short by default so that tests of upstream faults stay fast. */
@@ -31,28 +37,49 @@ export interface StackOptions {
   vars?: Record<string, string>;
   /** The front Worker's breaker cool-down; tests shorten it. */
   breakerCoolDownMs?: number;
-  /** Echo wrangler's output to the terminal. */
+  /** The "dev" tenant's own rate limits; by default it has the gateways' default limits. */
+  devTenantLimits?: { requestsPerMinute?: number; tokensPerMinute?: number };
+  /** Called with every request log line as the Workers write it. */
+  onRequestLog?: (line: RequestLogLine) => void;
+  /** Called with everything else the Workers (or workerd) write: errors, warnings. */
+  onWorkerOutput?: (output: WorkerOutput) => void;
+  /** Request log lines kept in memory per Worker (a long-running stack keeps the latest); all by default. */
+  logLimit?: number;
+  /** Echo everything the Workers write to the terminal. */
   echo?: boolean;
+}
+
+/** One Worker as the stack serves it on its own loopback port. */
+export interface WorkerServer {
+  url: string;
+  /** The request log lines the Worker wrote (for the front Worker: every region's, as they serve its requests), parsed. */
+  logs: RequestLogLine[];
+  waitForLog(requestId: string, timeoutMs?: number): Promise<RequestLogLine>;
 }
 
 export interface Deployment {
   region: string;
-  gateway: WranglerDev;
+  gateway: WorkerServer;
   /** Null when the stack talks to the real Anthropic API. */
   simulator: Simulator | null;
 }
 
 export interface Stack {
   /** Where clients connect: the front Worker, or the single gateway. */
-  gateway: WranglerDev;
+  gateway: WorkerServer;
   /** The regional gateways, each reachable directly; one ("local") in the single topology. */
   deployments: Deployment[];
   /** The first deployment's simulator (the only one in the single topology). */
   simulator: Simulator | null;
   bridge: UpstashBridge;
+  /** The bridge's bearer token (the gateways' UPSTASH_REDIS_REST_TOKEN). */
+  bridgeToken: string;
   redis: RedisServer;
   /** The admin API, with the stack's admin token. */
   admin: AdminClient;
+  adminToken: string;
+  /** The provider keys the gateways call upstream with (the simulators accept each); empty with the real API. */
+  providerKeys: string[];
   /** A secret key of the "dev" tenant, created at start. */
   clientKey: string;
   /** The demo page (its own origin) with the widget, and the publishable key it embeds. */
@@ -60,6 +87,8 @@ export interface Stack {
   widgetKey: string;
   /** The stand-in for Turnstile's siteverify, which every gateway is pointed at. */
   turnstile: TurnstileStandIn;
+  /** Rebuilds the bundles from the current sources and, if any changed, restarts the Workers on the same ports; true if it did. */
+  rebuild(): Promise<boolean>;
   stop(): Promise<void>;
 }
 
@@ -70,17 +99,29 @@ const GATEWAY_SECRET = "edgegate-local-gateway-secret";
 const simulatorProviderKeys = (count: number): string[] =>
   Array.from({ length: count }, (_, index) => `sk-ant-simulator-${index}`);
 const BRIDGE_TOKEN = "edgegate-local-upstash-token";
+const EDGE_ENVIRONMENT = "edge";
 
 /**
  * Starts the local stack on loopback: redis-server, the Upstash bridge, and per region
- * a simulator and a gateway in workerd (wrangler dev), plus the front Worker in the
- * regional topology. Every region shares the one database (the global primary).
+ * a simulator and a gateway, plus the front Worker in the regional topology. The
+ * Workers are the dry-run bundles `wrangler deploy` would upload, served by one
+ * workerd through Miniflare's API with the deployment's bindings (service bindings,
+ * the UsageSpool Durable Object, the Cache API, wrangler.toml's vars per environment).
+ * Every region shares the one database (the global primary).
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started: Array<() => Promise<void>> = [];
-  const stop = async (): Promise<void> => {
-    for (const close of started.reverse()) await close().catch(() => {});
-  };
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> =>
+    (stopping ??= (async () => {
+      for (const close of started.reverse()) await close().catch(() => {});
+    })());
+  const regional = options.topology === "regions";
+  const regions = regional ? REGIONS.map((region) => ({ region: region.id, environment: region.id })) : [{ region: "local", environment: "" }];
+  const environments = [...regions.map(({ environment }) => environment), ...(regional ? [EDGE_ENVIRONMENT] : [])];
+  // Built (or found in the build cache) while the servers start.
+  const building = workerBundles(environments);
+  building.catch(() => {}); // awaited below; a failure must not go unhandled meanwhile
   try {
     const redis = await startRedisServer({ port: options.ports?.redis ?? 0 });
     started.push(() => redis.stop());
@@ -89,58 +130,85 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const storage = { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN };
     const turnstile = await startTurnstile();
     started.push(() => turnstile.close());
-    const regional = options.topology === "regions";
-    const providerKeys = simulatorProviderKeys(options.providerKeys ?? 1);
-
-    const deploy = async (region: string, environment: string | undefined, port: number): Promise<Deployment> => {
-      const simulator = options.anthropicApiKey
-        ? null
-        : await startSimulator({
-            timeScale: options.timeScale ?? 1,
-            apiKeys: providerKeys,
-            extraLatencyMs: REGION_UPSTREAM_LATENCY_MS[region] ?? 0,
-          });
-      if (simulator) started.push(() => simulator.close());
-      const gateway = await startWranglerDev({
-        port,
-        environment,
-        echo: options.echo,
-        vars: {
-          ...storage,
-          ANTHROPIC_API_KEY: options.anthropicApiKey ?? providerKeys.join(","),
-          UPSTREAM_BASE_URL: simulator?.url ?? "https://api.anthropic.com",
-          ADMIN_TOKEN,
-          GATEWAY_SECRET,
-          TURNSTILE_VERIFY_URL: turnstile.verifyUrl,
-          ...(options.streamIdleTimeoutMs ? { STREAM_IDLE_TIMEOUT_MS: String(options.streamIdleTimeoutMs) } : {}),
-          RETRY_DEADLINE_MS: String(options.retry?.deadlineMs ?? 1_500),
-          RETRY_BASE_DELAY_MS: String(options.retry?.baseDelayMs ?? 25),
-          ...(options.firstTokenTimeoutMs ? { FIRST_TOKEN_TIMEOUT_MS: String(options.firstTokenTimeoutMs) } : {}),
-          ...(options.storageTimeoutMs ? { STORAGE_TIMEOUT_MS: String(options.storageTimeoutMs) } : {}),
-          ...options.vars,
-          REGION: region,
+    const providerKeys = options.anthropicApiKey ? [] : simulatorProviderKeys(options.providerKeys ?? 1);
+    const simulators = await Promise.all(
+      regions.map(async ({ region }) => {
+        if (options.anthropicApiKey) return null;
+        const simulator = await startSimulator({
+          timeScale: options.timeScale ?? 1,
+          apiKeys: providerKeys,
+          extraLatencyMs: REGION_UPSTREAM_LATENCY_MS[region] ?? 0,
+        });
+        started.push(() => simulator.close());
+        return simulator;
+      }),
+    );
+    const localWorkers = (bundles: readonly WorkerBundle[]): Promise<LocalWorker[]> =>
+      stackWorkers(bundles, {
+        regions: regions.map((region, index) => ({ ...region, upstreamUrl: simulators[index]?.url ?? null })),
+        edgeEnvironment: regional ? EDGE_ENVIRONMENT : null,
+        entryPort: options.ports?.gateway ?? 0,
+        storage,
+        anthropicApiKey: options.anthropicApiKey ?? providerKeys.join(","),
+        adminToken: ADMIN_TOKEN,
+        gatewaySecret: GATEWAY_SECRET,
+        vars: options.vars ?? {},
+        turnstileVerifyUrl: turnstile.verifyUrl,
+        localSecrets: options.localSecrets ?? false,
+        tuning: {
+          STREAM_IDLE_TIMEOUT_MS: options.streamIdleTimeoutMs,
+          RETRY_DEADLINE_MS: options.retry?.deadlineMs ?? 1_500,
+          RETRY_BASE_DELAY_MS: options.retry?.baseDelayMs ?? 25,
+          FIRST_TOKEN_TIMEOUT_MS: options.firstTokenTimeoutMs,
+          STORAGE_TIMEOUT_MS: options.storageTimeoutMs,
         },
+        breakerCoolDownMs: options.breakerCoolDownMs ?? 10_000,
       });
-      started.push(() => gateway.stop());
-      return { region, gateway, simulator };
+    let bundles = await building;
+    const workers = await localWorkers(bundles);
+    const workerName = (environment: string): string => bundles.find((bundle) => bundle.environment === environment)!.workerName;
+
+    // Request log lines go to the region that wrote them (every line carries its REGION) and to the entry point.
+    const regionLogs = new Map(regions.map(({ region }) => [region, new RequestLogs(options.logLimit)]));
+    const entryLogs = regional ? new RequestLogs(options.logLimit) : regionLogs.get("local")!;
+    const workerd = await startWorkerd(workers, (output) => {
+      if (options.echo) console.log(output.message);
+      const line = parseRequestLogLine(output.message);
+      if (!line) {
+        options.onWorkerOutput?.(output);
+        return;
+      }
+      regionLogs.get(String(line.region))?.add(line);
+      if (regional) entryLogs.add(line);
+      options.onRequestLog?.(line);
+    });
+    started.push(() => workerd.stop());
+    const serverOf = (workerName: string, logs: RequestLogs): WorkerServer => ({
+      url: workerd.urls.get(workerName)!,
+      logs: logs.lines,
+      waitForLog: (requestId, timeoutMs) => logs.waitFor(requestId, timeoutMs),
+    });
+    const deployments = regions.map(({ region, environment }, index) => ({
+      region,
+      gateway: serverOf(workerName(environment), regionLogs.get(region)!),
+      simulator: simulators[index]!,
+    }));
+    const entry = regional ? serverOf(workerName(EDGE_ENVIRONMENT), entryLogs) : deployments[0]!.gateway;
+    /** Rebuilds from the current sources; restarts the Workers (same ports) only when a bundle changed. */
+    const rebuild = async (): Promise<boolean> => {
+      const rebuilt = await workerBundles(environments);
+      if (rebuilt.every((bundle, index) => bundle.outdir === bundles[index]?.outdir)) return false;
+      await workerd.update(await localWorkers(rebuilt));
+      bundles = rebuilt;
+      return true;
     };
 
-    const deployments = regional
-      ? await Promise.all(REGIONS.map(async (region) => deploy(region.id, region.id, await findFreePort())))
-      : [await deploy("local", undefined, options.ports?.gateway ?? (await findFreePort()))];
-    let entry = deployments[0]!.gateway;
-    if (regional) {
-      entry = await startWranglerDev({
-        port: options.ports?.gateway ?? (await findFreePort()),
-        environment: "edge",
-        echo: options.echo,
-        vars: { ...storage, BREAKER_COOL_DOWN_MS: String(options.breakerCoolDownMs ?? 10_000) },
-      });
-      started.push(() => entry.stop());
-    }
-
     const admin = new AdminClient(deployments[0]!.gateway.url, ADMIN_TOKEN);
-    await admin.createTenant({ id: DEV_TENANT_ID, name: "Local development" });
+    await admin.createTenant({
+      id: DEV_TENANT_ID,
+      name: "Local development",
+      ...(options.devTenantLimits ? { limits: options.devTenantLimits } : {}),
+    });
     const { key: clientKey } = await admin.createKey(DEV_TENANT_ID, { label: "local stack" });
     const demo = await startDemoSite({ gatewayUrl: entry.url, port: options.ports?.demo });
     started.push(() => demo.close());
@@ -160,12 +228,16 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       deployments,
       simulator: deployments[0]!.simulator,
       bridge,
+      bridgeToken: BRIDGE_TOKEN,
       redis,
       admin,
+      adminToken: ADMIN_TOKEN,
+      providerKeys,
       clientKey,
       demo,
       widgetKey,
       turnstile,
+      rebuild,
       stop,
     };
   } catch (error) {

@@ -1,4 +1,5 @@
 import { type SseEvent, SseParser } from "../../../shared/sse/parser.js";
+import { disconnectAware } from "../../../shared/upstream/relay.js";
 
 /** Turns Anthropic stream events into another API's stream text, event by event, with a last word at the end. */
 export interface StreamTranslator {
@@ -6,7 +7,11 @@ export interface StreamTranslator {
   end(): string;
 }
 
-/** An Anthropic SSE body translated as it streams: each event's translation is sent as soon as the event is in. */
+/**
+ * An Anthropic SSE body translated as it streams: each event's translation is sent as
+ * soon as the event is in. The runtime pumps the result to the client, so a disconnect
+ * reaches the relay (see disconnectAware).
+ */
 export function translateSse(body: ReadableStream<Uint8Array>, translator: StreamTranslator): ReadableStream<Uint8Array> {
   const parser = new SseParser();
   const decoder = new TextDecoder();
@@ -14,7 +19,7 @@ export function translateSse(body: ReadableStream<Uint8Array>, translator: Strea
   const emit = (text: string, controller: TransformStreamDefaultController<Uint8Array>) => {
     if (text) controller.enqueue(encoder.encode(text));
   };
-  return body.pipeThrough(
+  const translated = body.pipeThrough(
     new TransformStream<Uint8Array, Uint8Array>({
       transform(chunk, controller) {
         let out = "";
@@ -28,4 +33,5 @@ export function translateSse(body: ReadableStream<Uint8Array>, translator: Strea
       },
     }),
   );
+  return disconnectAware(translated);
 }

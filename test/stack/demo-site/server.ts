@@ -11,12 +11,20 @@ export interface DemoSite extends LocalServer {
   useKey(publishableKey: string): void;
 }
 
+/** A tent, the demo shop's icon. */
+const FAVICON = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path d="M8 2 1 14h14z" fill="#3b4cca"/><path d="M8 7l-3 7h6z" fill="#f7f5f0"/></svg>`;
+
 /** The nonce of the demo page's own style, for a Content-Security-Policy that allows it. */
 export const DEMO_STYLE_NONCE = "demo-page-style";
 
 export async function startDemoSite(options: { gatewayUrl: string; port?: number; contentSecurityPolicy?: string }): Promise<DemoSite> {
   let key = "";
   const server = await listenLocal(options.port ?? 0, (request, response) => {
+    if (request.url === "/favicon.ico") {
+      // Browsers ask for it on every page: answered, so the console shows no 404.
+      response.writeHead(200, { "content-type": "image/svg+xml", "cache-control": "max-age=86400" }).end(FAVICON);
+      return;
+    }
     if (request.url !== "/" && request.url !== "/index.html") {
       response.writeHead(404, { "content-type": "text/plain" }).end("Not found");
       return;
