@@ -275,7 +275,7 @@ export class Ledger {
   private async admitOnPrimary(request: Omit<AdmissionRequest, "deadlineMs">, failMode: StorageFailMode, defer: Defer): Promise<Omit<AdmissionOutcome, "primaryReason">> {
     const { primary, defaults, storageTimeoutMs } = this.options;
     const deadlineMs = Date.now() + storageTimeoutMs + CLOCK_SKEW_ALLOWANCE_MS;
-    const admitting = this.primaryHealth.isDown() ? Promise.reject(new Error("the primary database is presumed down")) : admitOnPrimary(primary, defaults, { ...request, deadlineMs });
+    const admitting = admitOnPrimary(primary, defaults, { ...request, deadlineMs });
     try {
       const admission = await withinTimeout(admitting, storageTimeoutMs);
       this.primaryHealth.markUp();

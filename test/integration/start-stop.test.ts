@@ -97,7 +97,7 @@ describe("npm start stops everything it started", () => {
     // The README's curl line works, and the request's JSON log line is printed (stdout is not a terminal).
     const response = await fetch(`${facts.edge}/v1/messages`, {
       method: "POST",
-      headers: { "x-api-key": facts.devTenant.secretKey, "content-type": "application/json" },
+      headers: { "x-api-key": facts.devTenant.secretKey, "content-type": "application/json", "anthropic-version": "2023-06-01" },
       body: JSON.stringify({ model: "auto", max_tokens: 64, stream: true, messages: [{ role: "user", content: "Hello! sim:ttft=0 sim:tokens=3" }] }),
     });
     expect(response.status).toBe(200);

@@ -1,11 +1,12 @@
 import type { WorkerBundle } from "./workers/build.js";
+import { type SimulatedUpstream, simulatedUpstreams } from "./local-upstreams.js";
 import { bundleWorkerOptions, type LocalWorker } from "./workers/workerd.js";
-import { localSecrets } from "./workers/wrangler-config.js";
+import { localSecrets, miniflareWorkerOptions } from "./workers/wrangler-config.js";
 
 /** What the stack's Workers are given besides wrangler.toml. */
 export interface StackWorkersPlan {
-  /** Each regional gateway: its REGION, its wrangler environment, its upstream (null: the real API). */
-  regions: ReadonlyArray<{ region: string; environment: string; upstreamUrl: string | null }>;
+  /** Each regional gateway: its REGION, its wrangler environment, its simulator (null: the real API). */
+  regions: ReadonlyArray<{ region: string; environment: string; simulator: SimulatedUpstream | null }>;
   /** The front Worker's environment in the regional topology; null for a single gateway. */
   edgeEnvironment: string | null;
   /** Port of the entry point (the front Worker, or the single gateway); 0 picks one. Regions behind a front Worker take free ports. */
@@ -36,12 +37,13 @@ export async function stackWorkers(bundles: readonly WorkerBundle[], plan: Stack
     Object.entries(plan.tuning).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)]])),
   );
   const gateways = await Promise.all(
-    plan.regions.map(async ({ region, environment, upstreamUrl }) => ({
+    plan.regions.map(async ({ region, environment, simulator }) => ({
       options: await bundleWorkerOptions(bundleOf(environment), {
+        ...(await upstreams(environment, simulator)),
         ...(await secrets(environment)),
         ...plan.storage,
         ANTHROPIC_API_KEY: plan.anthropicApiKey,
-        UPSTREAM_BASE_URL: upstreamUrl ?? "https://api.anthropic.com",
+        UPSTREAM_BASE_URL: simulator?.url ?? "https://api.anthropic.com",
         ADMIN_TOKEN: plan.adminToken,
         GATEWAY_SECRET: plan.gatewaySecret,
         TURNSTILE_VERIFY_URL: plan.turnstileVerifyUrl,
@@ -59,4 +61,15 @@ export async function stackWorkers(bundles: readonly WorkerBundle[], plan: Stack
     BREAKER_COOL_DOWN_MS: String(plan.breakerCoolDownMs),
   });
   return [{ options: edge, port: plan.entryPort }, ...gateways];
+}
+
+/**
+ * A region's upstream chain: wrangler.toml's, pointed at the region's simulator; with the
+ * real API, the Anthropic API alone unless the local secrets file sets a chain (and the
+ * credentials it needs).
+ */
+async function upstreams(environment: string, simulator: SimulatedUpstream | null): Promise<Record<string, string>> {
+  if (!simulator) return { UPSTREAM_CHAIN: JSON.stringify([{ kind: "anthropic" }]) };
+  const configured = (await miniflareWorkerOptions(environment)).bindings?.UPSTREAM_CHAIN;
+  return simulatedUpstreams(typeof configured === "string" ? configured : undefined, simulator);
 }

@@ -145,7 +145,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     );
     const localWorkers = (bundles: readonly WorkerBundle[]): Promise<LocalWorker[]> =>
       stackWorkers(bundles, {
-        regions: regions.map((region, index) => ({ ...region, upstreamUrl: simulators[index]?.url ?? null })),
+        regions: regions.map((region, index) => ({ ...region, simulator: simulators[index] ?? null })),
         edgeEnvironment: regional ? EDGE_ENVIRONMENT : null,
         entryPort: options.ports?.gateway ?? 0,
         storage,

@@ -220,8 +220,10 @@ async function serveAs(
       return shape.stream(relay.body!, opened.model, opened.response.status, headers);
     }
 
+    // Settled in waitUntil from the start: if the runtime cancels the handler when the client
+    // leaves, what the upstream produced until then is still billed.
+    c.executionCtx.waitUntil(relay.done.then(finish));
     const relayed = await relay.done;
-    c.executionCtx.waitUntil(finish(relayed));
     headers.set("server-timing", serverTiming([
       { name: "gateway", durationMs: gatewayMs },
       { name: "upstream", description: "complete response", durationMs: performance.now() - upstreamStartedAt },
