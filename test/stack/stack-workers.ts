@@ -6,7 +6,13 @@ import { localSecrets, miniflareWorkerOptions } from "./workers/wrangler-config.
 /** What the stack's Workers are given besides wrangler.toml. */
 export interface StackWorkersPlan {
   /** Each regional gateway: its REGION, its wrangler environment, its simulator (null: the real API). */
-  regions: ReadonlyArray<{ region: string; environment: string; simulator: SimulatedUpstream | null }>;
+  regions: ReadonlyArray<{
+    region: string;
+    environment: string;
+    simulator: SimulatedUpstream | null;
+    /** The region's own database (REGION_REDIS_REST_URL / _TOKEN), or null for the primary alone. */
+    database: Record<string, string> | null;
+  }>;
   /** The front Worker's environment in the regional topology; null for a single gateway. */
   edgeEnvironment: string | null;
   /** Port of the entry point (the front Worker, or the single gateway); 0 picks one. Regions behind a front Worker take free ports. */
@@ -37,11 +43,12 @@ export async function stackWorkers(bundles: readonly WorkerBundle[], plan: Stack
     Object.entries(plan.tuning).flatMap(([name, value]) => (value === undefined ? [] : [[name, String(value)]])),
   );
   const gateways = await Promise.all(
-    plan.regions.map(async ({ region, environment, simulator }) => ({
+    plan.regions.map(async ({ region, environment, simulator, database }) => ({
       options: await bundleWorkerOptions(bundleOf(environment), {
         ...(await upstreams(environment, simulator)),
         ...(await secrets(environment)),
         ...plan.storage,
+        ...database,
         ANTHROPIC_API_KEY: plan.anthropicApiKey,
         UPSTREAM_BASE_URL: simulator?.url ?? "https://api.anthropic.com",
         ADMIN_TOKEN: plan.adminToken,

@@ -37,6 +37,12 @@ export interface StackOptions {
   vars?: Record<string, string>;
   /** The front Worker's breaker cool-down; tests shorten it. */
   breakerCoolDownMs?: number;
+  /**
+   * Regions topology: each region has a database of its own next to the primary (each
+   * behind its own Upstash bridge), as deployed; false: every region uses the primary
+   * alone (the design before regional databases, for comparison). Default true.
+   */
+  regionDatabases?: boolean;
   /** The "dev" tenant's own rate limits; by default it has the gateways' default limits. */
   devTenantLimits?: { requestsPerMinute?: number; tokensPerMinute?: number };
   /** Called with every request log line as the Workers write it. */
@@ -60,6 +66,8 @@ export interface WorkerServer {
 export interface Deployment {
   region: string;
   gateway: WorkerServer;
+  /** The region's own database (null when it uses the primary alone). */
+  database: UpstashBridge | null;
   /** Null when the stack talks to the real Anthropic API. */
   simulator: Simulator | null;
 }
@@ -71,8 +79,9 @@ export interface Stack {
   deployments: Deployment[];
   /** The first deployment's simulator (the only one in the single topology). */
   simulator: Simulator | null;
+  /** The primary database's bridge (tenants, keys, budgets, usage). */
   bridge: UpstashBridge;
-  /** The bridge's bearer token (the gateways' UPSTASH_REDIS_REST_TOKEN). */
+  /** The bridges' bearer token (the gateways' UPSTASH_REDIS_REST_TOKEN and REGION_REDIS_REST_TOKEN). */
   bridgeToken: string;
   redis: RedisServer;
   /** The admin API, with the stack's admin token. */
@@ -107,7 +116,8 @@ const EDGE_ENVIRONMENT = "edge";
  * Workers are the dry-run bundles `wrangler deploy` would upload, served by one
  * workerd through Miniflare's API with the deployment's bindings (service bindings,
  * the UsageSpool Durable Object, the Cache API, wrangler.toml's vars per environment).
- * Every region shares the one database (the global primary).
+ * The primary database holds tenants, keys, budgets and usage; in the regional topology
+ * each region also has its own database for its hot path (see regionDatabases).
  */
 export async function startStack(options: StackOptions = {}): Promise<Stack> {
   const started: Array<() => Promise<void>> = [];
@@ -128,6 +138,15 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const bridge = await startUpstashBridge({ port: options.ports?.bridge ?? 0, redisUrl: redis.url, token: BRIDGE_TOKEN });
     started.push(() => bridge.close());
     const storage = { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN };
+    // Database 0 is the primary; region i's own is database i + 1 of the same redis-server.
+    const databases = await Promise.all(
+      regions.map(async (_, index) => {
+        if (!regional || options.regionDatabases === false) return null;
+        const database = await startUpstashBridge({ port: 0, redisUrl: `${redis.url}/${index + 1}`, token: BRIDGE_TOKEN });
+        started.push(() => database.close());
+        return database;
+      }),
+    );
     const turnstile = await startTurnstile();
     started.push(() => turnstile.close());
     const providerKeys = options.anthropicApiKey ? [] : simulatorProviderKeys(options.providerKeys ?? 1);
@@ -145,7 +164,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     );
     const localWorkers = (bundles: readonly WorkerBundle[]): Promise<LocalWorker[]> =>
       stackWorkers(bundles, {
-        regions: regions.map((region, index) => ({ ...region, simulator: simulators[index] ?? null })),
+        regions: regions.map((region, index) => ({
+          ...region,
+          simulator: simulators[index] ?? null,
+          database: databases[index] ? { REGION_REDIS_REST_URL: databases[index].url, REGION_REDIS_REST_TOKEN: BRIDGE_TOKEN } : null,
+        })),
         edgeEnvironment: regional ? EDGE_ENVIRONMENT : null,
         entryPort: options.ports?.gateway ?? 0,
         storage,
@@ -191,6 +214,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const deployments = regions.map(({ region, environment }, index) => ({
       region,
       gateway: serverOf(workerName(environment), regionLogs.get(region)!),
+      database: databases[index] ?? null,
       simulator: simulators[index]!,
     }));
     const entry = regional ? serverOf(workerName(EDGE_ENVIRONMENT), entryLogs) : deployments[0]!.gateway;
