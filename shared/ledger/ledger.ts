@@ -113,9 +113,23 @@ export class Ledger {
       this.topUp(local.plan, local.figures, request, defer);
       return { admission: local.admission, failedOpen: false, primaryReason: "" };
     }
-    const admitted = await this.admitOnPrimary(request, failMode, defer);
-    if (local?.kind === "to_primary" && !admitted.failedOpen) defer(this.repair(local, request, admitted.admission));
-    return { ...admitted, primaryReason: local?.reason ?? "" };
+    const primaryReason = local?.reason ?? "";
+    const admission = await this.admitOnPrimary(request);
+    if (admission) {
+      if (local?.kind === "to_primary") defer(this.repair(local, request, admission));
+      return { admission, failedOpen: false, primaryReason };
+    }
+    // The primary did not answer. A region that only lacked a fresh replica or rate credit
+    // decides alone now (any replica age, limits at its regional share); a lease is still needed.
+    if (local?.kind === "to_primary" && (local.reason === "replica_stale" || local.reason === "credit_short")) {
+      const retried = await this.admitLocally(request, defer);
+      if (retried?.kind === "admitted") {
+        defer(this.voidOnPrimary(request));
+        return { admission: retried.admission, failedOpen: false, primaryReason: "primary_unreachable" };
+      }
+    }
+    if (failMode === "closed") defer(this.voidOnPrimary(request));
+    return this.unmetered(request, failMode, primaryReason);
   }
 
   private async admitLocally(request: Omit<AdmissionRequest, "deadlineMs">, defer: Defer): Promise<LocalOutcome | null> {
@@ -272,39 +286,37 @@ export class Ledger {
     }
   }
 
-  private async admitOnPrimary(request: Omit<AdmissionRequest, "deadlineMs">, failMode: StorageFailMode, defer: Defer): Promise<Omit<AdmissionOutcome, "primaryReason">> {
+  /** Admission on the primary, or null when it did not answer in time. */
+  private async admitOnPrimary(request: Omit<AdmissionRequest, "deadlineMs">): Promise<Admission | null> {
     const { primary, defaults, storageTimeoutMs } = this.options;
     const deadlineMs = Date.now() + storageTimeoutMs + CLOCK_SKEW_ALLOWANCE_MS;
     const admitting = admitOnPrimary(primary, defaults, { ...request, deadlineMs });
     try {
       const admission = await withinTimeout(admitting, storageTimeoutMs);
       this.primaryHealth.markUp();
-      return { admission, failedOpen: false };
+      return admission;
     } catch (error) {
       if (error instanceof GatewayError || error instanceof PolicyChanged || error instanceof AdmissionVoided) throw error; // a refusal or a new policy; anything else means storage failed us
       admitting.catch(() => undefined);
       this.primaryHealth.markDown();
-      const admission: Admission = {
-        key: request.key,
-        tenant: request.tenant,
-        reservationId: request.reservationId,
-        admittedAt: Date.now(),
-        periods: usagePeriods(request.now),
-        tokenBuckets: [],
-        headers: {},
-        side: "primary",
-        lease: null,
-      };
-      if (failMode === "closed") {
-        defer(this.voidOnPrimary(admission));
-        throw new GatewayError(
-          "api_error",
-          "Usage storage is unavailable, and this account does not serve requests it cannot meter; retry shortly.",
-          { status: 503, headers: { "retry-after": "5" } },
-        );
-      }
-      return { admission, failedOpen: true };
+      return null;
     }
+  }
+
+  /**
+   * Storage could not admit the request. A tenant that fails open is served without a
+   * reservation and settled later (its settlement voids the attempt, should it land late);
+   * one that fails closed gets a clear 503.
+   */
+  private unmetered(request: Omit<AdmissionRequest, "deadlineMs">, failMode: StorageFailMode, primaryReason: string): AdmissionOutcome {
+    if (failMode === "closed") {
+      throw new GatewayError(
+        "api_error",
+        "Usage storage is unavailable, and this account does not serve requests it cannot meter; retry shortly.",
+        { status: 503, headers: { "retry-after": "5" } },
+      );
+    }
+    return { admission: emptyAdmission(request, "primary"), failedOpen: true, primaryReason };
   }
 
   /**
@@ -312,23 +324,13 @@ export class Ledger {
    * One try, no spool: a late admission is void by its own deadline already; this covers
    * storage whose clock runs behind (and keeps an outage from multiplying writes).
    */
-  private voidOnPrimary(admission: Admission): Promise<unknown> {
-    return withinTimeout(writeSettlement(this.options.primary, settlementOf(subjectOf(admission), null)), this.options.storageTimeoutMs).catch(() => undefined);
+  private voidOnPrimary(request: Omit<AdmissionRequest, "deadlineMs">): Promise<unknown> {
+    const write = writeSettlement(this.options.primary, settlementOf(subjectOf(emptyAdmission(request, "primary")), null));
+    return withinTimeout(write, this.options.storageTimeoutMs).catch(() => undefined);
   }
 
   private voidLocally(request: Omit<AdmissionRequest, "deadlineMs">): Promise<unknown> {
-    const admission: Admission = {
-      key: request.key,
-      tenant: request.tenant,
-      reservationId: request.reservationId,
-      admittedAt: Date.now(),
-      periods: usagePeriods(request.now),
-      tokenBuckets: [],
-      headers: {},
-      side: "region",
-      lease: null,
-    };
-    const write = writeLocalSettlement(this.options.region!.redis, settlementOf(subjectOf(admission), null));
+    const write = writeLocalSettlement(this.options.region!.redis, settlementOf(subjectOf(emptyAdmission(request, "region")), null));
     return withinTimeout(write, this.options.storageTimeoutMs).catch(() => undefined);
   }
 
@@ -367,6 +369,21 @@ export class Ledger {
 function previousDayScope(request: Omit<AdmissionRequest, "deadlineMs">): LeaseScope {
   const yesterday = new Date(request.now.getTime() - 86_400_000);
   return leaseScope(request.tenant.id, usagePeriods(yesterday), keyShareOf(request));
+}
+
+/** An admission that holds nothing: for voiding an attempt, or serving unmetered. */
+function emptyAdmission(request: Omit<AdmissionRequest, "deadlineMs">, side: Admission["side"]): Admission {
+  return {
+    key: request.key,
+    tenant: request.tenant,
+    reservationId: request.reservationId,
+    admittedAt: Date.now(),
+    periods: usagePeriods(request.now),
+    tokenBuckets: [],
+    headers: {},
+    side,
+    lease: null,
+  };
 }
 
 function subjectOf(admission: Admission) {
