@@ -4,6 +4,7 @@ import { FailureThrottle, UnknownKeys } from "../../shared/auth/failures.js";
 import type { GatewayConfig, GatewayEnv } from "../../shared/config/env.js";
 import { GatewayError } from "../../shared/http/errors.js";
 import { REGIONS } from "../../shared/geo/regions.js";
+import { HeadroomView } from "../../shared/ledger/headroom.js";
 import { Ledger } from "../../shared/ledger/ledger.js";
 import type { Settlement } from "../../shared/ledger/settlement.js";
 import { type PricedModel, type PriceTable, priceTable } from "../../shared/pricing/cost.js";
@@ -26,6 +27,8 @@ export interface Services {
   ledger: Ledger;
   /** The region's upstream endpoints, in chain order. */
   upstream: EndpointPool;
+  /** Each caller's headroom at its last admission: the upstream call may start before the next one is decided. */
+  headroom: HeadroomView;
   /** Key hashes recently found unknown, and the per-network throttles of failed authentications. */
   unknownKeys: UnknownKeys;
   authFailures: FailureThrottle;
@@ -35,6 +38,8 @@ export interface Services {
 /** Failed authentications a client network may make per minute, with API keys and with the admin token. */
 export const AUTH_FAILURES_PER_MINUTE = 30;
 export const ADMIN_FAILURES_PER_MINUTE = 10;
+/** How recent an admission must be for the next upstream call to start before its own admission is decided. */
+const HEAD_START_VIEW_MS = 10_000;
 /** How long an isolate remembers that a key is unknown. */
 const UNKNOWN_KEY_MEMORY_MS = 30_000;
 
@@ -76,6 +81,7 @@ function services(config: GatewayConfig, env: GatewayEnv): Services {
           scheduleDrain: () => spoolOf(env, config.region, null)?.drainLater() ?? Promise.resolve(),
         }),
         upstream: new EndpointPool(endpointsOf(config, env)),
+        headroom: new HeadroomView(HEAD_START_VIEW_MS),
         unknownKeys: new UnknownKeys(UNKNOWN_KEY_MEMORY_MS),
         authFailures: new FailureThrottle("auth", AUTH_FAILURES_PER_MINUTE),
         adminFailures: new FailureThrottle("admin", ADMIN_FAILURES_PER_MINUTE),

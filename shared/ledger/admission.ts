@@ -17,6 +17,7 @@ import {
   isVisitorScope,
   rateLimitHeaders,
 } from "./buckets.js";
+import { type Headroom, headroomOf } from "./headroom.js";
 import type { LeaseScope } from "./regional-plan.js";
 import { type Audience, budgetRefusal, rateLimitRefusal } from "./refusals.js";
 import { ADMIT } from "./scripts/primary.js";
@@ -57,6 +58,8 @@ export interface Admission {
   /** The token buckets the estimate was taken from, to be corrected when the request ends. */
   tokenBuckets: ChargedBucket[];
   headers: Record<string, string>;
+  /** What it left of the limits and budget, for the isolate's view of the caller. */
+  headroom: Headroom;
   /** Where it was admitted (and is settled). */
   side: LedgerSide;
   /** The budget lease it holds a reservation on (region side, tenants with a budget). */
@@ -124,13 +127,16 @@ export async function admitOnPrimary(redis: Redis, defaults: DefaultLimits, requ
   const current = { key: parse<KeyRecord>(keyJson) ?? key, tenant: parse<Tenant>(tenantJson) ?? tenant };
   if (status === "stale") throw new PolicyChanged(current.key, current.tenant);
   if (status === "ok") {
+    const states = bucketStates(buckets, figures);
     return {
       ...current,
       reservationId: request.reservationId,
       admittedAt: Date.now(),
       periods,
       tokenBuckets: buckets.filter((bucket) => bucket.dimension === "tokens").map((bucket) => ({ bucket, key: bucketKey(bucket), side: "primary" })),
-      headers: visibleHeaders(bucketStates(buckets, figures), audience),
+      headers: visibleHeaders(states, audience),
+      // The primary's answer says nothing of budget room: only a tenant without a budget has it for sure.
+      headroom: headroomOf(states, hasBudget(current.tenant) ? null : Number.POSITIVE_INFINITY),
       side: "primary",
       lease: null,
     };
@@ -186,4 +192,8 @@ export function admissionRefusal(
     default:
       return new GatewayError("api_error", `Unexpected admission answer "${status}"; retry, and report the request id if it persists.`);
   }
+}
+
+export function hasBudget(tenant: Tenant): boolean {
+  return tenant.limits.dailyBudgetUsd !== null || tenant.limits.monthlyBudgetUsd !== null;
 }

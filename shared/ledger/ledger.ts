@@ -381,6 +381,7 @@ function emptyAdmission(request: Omit<AdmissionRequest, "deadlineMs">, side: Adm
     periods: usagePeriods(request.now),
     tokenBuckets: [],
     headers: {},
+    headroom: { requests: 0, tokens: 0, budgetMicroUsd: null },
     side,
     lease: null,
   };

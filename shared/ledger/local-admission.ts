@@ -3,7 +3,17 @@ import { redisKeys, usagePeriods } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
 import { type KeyRecord, type Tenant, policyVersion } from "../tenants/model.js";
 import { parse } from "../tenants/store.js";
-import { type Admission, type AdmissionRequest, admissionRefusal, AdmissionVoided, keyShareOf, PolicyChanged, visibleHeaders } from "./admission.js";
+import {
+  type Admission,
+  type AdmissionRequest,
+  admissionRefusal,
+  AdmissionVoided,
+  hasBudget,
+  keyShareOf,
+  PolicyChanged,
+  visibleHeaders,
+} from "./admission.js";
+import { headroomOf } from "./headroom.js";
 import { type BucketState, type DefaultLimits, admissionBuckets } from "./buckets.js";
 import { type LeaseScope, leaseScope, type PlacedBucket, placeBuckets } from "./regional-plan.js";
 import { LOCAL_ADMIT } from "./scripts/region.js";
@@ -38,10 +48,6 @@ export interface RegionContext {
   regionCount: number;
   /** Oldest replica the admission may use (ms of age; 0 = any, while the primary is unreachable). */
   replicaMaxAgeMs: number;
-}
-
-function hasBudget(tenant: Tenant): boolean {
-  return tenant.limits.dailyBudgetUsd !== null || tenant.limits.monthlyBudgetUsd !== null;
 }
 
 /**
@@ -147,6 +153,7 @@ function admitted(
           : { bucket: placed.bucket, key: placed.localKey, side: "region" },
       ),
     headers: visibleHeaders(states, request.visitor ? "visitor" : "client"),
+    headroom: headroomOf(states, plan.budgeted ? leaseAvailable! : Number.POSITIVE_INFINITY),
     side: "region",
     lease: plan.budgeted ? plan.lease : null,
   };

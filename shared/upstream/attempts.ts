@@ -1,5 +1,5 @@
 import { backoffDelayMs, type RetryPolicy, retryAfterMs } from "./backoff.js";
-import type { Endpoint, EndpointPool } from "./endpoint-pool.js";
+import type { Endpoint, EndpointPool, RestReason } from "./endpoint-pool.js";
 import type { UpstreamStream } from "./relay.js";
 
 export interface UpstreamCall {
@@ -46,7 +46,9 @@ export type UpstreamFailure =
   | { kind: "network" }
   | { kind: "client-gone" }
   /** No endpoint of the region serves the model within the tenant's residency. */
-  | { kind: "no-endpoint"; model: string };
+  | { kind: "no-endpoint"; model: string }
+  /** Every endpoint that could serve rests (after 429s or failures) beyond the retry deadline; none was tried. */
+  | { kind: "resting"; reason: RestReason; retryAfterMs: number };
 
 export interface FailedUpstream {
   ok: false;
@@ -59,6 +61,9 @@ export interface FailedUpstream {
    */
   replaySafe: boolean;
 }
+
+/** How an upstream call ended up: opened (the answer is the caller's), or failed. */
+export type UpstreamResult = OpenedUpstream | FailedUpstream;
 
 export interface Clock {
   now(): number;
@@ -102,7 +107,7 @@ export async function openUpstream(
   policy: RetryPolicy,
   clientSignal: AbortSignal,
   clock: Clock = realClock,
-): Promise<OpenedUpstream | FailedUpstream> {
+): Promise<UpstreamResult> {
   const attempts: AttemptRecord[] = [];
   const deadline = clock.now() + policy.deadlineMs;
   let modelIndex = 0;
@@ -128,7 +133,10 @@ export async function openUpstream(
     const target = pool.acquire(clock.now(), eligible);
     if (target === null) {
       const wait = pool.nextAvailableAt(eligible) - clock.now();
-      if (clock.now() + wait > deadline) break;
+      if (clock.now() + wait > deadline) {
+        if (attempts.length === 0) last = { kind: "resting", reason: pool.restReasonOf(eligible), retryAfterMs: wait };
+        break;
+      }
       await clock.sleep(wait);
       continue;
     }

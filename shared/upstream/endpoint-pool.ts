@@ -79,6 +79,11 @@ export class EndpointPool {
     return next;
   }
 
+  /** Why the eligible endpoint that is free soonest rests ("rate-limited" when any eligible one is). */
+  restReasonOf(eligible: (index: number) => boolean): RestReason {
+    return this.restReason.some((reason, index) => reason === "rate-limited" && eligible(index)) ? "rate-limited" : "failing";
+  }
+
   inFlightCounts(): readonly number[] {
     return this.inFlight;
   }

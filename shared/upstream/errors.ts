@@ -30,6 +30,16 @@ export function upstreamFailureResponse(failure: UpstreamFailure, requestId: str
       return json(499, errorBody("api_error", "The client closed the request.", requestId));
     case "network":
       return json(502, errorBody("api_error", "Could not reach the upstream API; retry shortly.", requestId));
+    case "resting": {
+      const seconds = Math.max(1, Math.ceil(failure.retryAfterMs / 1000));
+      const [status, type, message] =
+        failure.reason === "rate-limited"
+          ? [429, "rate_limit_error", `This region's upstream rate limits are exhausted for now; retry in ${seconds} s.`]
+          : [529, "overloaded_error", `This region's upstream endpoints are overloaded; retry in ${seconds} s.`];
+      const response = json(status, errorBody(type, message, requestId));
+      response.headers.set("retry-after", String(seconds));
+      return response;
+    }
     case "no-endpoint":
       return json(
         503,

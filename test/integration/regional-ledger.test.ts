@@ -74,17 +74,22 @@ async function admittedOn(deployment: Deployment, response: Response): Promise<s
   return String(line.admitted_on);
 }
 
-/** Sends cheap requests to a region until it admits one with its own database. */
-async function warmUp(deployment: Deployment, key: string, body: MessageBody): Promise<void> {
+/** Sends cheap requests to a region until it admits one with its own database; resolves with the answers' message ids. */
+async function warmUp(deployment: Deployment, key: string, body: MessageBody): Promise<string[]> {
+  const messageIds: string[] = [];
   // A region that saw its database fail sends its hot path to the primary for a few seconds.
   for (let attempt = 0; attempt < 50; attempt++) {
     const response = await sendTo(deployment, key, body);
     expect(response.status).toBe(200);
-    await response.text();
-    if ((await admittedOn(deployment, response)) === "region") return;
+    messageIds.push(messageIdOf(await response.text()));
+    if ((await admittedOn(deployment, response)) === "region") return messageIds;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   throw new Error(`${deployment.region} never admitted locally`);
+}
+
+function messageIdOf(answer: string): string {
+  return /"id":"(msg_[^"]+)"/.exec(answer)![1]!;
 }
 
 async function outboxesEmpty(): Promise<boolean> {
@@ -129,16 +134,24 @@ describe("budgets across three regions", () => {
     budgeted.push({ id: tenant.id, budgetMicroUsd });
     const cheap = messageBody("sim:tokens=2 warm", { max_tokens: 600 });
     const startedAt = performance.now();
-    for (const deployment of stack.deployments) await warmUp(deployment, tenant.key, cheap);
+    /** The message id of every answer the clients got (from message_start). */
+    const messageIds: string[] = [];
+    for (const deployment of stack.deployments) messageIds.push(...(await warmUp(deployment, tenant.key, cheap)));
 
     const eu = stack.deployments.find((deployment) => deployment.region === "eu-west")!;
     const statuses: number[] = [];
+    const unexpected: string[] = [];
     const served = async (deployment: Deployment, i: number): Promise<void> => {
       const controller = new AbortController();
       const response = await sendTo(deployment, tenant.key, body(i), controller.signal);
       statuses.push(response.status);
-      if (response.ok && i % 5 === 2) await readUntilThenAbort(response, controller, (text) => text.includes("content_block_delta"));
-      else await response.text();
+      if (![200, 402, 529].includes(response.status)) {
+        const line = await deployment.gateway.waitForLog(response.headers.get("x-request-id")!);
+        unexpected.push(`${deployment.region} #${i}: ${response.status} ${await response.clone().text()} ${JSON.stringify(line)}`);
+      }
+      const text =
+        response.ok && i % 5 === 2 ? await readUntilThenAbort(response, controller, (read) => read.includes("content_block_delta")) : await response.text();
+      if (response.ok) messageIds.push(messageIdOf(text));
     };
     // Four rounds of 10 concurrent requests per region; eu-west's database is down for the middle two.
     for (let round = 0; round < 4; round++) {
@@ -146,24 +159,27 @@ describe("budgets across three regions", () => {
       await Promise.all(stack.deployments.flatMap((deployment) => Array.from({ length: 10 }, (_, i) => served(deployment, round * 10 + i))));
       await expectBudgetInvariant(tenant.id, budgetMicroUsd);
     }
-    expect(statuses.every((status) => [200, 402, 529].includes(status))).toBe(true);
+    expect(unexpected).toEqual([]);
     expect(statuses.filter((status) => status === 200).length).toBeGreaterThan(3);
 
     // Settlements eu-west could not write while its database was down wait in its spool; then every outbox drains.
     await expect.poll(() => settledEverywhere(tenant.id), { timeout: 20_000 }).toBe(true);
     const day = figures(await primary.hgetall(`eg:u:${tenant.id}:d:${DAY()}`));
     expect(day("total|cost")).toBeLessThanOrEqual(budgetMicroUsd);
-    // Every answer is metered once (this file's tests run one at a time): requests and input
-    // exactly as the simulators served them; output exactly where the final usage arrived,
-    // estimated from the relayed text where the client left early.
+    // Every answer a client got is metered once: requests and input exactly as the simulators
+    // served them; output exactly where the final usage arrived, estimated from the relayed
+    // text where the client left early. (Upstream calls started before an admission that then
+    // refused them were aborted and cost the tenant nothing.)
+    const gotAnswers = new Set(messageIds);
     const answered = stack.deployments
       .flatMap((deployment) => deployment.simulator!.ledger.all())
-      .filter((record) => record.startedAt >= startedAt && record.status === 200);
-    expect(day("total|requests")).toBe(answered.length);
+      .filter((record) => record.startedAt >= startedAt && record.messageId !== null && gotAnswers.has(record.messageId));
+    expect(answered.length).toBe(messageIds.length);
+    expect(day("total|requests")).toBe(messageIds.length);
     expect(day("total|input")).toBe(answered.reduce((sum, record) => sum + record.inputTokens, 0));
     const completedOutput = answered.filter((record) => record.completed).reduce((sum, record) => sum + record.outputTokensSent, 0);
     expect(day("total|output")).toBeGreaterThanOrEqual(completedOutput);
-    expect(day("total|output")).toBeLessThanOrEqual(2 * answered.reduce((sum, record) => sum + record.outputTokensSent, 0));
+    expect(day("total|output")).toBeLessThanOrEqual(2 * answered.reduce((sum, record) => sum + record.outputTokensSent, 0) + 100);
   });
 });
 
@@ -193,6 +209,36 @@ describe("keys and tenants in every region", () => {
       }),
     );
     expect(Math.max(...refusedAfter)).toBeLessThan(5_000);
+  });
+});
+
+describe("the upstream call starts while admission is in flight", () => {
+  it("only for a caller with recent headroom; a refusal after the start aborts the call, is logged and costs the tenant nothing", async () => {
+    const tenant = await newTenant(stack);
+    const usEast = stack.deployments.find((deployment) => deployment.region === "us-east")!;
+    const cheap = messageBody("sim:tokens=2 hello", { max_tokens: 50 });
+    const first = await sendTo(usEast, tenant.key, cheap);
+    await first.text();
+    expect((await usEast.gateway.waitForLog(first.headers.get("x-request-id")!)).head_start).toBeUndefined();
+    const second = await sendTo(usEast, tenant.key, cheap);
+    await second.text();
+    expect((await usEast.gateway.waitForLog(second.headers.get("x-request-id")!)).head_start).toBe("granted");
+
+    await stack.admin.revokeKey(tenant.id, tenant.keyId);
+    let served = 2;
+    for (;;) {
+      const response = await sendTo(usEast, tenant.key, cheap);
+      await response.text();
+      const line = await usEast.gateway.waitForLog(response.headers.get("x-request-id")!);
+      if (response.status === 401) {
+        expect(line.head_start).toBe("refused");
+        break;
+      }
+      expect(response.status).toBe(200);
+      served++;
+    }
+    await expect.poll(outboxesEmpty, { timeout: 10_000 }).toBe(true);
+    await expect.poll(async () => Number(await primary.hget(`eg:u:${tenant.id}:d:${DAY()}`, "total|requests")), { timeout: 10_000 }).toBe(served);
   });
 });
 

@@ -1,11 +1,12 @@
-import type { Context } from "hono";
 import type { Tier } from "../../../shared/classify/types.js";
+import type { GatewayConfig } from "../../../shared/config/env.js";
 import { GATEWAY_ANTHROPIC_VERSION } from "../../../shared/http/anthropic-version.js";
 import { errorBody, GatewayError } from "../../../shared/http/errors.js";
 import { UPSTREAM_CALLS_HEADER } from "../../../shared/http/region-answers.js";
 import { serverTiming } from "../../../shared/http/server-timing.js";
 import { PolicyChanged } from "../../../shared/ledger/admission.js";
-import type { Settle, StorageFailMode } from "../../../shared/ledger/ledger.js";
+import type { AdmissionOutcome, Defer, Settle, StorageFailMode } from "../../../shared/ledger/ledger.js";
+import { hasBudget } from "../../../shared/ledger/admission.js";
 import type { Served, Settlement } from "../../../shared/ledger/settlement.js";
 import { estimateInputTokens } from "../../../shared/metering/estimate.js";
 import type { MeteredResponse } from "../../../shared/metering/usage.js";
@@ -16,7 +17,7 @@ import { checkRequestFeatures, LONG_CONTEXT_BETA, tokenBound } from "../../../sh
 import { fallbackChain, routeRequest, routingHeaders, withTierCap } from "../../../shared/routing/policy.js";
 import type { SseEvent } from "../../../shared/sse/parser.js";
 import type { Tenant } from "../../../shared/tenants/model.js";
-import { type AttemptRecord, type OpenedUpstream, openUpstream } from "../../../shared/upstream/attempts.js";
+import { type AttemptRecord, type OpenedUpstream, openUpstream, type UpstreamResult } from "../../../shared/upstream/attempts.js";
 import { upstreamFailureResponse } from "../../../shared/upstream/errors.js";
 import { MessageAssembler } from "../../../shared/upstream/message-assembly.js";
 import { withPromptCaching } from "../../../shared/upstream/prompt-caching.js";
@@ -24,9 +25,24 @@ import { type RelayEnding, type RelayResult, relaySse } from "../../../shared/up
 import { residencyOf } from "../../../shared/upstream/residency.js";
 import type { MessagesRequest } from "../../../shared/validation/messages.js";
 import type { Visitor } from "../../../shared/widget/visitor.js";
-import type { Caller, GatewayAppEnv } from "../context.js";
+import type { Caller } from "../context.js";
+import type { Services } from "../services.js";
 import { logMetered } from "./metered-log.js";
 import type { ResponseShape } from "./response-shape.js";
+
+/** What the pipeline needs of the request, without the framework's context. */
+export interface ServeContext {
+  config: GatewayConfig;
+  services: Services;
+  log: RequestLog;
+  caller: Caller;
+  /** The client's anthropic-beta header, if any. */
+  anthropicBeta: string | null;
+  /** Aborted when the client goes away (where the runtime reports it). */
+  clientSignal: AbortSignal;
+  /** Keeps work alive after the response (waitUntil). */
+  waitUntil(work: Promise<unknown>): void;
+}
 
 export interface ServeOptions {
   /** The client's anthropic-version, relayed upstream; the gateway's own for clients of other APIs. */
@@ -62,40 +78,33 @@ const RESERVATION_MS_PER_OUTPUT_TOKEN = 50;
  * When the key's or tenant's policy changed since this isolate cached them, admission
  * says so and everything is decided again with the current policy, once.
  */
-export async function serveMessages(
-  c: Context<GatewayAppEnv>,
-  request: MessagesRequest,
-  shape: ResponseShape,
-  options: ServeOptions = {},
-): Promise<Response> {
+export async function serveMessages(context: ServeContext, request: MessagesRequest, shape: ResponseShape, options: ServeOptions = {}): Promise<Response> {
   try {
-    return await serveAs(c, c.get("caller"), request, shape, options, true);
+    return await serveAs(context, context.caller, request, shape, options, true);
   } catch (error) {
     if (!(error instanceof PolicyChanged)) throw error;
-    const caller: Caller = { ...c.get("caller"), key: error.key, tenant: error.tenant };
-    c.get("services").keyCache.set(caller.keyHash, caller.key, caller.tenant, Date.now());
-    c.set("caller", caller);
-    return serveAs(c, caller, request, shape, options, false);
+    const caller: Caller = { ...context.caller, key: error.key, tenant: error.tenant };
+    context.services.keyCache.set(caller.keyHash, caller.key, caller.tenant, Date.now());
+    return serveAs(context, caller, request, shape, options, false);
   }
 }
 
 async function serveAs(
-  c: Context<GatewayAppEnv>,
+  context: ServeContext,
   caller: Caller,
   request: MessagesRequest,
   shape: ResponseShape,
   options: ServeOptions,
   checkPolicy: boolean,
 ): Promise<Response> {
-  const config = c.get("config");
-  const log = c.get("log");
-  const { prices, strongest, keyCache, ledger, upstream } = c.get("services");
+  const { config, log } = context;
+  const { prices, strongest, keyCache, ledger, upstream, headroom } = context.services;
   const stream = request.stream === true;
   const { widget } = options;
   enforceMaxTokens(request, caller.tenant.limits.maxTokensPerRequest);
   const features = checkRequestFeatures(
     request,
-    widget ? null : (c.req.header("anthropic-beta") ?? null),
+    widget ? null : context.anthropicBeta,
     caller.tenant.allowedFeatures ?? [],
     config.features,
   );
@@ -112,32 +121,72 @@ async function serveAs(
     features: features.used.join(",") || undefined,
   });
 
-  const defer = (work: Promise<unknown>): void =>
-    c.executionCtx.waitUntil(work.catch((error: unknown) => console.error(`deferred work failed: ${String(error)}`)));
+  const defer: Defer = (work) => context.waitUntil(work.catch((error: unknown) => console.error(`deferred work failed: ${String(error)}`)));
   const estimate = estimateInputTokens(request);
   const bound = { ...tokenBound(estimate.upperBound, request.max_tokens, features), webSearches: features.webSearches };
   const allowed = residencyOf(caller.tenant);
   const dearestEndpoint = Math.max(...upstream.endpoints.filter(allowed).map((endpoint) => endpoint.priceBasisPoints), LIST_PRICE_BASIS_POINTS);
-  const { admission, failedOpen, primaryReason } = await ledger.admit(
-    {
-      reservationId: crypto.randomUUID(),
-      keyHash: caller.keyHash,
-      key: caller.key,
-      tenant: caller.tenant,
-      // Any model of the chain, on any endpoint the tenant may use, may serve: reserve for the dearest.
-      reserveMicroUsd: Math.max(...chain.map((priced) => worstCaseCostMicroUsd(bound, priced, dearestEndpoint))),
-      tokens: estimate.typical + request.max_tokens,
-      reservationTtlMs: RESERVATION_GRACE_MS + request.max_tokens * RESERVATION_MS_PER_OUTPUT_TOKEN,
-      region: config.region,
-      visitor: widget?.visitor ?? null,
-      checkPolicy,
-      now: new Date(),
-    },
-    storageFailMode(caller),
-    defer,
-  );
+  // Any model of the chain, on any endpoint the tenant may use, may serve: reserve for the dearest.
+  const reserveMicroUsd = Math.max(...chain.map((priced) => worstCaseCostMicroUsd(bound, priced, dearestEndpoint)));
+  const tokens = estimate.typical + request.max_tokens;
+  const deadlineAt = stream ? undefined : Date.now() + config.upstreamTimeoutMs;
+  // Always streamed upstream, even for a non-streamed call: what was produced is then known however the call ends.
+  const callUpstream = (tenant: Tenant, signal: AbortSignal): Promise<UpstreamResult> => {
+    const { model: _chosen, ...cached } = tenant.promptCaching ? withPromptCaching(request) : request;
+    return openUpstream(
+      {
+        body: { ...cached, stream: true },
+        models: chain.map((priced) => priced.model),
+        stream: true,
+        anthropicVersion: options.anthropicVersion ?? GATEWAY_ANTHROPIC_VERSION,
+        betas: features.betas,
+        firstByteTimeoutMs: config.firstTokenTimeoutMs[decision.tier],
+        deadlineAt: deadlineAt ?? Number.POSITIVE_INFINITY,
+      },
+      upstream,
+      residencyOf(tenant),
+      config.retry,
+      signal,
+    );
+  };
+  const viewOfCaller = widget ? `${caller.keyHash}:${widget.visitor.id}` : caller.keyHash;
+  const headStart = headroom.claimHeadStart(viewOfCaller, { tokens, reserveMicroUsd }, Date.now())
+    ? startEarly((signal) => callUpstream(caller.tenant, signal), context.clientSignal)
+    : null;
+
+  let admitted: AdmissionOutcome;
+  try {
+    admitted = await ledger.admit(
+      {
+        reservationId: crypto.randomUUID(),
+        keyHash: caller.keyHash,
+        key: caller.key,
+        tenant: caller.tenant,
+        reserveMicroUsd,
+        tokens,
+        reservationTtlMs: RESERVATION_GRACE_MS + request.max_tokens * RESERVATION_MS_PER_OUTPUT_TOKEN,
+        region: config.region,
+        visitor: widget?.visitor ?? null,
+        checkPolicy,
+        now: new Date(),
+      },
+      storageFailMode(caller),
+      defer,
+    );
+  } catch (error) {
+    if (headStart) {
+      // Refused (or to be decided again) after its upstream call started: that call ends now, and is counted.
+      headStart.cancel(error);
+      headroom.forget(viewOfCaller);
+      headroom.refusedAfterStart++;
+      log.set({ head_start: "refused" });
+    }
+    throw error;
+  }
+  const { admission, failedOpen, primaryReason } = admitted;
   if (failedOpen) log.set({ storage: "unavailable, failing open" });
-  log.set({ admitted_on: admission.side, primary_reason: primaryReason || undefined });
+  log.set({ admitted_on: admission.side, primary_reason: primaryReason || undefined, head_start: headStart ? "granted" : undefined });
+  headroom.note(viewOfCaller, admission.headroom, Date.now());
   keyCache.set(caller.keyHash, admission.key, admission.tenant, Date.now());
   const settle = ledger.settler(admission, defer);
   const served = (metered: MeteredResponse, opened: { model: string; provider: string; priceBasisPoints: number }): Served => ({
@@ -149,27 +198,10 @@ async function serveAs(
   });
   let opened: OpenedUpstream | null = null;
   try {
-    const { model: _chosen, ...cached } = admission.tenant.promptCaching ? withPromptCaching(request) : request;
-    const upstreamStartedAt = performance.now();
+    const upstreamStartedAt = headStart?.startedAt ?? performance.now();
     const gatewayMs = upstreamStartedAt - log.startedAt;
     log.set({ gateway_ms: round(gatewayMs) });
-    const deadlineAt = stream ? undefined : Date.now() + config.upstreamTimeoutMs;
-    // Always streamed upstream, even for a non-streamed call: what was produced is then known however the call ends.
-    const result = await openUpstream(
-      {
-        body: { ...cached, stream: true },
-        models: chain.map((priced) => priced.model),
-        stream: true,
-        anthropicVersion: options.anthropicVersion ?? GATEWAY_ANTHROPIC_VERSION,
-        betas: features.betas,
-        firstByteTimeoutMs: config.firstTokenTimeoutMs[decision.tier],
-        deadlineAt: deadlineAt ?? Number.POSITIVE_INFINITY,
-      },
-      upstream,
-      residencyOf(admission.tenant),
-      config.retry,
-      c.req.raw.signal,
-    );
+    const result = await (headStart?.result ?? callUpstream(admission.tenant, context.clientSignal));
     const ownHeaders = { ...admission.headers, ...routingHeaders(decision), ...attemptHeaders(result.attempts, decision.model) };
     log.set({
       attempts: result.attempts.length,
@@ -194,7 +226,7 @@ async function serveAs(
     const relay = relaySse(opened.stream!, {
       toClient: stream,
       abortUpstream: (reason) => opened!.abort.abort(reason),
-      clientSignal: c.req.raw.signal,
+      clientSignal: context.clientSignal,
       idleTimeoutMs: config.streamIdleTimeoutMs[decision.tier],
       firstTokenDeadline: Date.now() - upstreamTtfbMs + config.firstTokenTimeoutMs[decision.tier],
       deadlineAt,
@@ -216,13 +248,13 @@ async function serveAs(
         { name: "gateway", durationMs: gatewayMs },
         { name: "upstream", description: "first byte", durationMs: upstreamTtfbMs },
       ]));
-      c.executionCtx.waitUntil(relay.done.then(finish));
+      context.waitUntil(relay.done.then(finish));
       return shape.stream(relay.body!, opened.model, opened.response.status, headers);
     }
 
     // Settled in waitUntil from the start: if the runtime cancels the handler when the client
     // leaves, what the upstream produced until then is still billed.
-    c.executionCtx.waitUntil(relay.done.then(finish));
+    context.waitUntil(relay.done.then(finish));
     const relayed = await relay.done;
     headers.set("server-timing", serverTiming([
       { name: "gateway", durationMs: gatewayMs },
@@ -311,10 +343,6 @@ function storageFailMode(caller: Caller): StorageFailMode {
   return key.kind === "publishable" || hasBudget(tenant) ? "closed" : "open";
 }
 
-function hasBudget(tenant: Tenant): boolean {
-  return tenant.limits.dailyBudgetUsd !== null || tenant.limits.monthlyBudgetUsd !== null;
-}
-
 /**
  * The models to try, each with its price; the chosen one must have a price (and, with
  * the long-context beta, a long-context price), fallbacks without are skipped.
@@ -371,4 +399,28 @@ function relayedHeaders(upstreamHeaders: Headers, own: Record<string, string>): 
     if (value) headers.set(name, value);
   }
   return headers;
+}
+
+/**
+ * An upstream call started before its admission is decided: its answer waits (nothing is
+ * read) until the admission grants it; cancelled, the call is aborted and, if it had
+ * opened, its endpoint released.
+ */
+function startEarly(call: (signal: AbortSignal) => Promise<UpstreamResult>, clientSignal: AbortSignal) {
+  const early = new AbortController();
+  const startedAt = performance.now();
+  const result = call(AbortSignal.any([clientSignal, early.signal]));
+  return {
+    startedAt,
+    result,
+    cancel(reason: unknown): void {
+      early.abort(reason);
+      result.then((opened) => {
+        if (opened.ok) {
+          opened.abort.abort(reason);
+          opened.release();
+        }
+      }, () => undefined);
+    },
+  };
 }

@@ -5,10 +5,11 @@ import { messagesRequestSchema } from "../../../shared/validation/messages.js";
 import type { GatewayAppEnv } from "../context.js";
 import { anthropicShape } from "../pipeline/response-shape.js";
 import { serveMessages } from "../pipeline/serve-messages.js";
+import { serveContext } from "./serve-context.js";
 
 export const messages = new Hono<GatewayAppEnv>().post("/v1/messages", async (c) => {
   const config = c.get("config");
   const anthropicVersion = anthropicVersionOf(c.req.raw.headers, config.anthropicVersions);
   const request = await readJsonBody(c.req.raw, messagesRequestSchema, config.body);
-  return serveMessages(c, request, anthropicShape, { anthropicVersion });
+  return serveMessages(serveContext(c), request, anthropicShape, { anthropicVersion });
 });

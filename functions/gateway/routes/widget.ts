@@ -11,6 +11,7 @@ import { TURNSTILE_HEADER, verifyTurnstile } from "../../../shared/widget/turnst
 import type { GatewayAppEnv } from "../context.js";
 import { anthropicShape } from "../pipeline/response-shape.js";
 import { serveMessages } from "../pipeline/serve-messages.js";
+import { serveContext } from "./serve-context.js";
 import widgetScript from "../widget/widget.browser.js";
 
 /** A widget conversation is small: its messages, each at most a few thousand characters. */
@@ -70,7 +71,7 @@ export const widget = new Hono<GatewayAppEnv>()
     const request = widgetMessagesRequest(chat, config, tenant.limits.maxTokensPerRequest);
     await verifyConversation(secret, key.id, chat.messages, chat.signature);
     const recorder = new AnswerRecorder();
-    return serveMessages(c, request, anthropicShape, {
+    return serveMessages(serveContext(c), request, anthropicShape, {
       widget: {
         visitor: { id: session.sessionId, networkId: network },
         maxTier: config.maxTier,
