@@ -47,7 +47,8 @@ it("the bench harness runs every part end to end (smoke mode) and writes its tab
   expect(markdown).toContain("above passthrough p50/p90/p99");
   expect(markdown).toContain("above node-proxy p50/p90/p99");
   // Every part of the gateway's suite ran.
-  expect(results.roundTrips.map((trips) => [trips.path, trips.before.min, trips.before.max])).toEqual([["gateway", 1, 1]]);
+  // One admission and one settlement per request; with a head start the admission overlaps the upstream call.
+  expect(results.roundTrips.map((trips) => [trips.path, trips.before.max <= 1, trips.before.mean + trips.after.mean])).toEqual([["gateway", true, 2]]);
   expect(results.throughput.map((sweep) => sweep.path)).toEqual(["gateway"]);
   expect(results.skipped).toEqual([]);
   // The entry module wrangler built from each environment's main, never a text module beside it.

@@ -117,14 +117,28 @@ describe("rate limits", () => {
 });
 
 describe("hot path", () => {
-  it("makes exactly one Upstash round trip before the upstream call", async () => {
-    const tenant = await newTenant(stack);
-    await (await sendMessage(stack, tenant.key, messageBody("sim:tokens=1 warm up"))).text();
-    await new Promise((resolve) => setTimeout(resolve, 300)); // let the warm-up settle
-    for (let i = 0; i < 5; i++) {
-      stack.bridge.resetStats();
-      const response = await sendMessage(stack, tenant.key, messageBody(`sim:tokens=3 round trip ${i}`, { stream: true }));
-      expect(await upstashRoundTripsAround(stack, response)).toEqual({ before: 1, after: 1 });
+  it("makes exactly one Upstash round trip before the upstream call, or none with a head start", async () => {
+    // A tenant with a budget on the primary: its admission says nothing of the room left, so no head start.
+    const budgeted = await newTenant(stack, { limits: { dailyBudgetUsd: 100 } });
+    // A tenant without one: after a first admission, the upstream call starts while the next is in flight.
+    const open = await newTenant(stack);
+    for (const tenant of [budgeted, open]) {
+      await (await sendMessage(stack, tenant.key, messageBody("sim:tokens=1 warm up"))).text();
+      await new Promise((resolve) => setTimeout(resolve, 300)); // let the warm-up settle
+      for (let i = 0; i < 5; i++) {
+        stack.bridge.resetStats();
+        const response = await sendMessage(stack, tenant.key, messageBody(`sim:tokens=3 round trip ${i}`, { stream: true }));
+        const trips = await upstashRoundTripsAround(stack, response);
+        const line = await stack.gateway.waitForLog(response.headers.get("x-request-id")!);
+        if (tenant === budgeted) {
+          expect(trips).toEqual({ before: 1, after: 1 });
+          expect(line.head_start).toBeUndefined();
+        } else {
+          // The admission and the upstream call race; the settlement comes after.
+          expect(trips.before + trips.after).toBe(2);
+          expect(line.head_start).toBe("granted");
+        }
+      }
     }
   });
 });

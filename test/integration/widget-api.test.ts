@@ -321,7 +321,7 @@ describe("per-visitor limits", () => {
 });
 
 describe("widget hot path", () => {
-  it("makes one Upstash round trip before the upstream call once the key is cached (4 s)", async () => {
+  it("makes at most one Upstash round trip before the upstream call once the key is cached (4 s)", async () => {
     const { widgetKey } = await widgetTenant();
     const visitor = await startSession(widgetKey);
     await (await widgetCall(widgetKey, { session: visitor })).text();
@@ -329,7 +329,11 @@ describe("widget hot path", () => {
     for (let i = 0; i < 3; i++) {
       stack.bridge.resetStats();
       const response = await widgetCall(widgetKey, { session: visitor, body: { messages: [{ role: "user", content: `sim:tokens=3 hot ${i}` }] } });
-      expect(await upstashRoundTripsAround(stack, response)).toEqual({ before: 1, after: 1 });
+      // A visitor seen before gets a head start: the admission and the upstream call race; the settlement comes after.
+      const trips = await upstashRoundTripsAround(stack, response);
+      expect(trips.before).toBeLessThanOrEqual(1);
+      expect(trips.before + trips.after).toBe(2);
+      expect((await stack.gateway.waitForLog(response.headers.get("x-request-id")!)).head_start).toBe("granted");
     }
   });
 });

@@ -260,6 +260,39 @@ describe("a region with its own database", () => {
     await expectBudgetInvariant(tenant.id, 1_000_000, [{ id: "r-outage", local }]);
   });
 
+  it("keeps a per-minute limit shared by three regions within one central bucket plus the credit lifetime's share", async () => {
+    const limit = 60;
+    const { request } = await fixture({ limits: { requestsPerMinute: limit } });
+    const ledgers = regionDatabases.map((local, i) => regionLedger(`r-rate-${i}`, local));
+    const { defer, settled } = deferrals();
+    const startedAt = Date.now();
+    const runForMs = 3_000;
+    let admitted = 0;
+    await Promise.all(
+      ledgers.map(async (ledger) => {
+        while (Date.now() - startedAt < runForMs) {
+          try {
+            const { admission } = await ledger.admit(request({ tokens: 1 }), "closed", defer);
+            admitted++;
+            await ledger.settler(admission, defer)(null);
+          } catch (error) {
+            if (!(error instanceof GatewayError) || error.status !== 429) throw error;
+            await new Promise((resolve) => setTimeout(resolve, 20));
+          }
+        }
+      }),
+    );
+    await settled();
+    const elapsedS = (Date.now() - startedAt) / 1000;
+    // One central bucket admits its burst (the limit) plus its rate over the window; credit
+    // is spent at most RATE_CREDIT_TTL_MS after the primary counted it.
+    const central = limit + (limit / 60) * elapsedS;
+    const bound = central + limit * (TUNING.creditTtlMs / 60_000);
+    console.log(`shared limit of ${limit}/min over ${elapsedS.toFixed(1)} s from 3 regions: ${admitted} admitted (one central bucket: ${central.toFixed(1)}, bound: ${bound.toFixed(1)})`);
+    expect(admitted).toBeGreaterThanOrEqual(limit * 0.8);
+    expect(admitted).toBeLessThanOrEqual(Math.floor(bound));
+  });
+
   it("gives back a lease it no longer needs, through the outbox", async () => {
     const { tenant, request } = await fixture({ limits: { dailyBudgetUsd: 100 } });
     const local = regionDatabases[1]!;
