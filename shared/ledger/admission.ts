@@ -1,5 +1,6 @@
 import type { Redis } from "@upstash/redis";
 import { GatewayError } from "../http/errors.js";
+import { METRICS_RETENTION_MS, minuteOf, refusalField } from "../metrics/samples.js";
 import { redisKeys, usagePeriods } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
 import { keyRefusals, pinRefusal } from "../tenants/key-refusals.js";
@@ -44,6 +45,8 @@ export interface AdmissionRequest {
   deadlineMs: number;
   /** Refuse with PolicyChanged when the key or tenant changed since `key` and `tenant` were read. */
   checkPolicy: boolean;
+  /** The upstream call already started (a refusal is then counted as such in the metrics). */
+  headStart: boolean;
   now: Date;
 }
 
@@ -109,6 +112,8 @@ export async function admitOnPrimary(redis: Redis, defaults: DefaultLimits, requ
       redisKeys.reservationExpiry(key.tenantId),
       redisKeys.keyDailyUsage(key.tenantId, key.id, periods.day),
       redisKeys.settled(request.reservationId),
+      redisKeys.metricsMinute(minuteOf(Date.now())),
+      redisKeys.metricsTotal(),
       ...buckets.map(bucketKey),
     ],
     [
@@ -119,6 +124,9 @@ export async function admitOnPrimary(redis: Redis, defaults: DefaultLimits, requ
       share,
       request.checkPolicy ? policyVersion(key, tenant) : "",
       request.region,
+      METRICS_RETENTION_MS,
+      refusalPrefix(request),
+      request.headStart ? "1" : "",
       buckets.length,
       ...bucketArgs(buckets),
     ],
@@ -142,6 +150,11 @@ export async function admitOnPrimary(redis: Redis, defaults: DefaultLimits, requ
     };
   }
   throw admissionRefusal(status, figures, buckets, request, current.tenant, audience);
+}
+
+/** The field prefix of a request's refusal counters: "<region>|<tenant>|-|-|refused:". */
+export function refusalPrefix(request: Pick<AdmissionRequest, "region" | "tenant">): string {
+  return refusalField(request.region, request.tenant.id, "");
 }
 
 /** A widget visitor's request counts against its key's share of the daily budget too. */

@@ -3,6 +3,7 @@ import { GatewayError } from "../http/errors.js";
 import { StorageHealth, withinTimeout } from "../storage/health.js";
 import { usagePeriods } from "../storage/keys.js";
 import { type Admission, type AdmissionRequest, AdmissionVoided, admitOnPrimary, keyShareOf, PolicyChanged } from "./admission.js";
+import type { RequestReport } from "../metrics/samples.js";
 import type { DefaultLimits } from "./buckets.js";
 import { creditTarget, creditTopUp, type LeaseTuning, leaseExcess, leaseTarget, leaseTopUp } from "./leases.js";
 import { admitInRegion, type LocalFigures, type LocalOutcome, type RegionalPlan } from "./local-admission.js";
@@ -53,7 +54,7 @@ export type Defer = (work: Promise<unknown>) => void;
  * Settles a request: what served it, or null when no upstream call could have been
  * charged. Resolves with the settlement written (or spooled), or null on a second call.
  */
-export type Settle = (served: Served | null) => Promise<Settlement | null>;
+export type Settle = (served: Served | null, report: RequestReport | null) => Promise<Settlement | null>;
 
 /** Waits after a failed settlement write before the next try; then the spool takes over. */
 const SETTLE_RETRY_DELAYS_MS = [250, 1_000, 3_000];
@@ -343,10 +344,10 @@ export class Ledger {
   settler(admission: Admission, defer: Defer): Settle {
     const { primary, region, storageTimeoutMs, spool } = this.options;
     let settling = false;
-    return async (served) => {
+    return async (served, report) => {
       if (settling) return null;
       settling = true;
-      const settlement = settlementOf(subjectOf(admission), served);
+      const settlement = settlementOf(subjectOf(admission), served, report);
       const write = (): Promise<unknown> =>
         settlement.side === "region" ? writeLocalSettlement(region!.redis, settlement) : writeSettlement(primary, settlement);
       for (let attempt = 0; ; attempt++) {

@@ -1,4 +1,5 @@
 import type { Redis } from "@upstash/redis";
+import { minuteOf } from "../metrics/samples.js";
 import { redisKeys, usagePeriods } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
 import { type KeyRecord, type Tenant, policyVersion } from "../tenants/model.js";
@@ -11,6 +12,7 @@ import {
   hasBudget,
   keyShareOf,
   PolicyChanged,
+  refusalPrefix,
   visibleHeaders,
 } from "./admission.js";
 import { headroomOf } from "./headroom.js";
@@ -72,6 +74,8 @@ export async function admitInRegion(local: Redis, defaults: DefaultLimits, reque
       redisKeys.reservations(tenant.id),
       redisKeys.reservationExpiry(tenant.id),
       redisKeys.settled(request.reservationId),
+      redisKeys.outbox(),
+      redisKeys.outboxSeq(),
       ...buckets.map((placed) => placed.localKey),
     ],
     [
@@ -85,6 +89,9 @@ export async function admitInRegion(local: Redis, defaults: DefaultLimits, reque
       key.tenantId,
       Date.now(),
       context.replicaMaxAgeMs,
+      redisKeys.metricsMinute(minuteOf(Date.now())),
+      refusalPrefix(request),
+      request.headStart ? "1" : "",
       buckets.map((placed) => (placed.placement === "credit" ? "c" : "b")).join(""),
       ...buckets.flatMap((placed) => [placed.bucket.capacity, placed.bucket.cost]),
     ],

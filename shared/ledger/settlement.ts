@@ -4,6 +4,7 @@ import { type BilledUsage, costMicroUsd, NO_USAGE, type PricedModel, type PriceT
 import { redisKeys } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
 import type { Bucket } from "./buckets.js";
+import { type Increments, METRICS_RETENTION_MS, minuteOf, type RequestReport, sampleIncrements } from "../metrics/samples.js";
 import type { LeaseScope } from "./regional-plan.js";
 import { SETTLE } from "./scripts/primary.js";
 import { LOCAL_SETTLE } from "./scripts/region.js";
@@ -49,6 +50,8 @@ export interface Settlement {
   side: LedgerSide;
   /** The budget lease the request was admitted against (region side, tenants with a budget). */
   lease: LeaseScope | null;
+  /** What the request adds to the metrics, in the minute it ended; null when it has no report. */
+  metrics: { minute: number; increments: Increments } | null;
 }
 
 export interface SettlementSubject {
@@ -86,13 +89,15 @@ export interface Served {
  * nothing served, the reservation is released and the token buckets get the whole
  * estimate back.
  */
-export function settlementOf(subject: SettlementSubject, served: Served | null): Settlement {
+export function settlementOf(subject: SettlementSubject, served: Served | null, report: RequestReport | null = null): Settlement {
   const usage = served?.metered.usage ?? NO_USAGE;
   const reportedModel = served?.metered.model ?? null;
   const reported = reportedModel ? served!.prices.priceOf(reportedModel) : null;
   const priced = served ? (reported ?? served.prices.priceOf(served.model)) : null;
   if (served && !priced) throw new Error(`no price for ${served.model}: it should have been refused before the upstream call`);
   const used = limitedTokens(usage);
+  const cost = served && priced ? costMicroUsd(usage, priced, served.endpoint.priceBasisPoints) : 0;
+  const strongestCost = served ? costMicroUsd(usage, served.strongest, served.endpoint.priceBasisPoints) : 0;
   return {
     tenantId: subject.tenantId,
     keyId: subject.keyId,
@@ -102,8 +107,8 @@ export function settlementOf(subject: SettlementSubject, served: Served | null):
     model: reported ? reportedModel! : (served?.model ?? ""),
     provider: served?.endpoint.provider ?? "",
     usage,
-    costMicroUsd: served && priced ? costMicroUsd(usage, priced, served.endpoint.priceBasisPoints) : 0,
-    strongestCostMicroUsd: served ? costMicroUsd(usage, served.strongest, served.endpoint.priceBasisPoints) : 0,
+    costMicroUsd: cost,
+    strongestCostMicroUsd: strongestCost,
     estimated: served?.metered.estimated ?? false,
     tokenCorrections: subject.tokenBuckets.map(({ bucket, key, side }) => ({
       bucket: key,
@@ -115,6 +120,19 @@ export function settlementOf(subject: SettlementSubject, served: Served | null):
     })),
     side: subject.side,
     lease: subject.lease,
+    metrics: report && {
+      minute: minuteOf(Date.now()),
+      increments: sampleIncrements({
+        ...report,
+        dimensions: { ...report.dimensions, model: reported ? reportedModel! : report.dimensions.model },
+        inputTokens: usage.inputTokens,
+        outputTokens: usage.outputTokens,
+        cacheReadTokens: usage.cacheReadInputTokens,
+        cacheWriteTokens: usage.cacheCreationInputTokens,
+        costMicroUsd: cost,
+        strongestCostMicroUsd: strongestCost,
+      }),
+    },
   };
 }
 
@@ -163,6 +181,8 @@ export function writeSettlement(redis: Redis, settlement: Settlement): Promise<u
       redisKeys.settled(reservationId),
       keyDay!,
       redisKeys.keyLastUsed(keyId),
+      redisKeys.metricsMinute(settlement.metrics?.minute ?? 0),
+      redisKeys.metricsTotal(),
       ...settlement.tokenCorrections.map((correction) => correction.bucket),
     ],
     [
@@ -174,6 +194,9 @@ export function writeSettlement(redis: Redis, settlement: Settlement): Promise<u
       ...named.flat(),
       settlement.tokenCorrections.length,
       ...correctionArgs(settlement.tokenCorrections),
+      METRICS_RETENTION_MS,
+      settlement.metrics?.increments.length ?? 0,
+      ...(settlement.metrics?.increments.flat() ?? []),
     ],
   );
 }
@@ -184,7 +207,7 @@ export function writeSettlement(redis: Redis, settlement: Settlement): Promise<u
  */
 export function outboxRecord(settlement: Settlement): string | null {
   const corrections = settlement.tokenCorrections.filter((correction) => correction.side === "primary" && correction.correction !== 0);
-  if (!settlement.served && corrections.length === 0) return null;
+  if (!settlement.served && corrections.length === 0 && !settlement.metrics) return null;
   return JSON.stringify({
     s: settlement.served ? 1 : 0,
     u: usageKeys(settlement),
@@ -196,6 +219,7 @@ export function outboxRecord(settlement: Settlement): string | null {
     ln: settlement.lease?.lines ?? [],
     x: settlement.lease ? settlement.costMicroUsd : 0,
     b: corrections.map((correction) => [correction.bucket, correction.capacity, correction.correction, correction.charged, correction.chargedAt]),
+    ...(settlement.metrics && { mk: redisKeys.metricsMinute(settlement.metrics.minute), mx: settlement.metrics.increments }),
   });
 }
 

@@ -36,6 +36,9 @@ export const redisKeys = {
   /** Region: credit taken from a primary rate bucket {c = units, x = expiry ms, rem/reset as the primary saw them}. */
   rateCredit: (bucketKey: string) => `eg:cr:${bucketKey}`,
   /** Region: settlements waiting to be applied on the primary, in order, and their sequence counter. */
+  /** Metrics (primary): one hash per UTC minute since the epoch, and the running totals. */
+  metricsMinute: (minute: number) => `eg:mx:${minute}`,
+  metricsTotal: () => "eg:mx:all",
   outbox: () => "eg:outbox",
   outboxSeq: () => "eg:outbox:seq",
 } as const;

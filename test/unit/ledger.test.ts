@@ -47,6 +47,7 @@ async function fixture(limits: Partial<Tenant["limits"]> = {}, extra: Partial<Te
     visitor: null,
     deadlineMs: 0,
     checkPolicy: true,
+    headStart: false,
     now: new Date(),
     ...fields,
   });
@@ -71,6 +72,7 @@ function settlement(admitted: { tenantId: string; keyId: string; reservationId: 
     tokenCorrections: [],
     side: "primary",
     lease: null,
+    metrics: null,
     ...fields,
   };
 }
@@ -97,8 +99,11 @@ describe("admission", () => {
     const { tenant, request } = await fixture({ dailyBudgetUsd: 0.0025 });
     await admit(redis, DEFAULTS, request());
     await admit(redis, DEFAULTS, request());
-    const refused = await refusalOf(admit(redis, DEFAULTS, request()));
+    const refused = await refusalOf(admit(redis, DEFAULTS, request({ headStart: true })));
     expect([refused.status, refused.type, refused.headers["x-should-retry"]]).toEqual([402, "billing_error", "false"]);
+    // Counted in the metrics by the same script, and as a refusal after a head start.
+    const totals = (await redis.hgetall<Record<string, number>>(redisKeys.metricsTotal())) ?? {};
+    expect([totals[`unit|${tenant.id}|-|-|refused:budget`], totals[`unit|${tenant.id}|-|-|refused:head_start`]].map(Number)).toEqual([1, 1]);
     expect(refused.headers["retry-after"]).toBeUndefined();
     expect(await reserved(tenant.id)).toBe(2_000);
   });

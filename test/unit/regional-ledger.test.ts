@@ -8,6 +8,7 @@ import { type Defer, Ledger } from "../../shared/ledger/ledger.js";
 import { drainOutbox, outboxLength } from "../../shared/ledger/outbox.js";
 import type { Served } from "../../shared/ledger/settlement.js";
 import type { MeteredResponse } from "../../shared/metering/usage.js";
+import type { RequestReport } from "../../shared/metrics/samples.js";
 import { priceTable } from "../../shared/pricing/cost.js";
 import { DEFAULT_PRICES } from "../../shared/pricing/prices.js";
 import { redisKeys, usagePeriods } from "../../shared/storage/keys.js";
@@ -71,6 +72,7 @@ async function fixture(input: { limits?: Partial<TenantInput["limits"]> } = {}) 
     region: "",
     visitor: null,
     checkPolicy: true,
+    headStart: false,
     now: new Date(),
     ...fields,
   });
@@ -97,6 +99,19 @@ function served(inputTokens: number): Served {
     endpoint: { provider: "anthropic", priceBasisPoints: 10_000 },
     prices,
     strongest: prices.priceOf("claude-haiku-4-5")!,
+  };
+}
+
+/** What the pipeline reports of a completed request, for its metrics. */
+function reportOf(tenantId: string): RequestReport {
+  return {
+    dimensions: { region: "unit", tenant: tenantId, model: "claude-haiku-4-5", provider: "anthropic" },
+    outcome: "completed",
+    tier: "light",
+    ttftMs: 420,
+    outputTokensPerSecond: 80,
+    upstreamError: null,
+    headStart: false,
   };
 }
 
@@ -136,7 +151,7 @@ async function warmUp(ledger: Ledger, request: () => Omit<AdmissionRequest, "dea
     const { defer, settled } = deferrals();
     const { admission } = await ledger.admit(request(), "closed", defer);
     sides.push(admission.side);
-    await ledger.settler(admission, defer)(null);
+    await ledger.settler(admission, defer)(null, null);
     await settled();
     if (admission.side === "region") return sides;
     await new Promise((resolve) => setTimeout(resolve, TUNING.replicaRefreshMs));
@@ -156,12 +171,16 @@ describe("a region with its own database", () => {
     const { admission } = await ledger.admit(request(), "closed", defer);
     expect(admission.side).toBe("region");
     expect(admission.headers["x-ratelimit-limit-requests"]).toBe("600");
-    await ledger.settler(admission, defer)(served(700));
+    await ledger.settler(admission, defer)(served(700), reportOf(tenant.id));
     await settled();
     // The outbox was applied on the primary: the usage is there, once, and drawn from the lease.
     const day = await dayUsage(tenant.id);
     expect(day["total|cost"]).toBe(700);
     expect(day["total|requests"]).toBe(1);
+    // The metrics came with the settlement: in the minute's hash and the totals, once.
+    const series = `unit|${tenant.id}|claude-haiku-4-5|anthropic`;
+    const totals = (await primary.hgetall<Record<string, number>>(redisKeys.metricsTotal())) ?? {};
+    expect([totals[`${series}|requests:completed`], totals[`${series}|cost_micro_usd`], totals[`${series}|tier:light`]].map(Number)).toEqual([1, 700, 1]);
     expect(await outboxLength(regionDatabases[0]!)).toBe(0);
     await expectBudgetInvariant(tenant.id, 1_000_000, [{ id: "r-warm", local: regionDatabases[0]! }]);
   });
@@ -174,7 +193,7 @@ describe("a region with its own database", () => {
     const { defer } = deferrals();
     const { admission } = await ledger.admit(request(), "open", defer);
     // Settle without letting the ledger drain, then drain from three "isolates" at once.
-    await ledger.settler(admission, () => undefined)(served(50));
+    await ledger.settler(admission, () => undefined)(served(50), reportOf(tenant.id));
     await Promise.all([drainOutbox(local, primary, "r-once"), drainOutbox(local, primary, "r-once"), drainOutbox(local, primary, "r-once")]);
     await drainOutbox(local, primary, "r-once");
     expect((await dayUsage(tenant.id))["total|requests"]).toBe(1);
@@ -216,7 +235,7 @@ describe("a region with its own database", () => {
     expect(admitted.length).toBeLessThanOrEqual(10);
     await expectBudgetInvariant(tenant.id, budgetMicroUsd, regions);
     // Every admitted request spends its whole worst case.
-    await Promise.all(admitted.map(({ ledger, admission }) => ledger.settler(admission, defer)(served(WORST_CASE))));
+    await Promise.all(admitted.map(({ ledger, admission }) => ledger.settler(admission, defer)(served(WORST_CASE), reportOf(tenant.id))));
     await settled();
     await expectBudgetInvariant(tenant.id, budgetMicroUsd, regions);
     const day = await dayUsage(tenant.id);
@@ -232,7 +251,7 @@ describe("a region with its own database", () => {
     // Let the lease grow past a few requests' worst case.
     for (let i = 0; i < 3; i++) {
       const { defer, settled } = deferrals();
-      await up.settler((await up.admit(request(), "closed", defer)).admission, defer)(served(10));
+      await up.settler((await up.admit(request(), "closed", defer)).admission, defer)(served(10), reportOf(tenant.id));
       await settled();
     }
     const usageBefore = (await dayUsage(tenant.id))["total|requests"] ?? 0;
@@ -244,7 +263,7 @@ describe("a region with its own database", () => {
       const { defer, settled } = deferrals();
       const { admission, failedOpen } = await down.admit(request(), "closed", defer);
       expect([admission.side, failedOpen]).toEqual(["region", false]);
-      await down.settler(admission, defer)(served(10));
+      await down.settler(admission, defer)(served(10), reportOf(tenant.id));
       await settled();
       servedDuringOutage++;
     }
@@ -274,7 +293,7 @@ describe("a region with its own database", () => {
           try {
             const { admission } = await ledger.admit(request({ tokens: 1 }), "closed", defer);
             admitted++;
-            await ledger.settler(admission, defer)(null);
+            await ledger.settler(admission, defer)(null, null);
           } catch (error) {
             if (!(error instanceof GatewayError) || error.status !== 429) throw error;
             await new Promise((resolve) => setTimeout(resolve, 20));
@@ -300,12 +319,12 @@ describe("a region with its own database", () => {
     // A large request makes the lease large; small ones after it make it excess.
     await warmUp(ledger, () => request({ reserveMicroUsd: 200_000 }));
     const { defer, settled } = deferrals();
-    await ledger.settler((await ledger.admit(request({ reserveMicroUsd: 200_000 }), "closed", defer)).admission, defer)(served(10));
+    await ledger.settler((await ledger.admit(request({ reserveMicroUsd: 200_000 }), "closed", defer)).admission, defer)(served(10), reportOf(tenant.id));
     await settled();
     const leasedBefore = (await dayUsage(tenant.id))["total|leased"] ?? 0;
     for (let i = 0; i < 2; i++) {
       const round = deferrals();
-      await ledger.settler((await ledger.admit(request({ reserveMicroUsd: 100 }), "closed", round.defer)).admission, round.defer)(served(10));
+      await ledger.settler((await ledger.admit(request({ reserveMicroUsd: 100 }), "closed", round.defer)).admission, round.defer)(served(10), reportOf(tenant.id));
       await round.settled();
     }
     const leasedAfter = (await dayUsage(tenant.id))["total|leased"] ?? 0;

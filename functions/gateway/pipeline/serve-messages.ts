@@ -17,7 +17,8 @@ import { checkRequestFeatures, LONG_CONTEXT_BETA, tokenBound } from "../../../sh
 import { fallbackChain, routeRequest, routingHeaders, withTierCap } from "../../../shared/routing/policy.js";
 import type { SseEvent } from "../../../shared/sse/parser.js";
 import type { Tenant } from "../../../shared/tenants/model.js";
-import { type AttemptRecord, type OpenedUpstream, openUpstream, type UpstreamResult } from "../../../shared/upstream/attempts.js";
+import { type AttemptRecord, type OpenedUpstream, openUpstream, type UpstreamFailure, type UpstreamResult } from "../../../shared/upstream/attempts.js";
+import type { RequestReport } from "../../../shared/metrics/samples.js";
 import { upstreamFailureResponse } from "../../../shared/upstream/errors.js";
 import { MessageAssembler } from "../../../shared/upstream/message-assembly.js";
 import { withPromptCaching } from "../../../shared/upstream/prompt-caching.js";
@@ -168,6 +169,7 @@ async function serveAs(
         region: config.region,
         visitor: widget?.visitor ?? null,
         checkPolicy,
+        headStart: headStart !== null,
         now: new Date(),
       },
       storageFailMode(caller),
@@ -189,6 +191,19 @@ async function serveAs(
   headroom.note(viewOfCaller, admission.headroom, Date.now());
   keyCache.set(caller.keyHash, admission.key, admission.tenant, Date.now());
   const settle = ledger.settler(admission, defer);
+  const report = (outcome: string, ended: { metered: MeteredResponse; endedAt: number } | null, by: { model: string; provider: string } | null, upstreamError: string | null): RequestReport => {
+    const firstTokenAt = ended?.metered.firstTokenAt ?? null;
+    const generationMs = firstTokenAt === null ? 0 : ended!.endedAt - firstTokenAt;
+    return {
+      dimensions: { region: config.region, tenant: admission.tenant.id, model: by?.model ?? chain[0]!.model, provider: by?.provider ?? "" },
+      outcome,
+      tier: decision.tier,
+      ttftMs: firstTokenAt === null ? null : firstTokenAt - log.startedAt,
+      outputTokensPerSecond: generationMs > 0 ? (ended!.metered.usage.outputTokens * 1000) / generationMs : null,
+      upstreamError,
+      headStart: headStart !== null,
+    };
+  };
   const served = (metered: MeteredResponse, opened: { model: string; provider: string; priceBasisPoints: number }): Served => ({
     metered,
     model: opened.model,
@@ -209,9 +224,11 @@ async function serveAs(
     });
 
     if (!result.ok) {
-      defer(settleFailure(settle, result.failure.kind === "first-byte-timeout", estimate.typical, chain[0]!.model, served));
       const response = upstreamFailureResponse(result.failure, log.requestId);
-      log.set({ outcome: result.failure.kind === "client-gone" ? "client_disconnected" : "upstream_error", upstream_status: response.status });
+      const outcome = result.failure.kind === "client-gone" ? "client_disconnected" : "upstream_error";
+      const failed = report(outcome, null, null, outcome === "upstream_error" ? failureType(result.failure, response.status) : null);
+      defer(settleFailure(settle, failed, result.failure.kind === "first-byte-timeout", estimate.typical, chain[0]!.model, served));
+      log.set({ outcome, upstream_status: response.status });
       for (const [name, value] of Object.entries(ownHeaders)) response.headers.set(name, value);
       if (result.replaySafe) response.headers.set(UPSTREAM_CALLS_HEADER, "0");
       return shape.upstreamError(response);
@@ -237,7 +254,8 @@ async function serveAs(
       opened!.release();
       logMetered(log, relayed.metered, { upstreamTtfbMs, upstreamStartedAt, endedAt: relayed.endedAt });
       log.set({ outcome: relayed.ending });
-      return settled(settle(served(relayed.metered, servedBy)), log);
+      const upstreamError = relayed.metered.upstreamError?.type ?? null;
+      return settled(settle(served(relayed.metered, servedBy), report(relayed.ending, relayed, servedBy, upstreamError)), log);
     };
     log.deferred = true;
 
@@ -267,7 +285,7 @@ async function serveAs(
       opened.abort.abort(error);
       opened.release();
     }
-    defer(settle(null));
+    defer(settle(null, report("error", null, null, null)));
     throw error;
   }
 }
@@ -301,12 +319,13 @@ function wholeAnswer(ending: RelayEnding, assembler: MessageAssembler, model: st
  */
 function settleFailure(
   settle: Settle,
+  failed: RequestReport,
   maybeCharged: boolean,
   inputEstimate: number,
   model: string,
   served: (metered: MeteredResponse, by: { model: string; provider: string; priceBasisPoints: number }) => Served,
 ): Promise<Settlement | null> {
-  if (!maybeCharged) return settle(null);
+  if (!maybeCharged) return settle(null, failed);
   const metered: MeteredResponse = {
     model: null,
     usage: { ...NO_USAGE, inputTokens: inputEstimate },
@@ -319,7 +338,12 @@ function settleFailure(
     upstreamError: null,
     completed: false,
   };
-  return settle(served(metered, { model, provider: "", priceBasisPoints: LIST_PRICE_BASIS_POINTS }));
+  return settle(served(metered, { model, provider: "", priceBasisPoints: LIST_PRICE_BASIS_POINTS }), failed);
+}
+
+/** An upstream failure as a metric label: the status the upstream answered, or what went wrong. */
+function failureType(failure: UpstreamFailure, status: number): string {
+  return failure.kind === "response" ? String(status) : failure.kind.replaceAll("-", "_");
 }
 
 /** Settles, puts the cost on the log line and writes it. */

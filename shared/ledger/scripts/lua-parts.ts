@@ -164,3 +164,18 @@ local function addUsage(usageKeys, model, provider, counters)
   end
 end
 `;
+
+/**
+ * Adds metric increments (flattened field/amount pairs from ARGV[first]) to a minute's
+ * hash, which expires after the retention, and to the running totals.
+ */
+export const METRICS = `
+local function addMetrics(minuteKey, totalKey, first, count, retentionMs)
+  for i = 0, count - 1 do
+    local field, amount = ARGV[first + 2 * i], tonumber(ARGV[first + 2 * i + 1])
+    redis.call("HINCRBY", minuteKey, field, amount)
+    redis.call("HINCRBY", totalKey, field, amount)
+  end
+  if count > 0 then redis.call("PEXPIRE", minuteKey, retentionMs) end
+end
+`;

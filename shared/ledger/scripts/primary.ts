@@ -1,5 +1,5 @@
 import { luaScript } from "../../storage/scripts.js";
-import { BUCKETS, CLOCK, POLICY, RESERVATIONS, USAGE } from "./lua-parts.js";
+import { BUCKETS, CLOCK, METRICS, POLICY, RESERVATIONS, USAGE } from "./lua-parts.js";
 
 /**
  * Admission on the primary database, in one atomic script, so nothing is consumed unless
@@ -15,17 +15,31 @@ import { BUCKETS, CLOCK, POLICY, RESERVATIONS, USAGE } from "./lua-parts.js";
  * - rate limits: every bucket must have room for its cost.
  * Then the buckets are charged and the worst case is reserved.
  *
+ * A budget or rate refusal is counted in the metrics (minute and totals), in this same call.
+ *
  * KEYS: key record, tenant, day usage, month usage, reservations, reservation expiry,
- *       the key's day usage, this reservation's settlement marker, then the buckets
+ *       the key's day usage, this reservation's settlement marker, the metrics' minute
+ *       and totals, then the buckets
  * ARGV: reservation id, amount (micro-USD), reservation lifetime (ms), deadline (ms since
  *       the epoch, 0 = none), the key's share of the daily budget ("" = none), the policy
  *       version the gateway decided with ("" = any), this region ("" = no pin check),
- *       number of buckets, then capacity and cost per bucket
+ *       the metrics' retention (ms), the refusal counters' field prefix, "1" when the
+ *       upstream call already started, number of buckets, then capacity and cost per bucket
  * Returns {status, keyJson, tenantJson, a, b, c...}:
  *   ok: bucket remaining and ms-until-empty pairs; *_budget: used and budget (micro-USD);
  *   limited / too_large: the bucket's index and ms until it has room.
  */
 export const ADMIT = luaScript(`${CLOCK}${BUCKETS}${RESERVATIONS}${POLICY}
+local function countRefusal(kind, reply)
+  local fields = {ARGV[9] .. kind}
+  if ARGV[10] == "1" then fields[2] = ARGV[9] .. "head_start" end
+  for _, field in ipairs(fields) do
+    redis.call("HINCRBY", KEYS[9], field, 1)
+    redis.call("HINCRBY", KEYS[10], field, 1)
+  end
+  redis.call("PEXPIRE", KEYS[9], tonumber(ARGV[8]))
+  return reply
+end
 local now = clock()
 if redis.call("EXISTS", KEYS[8]) == 1 then return {"void", "", ""} end
 local deadline = tonumber(ARGV[4])
@@ -43,21 +57,21 @@ releaseExpired(KEYS[5], KEYS[6], now, "total|reserved")
 local amount = tonumber(ARGV[2])
 local dayUsed = committed(KEYS[3])
 local daily = micro(tenant.limits.dailyBudgetUsd)
-if daily and dayUsed + amount > daily then return {"daily_budget", keyJson, tenantJson, dayUsed, daily} end
+if daily and dayUsed + amount > daily then return countRefusal("budget", {"daily_budget", keyJson, tenantJson, dayUsed, daily}) end
 local monthUsed = committed(KEYS[4])
 local monthly = micro(tenant.limits.monthlyBudgetUsd)
-if monthly and monthUsed + amount > monthly then return {"monthly_budget", keyJson, tenantJson, monthUsed, monthly} end
+if monthly and monthUsed + amount > monthly then return countRefusal("budget", {"monthly_budget", keyJson, tenantJson, monthUsed, monthly}) end
 local share = tonumber(ARGV[5])
 if daily and share then
   local keyUsed = committed(KEYS[7])
   local keyDaily = math.floor(daily * share)
-  if keyUsed + amount > keyDaily then return {"key_daily_budget", keyJson, tenantJson, keyUsed, keyDaily} end
+  if keyUsed + amount > keyDaily then return countRefusal("budget", {"key_daily_budget", keyJson, tenantJson, keyUsed, keyDaily}) end
 end
 
-local count = tonumber(ARGV[8])
-local limited, uses = bucketsCheck(9, 9, count, now)
-if limited then return {limited[1], keyJson, tenantJson, limited[2], limited[3]} end
-local info = bucketsTake(9, 9, count, uses, now)
+local count = tonumber(ARGV[11])
+local limited, uses = bucketsCheck(11, 12, count, now)
+if limited then return countRefusal("rate", {limited[1], keyJson, tenantJson, limited[2], limited[3]}) end
+local info = bucketsTake(11, 12, count, uses, now)
 
 reserve(KEYS[5], KEYS[6], ARGV[1], amount, now + tonumber(ARGV[3]), "total|reserved", {KEYS[3], KEYS[4], KEYS[7]})
 redis.call("PEXPIRE", KEYS[3], 7776000000)
@@ -76,14 +90,16 @@ return reply
  * no-op, and voids an admission that lands after it.
  *
  * KEYS: reservations, reservation expiry, day usage, month usage, settlement marker,
- *       the key's day usage, the key's last use, then the token buckets to correct
+ *       the key's day usage, the key's last use, the metrics' minute and totals, then
+ *       the token buckets to correct
  * ARGV: reservation id, served (1/0), model, provider ("" = none), number of counters,
  *       then name and value per counter, number of buckets, then per bucket its capacity,
  *       the correction (positive: more was used than charged; negative: a refund), what
- *       was charged and when (ms since the epoch)
+ *       was charged and when (ms since the epoch), then the metrics' retention (ms), number
+ *       of metric increments and field / amount per increment
  * Returns 1 when settled now, 0 when it had been settled before.
  */
-export const SETTLE = luaScript(`${CLOCK}${BUCKETS}${RESERVATIONS}${USAGE}
+export const SETTLE = luaScript(`${CLOCK}${BUCKETS}${RESERVATIONS}${USAGE}${METRICS}
 if not redis.call("SET", KEYS[5], "1", "NX", "EX", 172800) then return 0 end
 release(KEYS[1], KEYS[2], ARGV[1], "total|reserved")
 local now = clock()
@@ -94,10 +110,13 @@ if ARGV[2] == "1" then
   addUsage({KEYS[3], KEYS[4], KEYS[6]}, ARGV[3], ARGV[4], counters)
 end
 local argFirst = 6 + 2 * #counters
-for i = 1, tonumber(ARGV[argFirst]) do
+local buckets = tonumber(ARGV[argFirst])
+for i = 1, buckets do
   local at = argFirst + 4 * i - 3
-  bucketCorrect(KEYS[7 + i], tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), now)
+  bucketCorrect(KEYS[9 + i], tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), now)
 end
+local metricsAt = argFirst + 4 * buckets + 1
+addMetrics(KEYS[8], KEYS[9], metricsAt + 2, tonumber(ARGV[metricsAt + 1]), tonumber(ARGV[metricsAt]))
 return 1
 `);
 
@@ -187,17 +206,19 @@ return reply
  *               budget lines, x = cost drawn from the lease, b = corrections of the
  *               primary's buckets {{bucket, capacity, correction, charged, chargedAt}...}}
  *   lease return {l, ln, r = amount}
+ * Either may carry metric increments: mk = the minute's hash, mx = {{field, amount}...}.
  * Spend drawn from a lease moves from the region's lease to settled cost, so settled +
  * reserved + leased stays what it was while the request was open.
  *
- * KEYS: the applied sequence numbers. ARGV: region, then "seq|json" per record, in order.
+ * KEYS: the applied sequence numbers, the metrics' totals. ARGV: region, the metrics'
+ * retention (ms), then "seq|json" per record, in order.
  * Returns the highest sequence number applied.
  */
 export const APPLY = luaScript(`${CLOCK}${BUCKETS}${USAGE}
 local now = clock()
-local region = ARGV[1]
+local region, retention = ARGV[1], tonumber(ARGV[2])
 local applied = num(redis.call("HGET", KEYS[1], region))
-for i = 2, #ARGV do
+for i = 3, #ARGV do
   local bar = string.find(ARGV[i], "|", 1, true)
   local seq = tonumber(string.sub(ARGV[i], 1, bar - 1))
   if seq > applied then
@@ -220,6 +241,13 @@ for i = 2, #ARGV do
     end
     if moved ~= 0 then
       for _, line in ipairs(record.ln) do redis.call("HINCRBY", line, "total|leased", -moved) end
+    end
+    if record.mx then
+      for _, increment in ipairs(record.mx) do
+        redis.call("HINCRBY", record.mk, increment[1], increment[2])
+        redis.call("HINCRBY", KEYS[2], increment[1], increment[2])
+      end
+      redis.call("PEXPIRE", record.mk, retention)
     end
     applied = seq
   end

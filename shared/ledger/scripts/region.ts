@@ -51,11 +51,17 @@ end
  *   while the primary is unreachable) are token buckets here.
  * Then credits and buckets are charged and the worst case is reserved against the lease.
  *
+ * A refusal of a local bucket is counted in the metrics through the outbox (a record
+ * with only metric increments), in this same call.
+ *
  * KEYS: replicated keys, replicated tenants, replica state, the lease, reservations,
- *       reservation expiry, this reservation's settlement marker, then the buckets
+ *       reservation expiry, this reservation's settlement marker, outbox, outbox
+ *       counter, then the buckets
  * ARGV: reservation id, amount (micro-USD), reservation lifetime (ms), deadline (ms, 0 =
  *       none), policy version ("" = any), region, key hash, tenant id, the gateway's clock
- *       (ms), oldest replica accepted (ms of age, 0 = any), bucket kinds ("c"/"b" per bucket), then capacity and cost per bucket
+ *       (ms), oldest replica accepted (ms of age, 0 = any), the metrics' minute hash (on
+ *       the primary), the refusal counters' field prefix, "1" when the upstream call
+ *       already started, bucket kinds ("c"/"b" per bucket), then capacity and cost per bucket
  * Returns {status, keyJson, tenantJson, ...}; ok: lease available after (-1: no budget),
  *   lease spend in about the last minute, lease granted total, when the replica was read
  *   (ms), then per bucket remaining, ms-until-full, use in about the last minute and
@@ -63,7 +69,14 @@ end
  *   limited / too_large: the bucket's index and ms until it has room; credit_short: the
  *   bucket's index.
  */
-export const LOCAL_ADMIT = luaScript(`${CLOCK}${BUCKETS}${RESERVATIONS}${POLICY}${CREDITS}
+export const LOCAL_ADMIT = luaScript(`${CLOCK}${BUCKETS}${RESERVATIONS}${POLICY}${CREDITS}${OUTBOX}
+local function countRefusal(kind, reply)
+  local increments = {{ARGV[12] .. kind, 1}}
+  if ARGV[13] == "1" then increments[2] = {ARGV[12] .. "head_start", 1} end
+  local record = cjson.encode({s = 0, u = {}, lu = "", m = "", p = "", c = {}, l = "", ln = {}, x = 0, b = {}, mk = ARGV[11], mx = increments})
+  redis.call("RPUSH", KEYS[8], nextSeq(KEYS[9]) .. "|" .. record)
+  return reply
+end
 local now = clock()
 if redis.call("EXISTS", KEYS[7]) == 1 then return {"void", "", ""} end
 local deadline = tonumber(ARGV[4])
@@ -92,27 +105,27 @@ if budgeted then
   if available < amount then return {"lease_short", keyJson, tenantJson, available, spendRate, granted} end
 end
 
-local kinds = ARGV[11]
+local kinds = ARGV[14]
 local count = #kinds
 local isCredit = {}
 for i = 1, count do isCredit[i] = string.sub(kinds, i, i) == "c" end
-local limited, uses = bucketsCheck(8, 12, count, now, isCredit)
-if limited then return {limited[1], keyJson, tenantJson, limited[2], limited[3]} end
+local limited, uses = bucketsCheck(10, 15, count, now, isCredit)
+if limited then return countRefusal("rate", {limited[1], keyJson, tenantJson, limited[2], limited[3]}) end
 for i = 1, count do
   if isCredit[i] then
-    local cost = tonumber(ARGV[12 + 2 * i - 1])
-    local a, b = creditUsable(KEYS[7 + i], now)
-    if cost > tonumber(ARGV[12 + 2 * i - 2]) then return {"too_large", keyJson, tenantJson, i, 0} end
+    local cost = tonumber(ARGV[15 + 2 * i - 1])
+    local a, b = creditUsable(KEYS[9 + i], now)
+    if cost > tonumber(ARGV[15 + 2 * i - 2]) then return countRefusal("rate", {"too_large", keyJson, tenantJson, i, 0}) end
     if a + b < cost then return {"credit_short", keyJson, tenantJson, i} end
   end
 end
 
-local info = bucketsTake(8, 12, count, uses, now, isCredit)
+local info = bucketsTake(10, 15, count, uses, now, isCredit)
 local reply = {"ok", keyJson, tenantJson, budgeted and available - amount or -1, spendRate, granted, replicaAt or 0}
 for i = 1, count do
   local remaining, untilFull, recent, credit = info[2 * i - 1], info[2 * i], 0, 0
   if isCredit[i] then
-    local key, cost = KEYS[7 + i], tonumber(ARGV[12 + 2 * i - 1])
+    local key, cost = KEYS[9 + i], tonumber(ARGV[15 + 2 * i - 1])
     local a, b = creditUsable(key, now)
     local fromA = math.min(a, cost)
     local state = redis.call("HMGET", key, "rem", "rs", "u", "ut")

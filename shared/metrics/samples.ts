@@ -1,0 +1,81 @@
+import type { Tier } from "../classify/types.js";
+import { bucketOf, TOKENS_PER_SECOND, TTFT_MS } from "./histogram.js";
+
+/**
+ * Metrics are counters in Redis hashes, one field per series: "<dimensions>|<metric>",
+ * dimensions "<region>|<tenant>|<model>|<provider>" ("-" where one does not apply).
+ * Per-minute hashes (for charts, rates and alerts) and a cumulative one (for scrapers)
+ * get the same increments, in the writes that already happen: the settlement, and the
+ * admission script for refusals. Histogram metrics are "ttft:<bucket>" and "tps:<bucket>".
+ */
+export interface SeriesDimensions {
+  region: string;
+  tenant: string;
+  model: string;
+  provider: string;
+}
+
+/** What the pipeline knows of a request's end, for its metrics (the ledger adds usage and cost). */
+export interface RequestReport {
+  dimensions: SeriesDimensions;
+  /** The relay's ending ("completed", "client_disconnected", ...), or "upstream_error" / "error" before any byte. */
+  outcome: string;
+  tier: Tier;
+  /** From the request's arrival to its first token at the gateway (null: none came). */
+  ttftMs: number | null;
+  outputTokensPerSecond: number | null;
+  /** The upstream error type or status when the answer was an error ("overloaded_error", "529"...). */
+  upstreamError: string | null;
+  /** The upstream call started before its admission was decided. */
+  headStart: boolean;
+}
+
+/** A request's report with its usage and cost: what it adds to the metrics. */
+export interface RequestSample extends RequestReport {
+  inputTokens: number;
+  outputTokens: number;
+  cacheReadTokens: number;
+  cacheWriteTokens: number;
+  costMicroUsd: number;
+  strongestCostMicroUsd: number;
+}
+
+export type Increments = Array<[field: string, amount: number]>;
+
+export function seriesPrefix(dimensions: SeriesDimensions): string {
+  return [dimensions.region, dimensions.tenant, dimensions.model || "-", dimensions.provider || "-"].join("|");
+}
+
+export function sampleIncrements(sample: RequestSample): Increments {
+  const prefix = seriesPrefix(sample.dimensions);
+  const increments: Increments = [
+    [`${prefix}|requests:${sample.outcome}`, 1],
+    [`${prefix}|tier:${sample.tier}`, 1],
+    [`${prefix}|input_tokens`, sample.inputTokens],
+    [`${prefix}|output_tokens`, sample.outputTokens],
+    [`${prefix}|cache_read_tokens`, sample.cacheReadTokens],
+    [`${prefix}|cache_write_tokens`, sample.cacheWriteTokens],
+    [`${prefix}|cost_micro_usd`, sample.costMicroUsd],
+    [`${prefix}|strongest_cost_micro_usd`, sample.strongestCostMicroUsd],
+  ];
+  if (sample.ttftMs !== null) increments.push([`${prefix}|ttft:${bucketOf(TTFT_MS, sample.ttftMs)}`, 1]);
+  if (sample.outputTokensPerSecond !== null) increments.push([`${prefix}|tps:${bucketOf(TOKENS_PER_SECOND, sample.outputTokensPerSecond)}`, 1]);
+  if (sample.upstreamError) increments.push([`${prefix}|upstream_errors:${sample.upstreamError}`, 1]);
+  if (sample.headStart) increments.push([`${prefix}|head_starts`, 1]);
+  return increments.filter(([, amount]) => amount !== 0);
+}
+
+/** Refusals the admission scripts count: "<region>|<tenant>|-|-|refused:<kind>" ("" for the prefix). */
+export type RefusalKind = "rate" | "budget" | "head_start" | "";
+
+export function refusalField(region: string, tenant: string, kind: RefusalKind): string {
+  return `${region}|${tenant}|-|-|refused:${kind}`;
+}
+
+/** The per-minute hash a moment falls in (UTC minute since the epoch). */
+export function minuteOf(ms: number): number {
+  return Math.floor(ms / 60_000);
+}
+
+/** Per-minute metrics are kept this long: the alerts' 24-hour baselines, with a day to spare. */
+export const METRICS_RETENTION_MS = 48 * 3_600_000;

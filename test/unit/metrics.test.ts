@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { bucketOf, quantile, TOKENS_PER_SECOND, TTFT_MS } from "../../shared/metrics/histogram.js";
+import { type RequestSample, refusalField, sampleIncrements } from "../../shared/metrics/samples.js";
+
+describe("histograms", () => {
+  it("put a value in the first bucket whose bound is at least the value, each bound about 19% above the last", () => {
+    expect(TTFT_MS.bounds[0]).toBe(10);
+    for (let k = 1; k < TTFT_MS.bounds.length; k++) {
+      expect(TTFT_MS.bounds[k]! / TTFT_MS.bounds[k - 1]!).toBeCloseTo(2 ** 0.25, 2);
+    }
+    expect(bucketOf(TTFT_MS, 5)).toBe(0);
+    expect(bucketOf(TTFT_MS, 10)).toBe(0);
+    expect(bucketOf(TTFT_MS, 10.01)).toBe(1);
+    expect(bucketOf(TTFT_MS, 1e9)).toBe(TTFT_MS.bounds.length);
+    expect(TOKENS_PER_SECOND.bounds.at(-1)).toBeGreaterThan(1_500);
+  });
+
+  it("give quantiles within one bucket of the exact value, merged from any split of the observations", () => {
+    const values = Array.from({ length: 1_000 }, (_, i) => 100 + i * 3);
+    const counts = new Map<number, number>();
+    for (const value of values) counts.set(bucketOf(TTFT_MS, value), (counts.get(bucketOf(TTFT_MS, value)) ?? 0) + 1);
+    for (const p of [0.5, 0.95]) {
+      const exact = values[Math.ceil(p * values.length) - 1]!;
+      const estimate = quantile(TTFT_MS, counts, p)!;
+      expect(bucketOf(TTFT_MS, estimate)).toBe(bucketOf(TTFT_MS, exact));
+    }
+    expect(quantile(TTFT_MS, new Map(), 0.5)).toBeNull();
+  });
+});
+
+describe("a request's increments", () => {
+  it("name the series by region, tenant, model and provider, and skip what is zero", () => {
+    const sample: RequestSample = {
+      dimensions: { region: "eu-west", tenant: "acme", model: "claude-sonnet-4-6", provider: "vertex:europe-west1" },
+      outcome: "completed",
+      tier: "standard",
+      ttftMs: 480,
+      outputTokensPerSecond: 95,
+      upstreamError: null,
+      headStart: true,
+      inputTokens: 12,
+      outputTokens: 30,
+      cacheReadTokens: 0,
+      cacheWriteTokens: 0,
+      costMicroUsd: 486,
+      strongestCostMicroUsd: 810,
+    };
+    const series = "eu-west|acme|claude-sonnet-4-6|vertex:europe-west1";
+    expect(Object.fromEntries(sampleIncrements(sample))).toEqual({
+      [`${series}|requests:completed`]: 1,
+      [`${series}|tier:standard`]: 1,
+      [`${series}|input_tokens`]: 12,
+      [`${series}|output_tokens`]: 30,
+      [`${series}|cost_micro_usd`]: 486,
+      [`${series}|strongest_cost_micro_usd`]: 810,
+      [`${series}|ttft:${bucketOf(TTFT_MS, 480)}`]: 1,
+      [`${series}|tps:${bucketOf(TOKENS_PER_SECOND, 95)}`]: 1,
+      [`${series}|head_starts`]: 1,
+    });
+    expect(refusalField("us-east", "acme", "budget")).toBe("us-east|acme|-|-|refused:budget");
+  });
+});
