@@ -38,6 +38,8 @@ export const FEATURE_IDS = [
   "proof-ask",
   "build-ask",
   "optimise-ask",
+  "puzzle",
+  "creative",
   "vocabulary",
 ] as const;
 
@@ -229,10 +231,31 @@ export function computeFeatures(ex: Extracted): Features {
   const brevityF =
     p.words > 0 && p.rareWords === 0 ? clamp01(1 - (p.words - 2) / 10) * clamp01(1 - heavy * 2) : 0;
   const questionLike = p.questions > 0 || hasCat(first, Cat.wh);
+
+  // ---- question form -----------------------------------------------------
+  // A self-contained problem to work out: a question, or a find / solve /
+  // compute ask, over numbers, variables, relations (taller, sister, north)
+  // or logical structure. Puzzles state their data in a few lines: a long
+  // document with numbers in it is context, not a problem. A message in the
+  // first person is more often the writer's own situation (two accounts, an
+  // order number, an amount charged) than a puzzle: it counts a third, and
+  // less with support vocabulary.
+  const problemAsk = questionLike || (p.askCats[Cat.math] ?? 0) > 0;
+  const puzzleEvidence =
+    p.numbers * 0.5 +
+    cat(p, Cat.numword) * 0.25 +
+    p.exprOps +
+    cat(p, Cat.relation) +
+    (cat(p, Cat.quant) + cat(p, Cat.logic)) * 0.5;
+  const supportPhrased = personal ? sat(cat(p, Cat.support), 1) : 0;
+  const puzzleF = problemAsk
+    ? prose * sat(puzzleEvidence, 3) * clamp01((2000 - len) / 1500) * (p.firstPerson > 0 ? 0.3 * (1 - 0.7 * supportPhrased) : 1)
+    : 0;
+
   // A short question about quantities or with logical structure is a puzzle,
   // not a lookup ("How many integers below 500 are divisible by 3 or 7 but
   // not both?").
-  const puzzle = quantF + logicF;
+  const puzzle = quantF + logicF + puzzleF;
   const shortQuestionF =
     questionLike && len < 160 ? clamp01(1 - len / 160) * clamp01(1 - (heavy + puzzle) * 1.5) : 0;
 
@@ -246,6 +269,14 @@ export function computeFeatures(ex: Extracted): Features {
   const buildF = sat(asked(p, Cat.buildAsk, 0.2), 1);
   const optimiseF = sat(asked(p, Cat.optimiseAsk, 0.3), 1);
   const vocabulary = p.grams > 0 ? p.gramSum / Math.sqrt(p.grams) : 0;
+
+  // Creative writing and role play ("write a story", "pretend you are..."):
+  // open-ended text a small model writes well, unless the ask also wants
+  // code, mathematics, a proof or a worked problem. A genre named outside a
+  // writing ask ("examples from pop songs") counts a little.
+  const writingAsk = (p.askCats[Cat.writing] ?? 0) > 0;
+  const creativeF =
+    sat(asked(p, Cat.creative, writingAsk ? 1 : 0.3), 0.5) * clamp01(1 - (codeF + mathF + puzzleF + proofF) * 2.5);
 
   // In FEATURE_IDS order (checked by the unit tests).
   const values: number[] = [
@@ -277,6 +308,8 @@ export function computeFeatures(ex: Extracted): Features {
     proofF, // proof-ask
     buildF, // build-ask
     optimiseF, // optimise-ask
+    puzzleF, // puzzle
+    creativeF, // creative
     vocabulary, // vocabulary
   ];
   return { values, domainLabel: domainTotal > 0 ? `domain-${domainLabel}` : "domain" };

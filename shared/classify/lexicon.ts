@@ -66,10 +66,18 @@ export const Cat = {
   buildAsk: 26,
   /** Optimisation asks: optimise, speed up, tune, parallelise, minimise. */
   optimiseAsk: 27,
+  /**
+   * Relations that puzzles are built from: comparisons (taller, older),
+   * kinship (father, sister), directions and positions (north, clockwise).
+   */
+  relation: 28,
+  /** Creative and role-play asks: story, poem, slogan, speech; pretend, act as, in character. */
+  creative: 29,
 } as const;
 
 export type CatId = (typeof Cat)[keyof typeof Cat];
-export const CAT_COUNT = 28;
+/** Categories are bits of an int32 below PAIR_HEAD (bit 30): at most 30. */
+export const CAT_COUNT = 30;
 
 const LISTS: Record<CatId, string> = {
   [Cat.reason]: `prove proves proving proof proofs derive derives deriving derivation
@@ -159,8 +167,9 @@ const LISTS: Record<CatId, string> = {
   [Cat.thanks]: `thanks thank thx ty cheers appreciate appreciated ok okay cool great
     awesome perfect nice bye goodbye cya lol`,
   [Cat.support]: `order orders ordered refund refunds refunded shipping shipped delivery
-    deliver delivered track tracking password login logged account cancel cancelled
-    canceled cancellation subscription invoice billing billed charged receipt return
+    deliver delivered track tracking password login logged account accounts purchase
+    purchases purchased cancel cancelled canceled cancellation subscription invoice
+    billing billed charged receipt return
     returns exchange store stores branch address location contact phone agent
     representative support customer coupon promo package parcel arrive arrived
     appointment booking reschedule unsubscribe username open opening
@@ -202,6 +211,17 @@ const LISTS: Record<CatId, string> = {
     construct "set up" "come up"`,
   [Cat.optimiseAsk]: `optimise optimize optimising optimizing tune parallelise parallelize
     vectorise vectorize accelerate minimise minimize maximise maximize "speed up"`,
+  [Cat.relation]: `taller shorter older younger heavier lighter faster slower richer poorer
+    tallest shortest oldest youngest heaviest lightest fastest slowest
+    father mother brother brothers sister sisters son sons daughter daughters uncle aunt
+    nephew niece cousin cousins grandfather grandmother grandson granddaughter husband wife
+    sibling siblings overtake* north south east west clockwise counterclockwise anticlockwise
+    adjacent opposite facing knight knights knave knaves liar liars truthful riddle riddles
+    puzzle puzzles "left of" "right of" "next to"`,
+  [Cat.creative]: `story stories poem poems poetry haiku limerick sonnet verse lyrics song songs
+    slogan tagline jingle blog toast speech monologue screenplay fable fairy anecdote
+    diary postcard invitation pretend imagine roleplay role-play persona embody
+    impersonate "act as" "in character" "play the"`,
   [Cat.clause]: `which that who whom whose whereas although though while because since unless
     if when whether`,
 };
@@ -284,6 +304,11 @@ export const STEM_KEY = 4;
 export const MAX_WORD_LEN = 24;
 /** Hash of "to", for ask-position detection ("I want to compare..."). */
 export const HASH_TO = hashString("to");
+/** Hashes of the second-person words of Cat.personal (the rest are first person). */
+export const HASH_YOU = hashString("you");
+export const HASH_YOUR = hashString("your");
+export const HASH_YOURE = hashString("you're");
+export const HASH_YOURS = hashString("yours");
 
 interface Parsed {
   words: Map<string, number>;

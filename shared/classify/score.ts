@@ -90,7 +90,7 @@ export function scoreFeatures(f: Features): Scored {
   }
   // Above a typical request: the difficulty signals above their typical
   // level; below it: the options the client set (thinking, max_tokens,
-  // tools...) and the simplicity signals present (greeting, support phrasing,
+  // tools...) and the simplicity signals present (greeting, support phrasing, creative,
   // brevity). Then the other side when the first has none, and at worst the
   // largest contribution: every decision names at least one reason.
   const side: 1 | -1 = z >= REFERENCE_Z ? 1 : -1;

@@ -12,6 +12,10 @@ import {
   CAT_COUNT,
   Cat,
   HASH_TO,
+  HASH_YOU,
+  HASH_YOUR,
+  HASH_YOURE,
+  HASH_YOURS,
   DOMAIN_SUFFIXES,
   HASH_START as LEX_HASH_START,
   MAX_WORD_LEN as LEX_MAX_WORD_LEN,
@@ -98,6 +102,8 @@ export interface ScanStats {
   rareWords: number;
   /** Rare words capitalised inside a sentence (names, products, acronyms). */
   rareCapitalised: number;
+  /** First-person words (I, my, we, our...): Cat.personal hits other than you / your. */
+  firstPerson: number;
   /** Hashed n-grams seen (word unigrams, bigrams, word endings). */
   grams: number;
   /** Sum of their fitted weights. */
@@ -152,6 +158,7 @@ export function emptyStats(): ScanStats {
     contentWords: 0,
     rareWords: 0,
     rareCapitalised: 0,
+    firstPerson: 0,
     grams: 0,
     gramSum: 0,
     gramSink: null,
@@ -194,6 +201,7 @@ const MAX_WORD_LEN = LEX_MAX_WORD_LEN;
 const PAIR_HEAD = LEX_PAIR_HEAD;
 const STEM_KEY = LEX_STEM_KEY;
 const MATH_BIT = 1 << Cat.math;
+const PERSONAL_BIT = 1 << Cat.personal;
 
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
@@ -502,6 +510,9 @@ export function scanText(s: ScanStats, text: string, start: number, end: number)
           }
           if (len >= SUFFIX_MIN_LEN) addGram(s, suffixHash(text, j), GRAM_SUFFIX);
         }
+      }
+      if ((cats & PERSONAL_BIT) !== 0 && h !== HASH_YOU && h !== HASH_YOUR && h !== HASH_YOURE && h !== HASH_YOURS) {
+        s.firstPerson++;
       }
       if (s.firstCats < 0) s.firstCats = cats;
       addCats(s.cats, cats);

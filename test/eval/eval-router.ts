@@ -49,6 +49,7 @@ import { crossValidate, printCrossValidation } from "./training/cross-validation
 
 const CHAT_LABELS_FILE = new URL("./fixtures/chat-labels.jsonl", import.meta.url).pathname;
 const MT_STYLE_FILE = new URL("./fixtures/mt-style-proxy.jsonl", import.meta.url).pathname;
+const MT_STYLE_HOLDOUT_FILE = new URL("./fixtures/mt-style-holdout.jsonl", import.meta.url).pathname;
 
 function scoreRow(r: Row, t: Thresholds): { score: number; tier: ReturnType<typeof classify>["tier"]; group: string; textLength: number } {
   const c = classify(r.request, t);
@@ -124,7 +125,7 @@ async function main(argv: string[]): Promise<number> {
       printCrossValidation(cv);
       console.log(`\n== own proxy sets, never trained on, scored by the shipped model`);
     }
-    for (const file of [OWN_PROXY_FILE, MT_STYLE_FILE, CHAT_LABELS_FILE]) await evaluateFile(file, thresholds, asJson, withFeatures);
+    for (const file of [OWN_PROXY_FILE, MT_STYLE_FILE, MT_STYLE_HOLDOUT_FILE, CHAT_LABELS_FILE]) await evaluateFile(file, thresholds, asJson, withFeatures);
     return 0;
   }
   for (const file of files) await evaluateFile(file, thresholds, asJson, withFeatures);

@@ -25,7 +25,8 @@ import {
   rocAuc,
   routerCurve,
 } from "../eval/metrics.js";
-import { DEEP, MIDDLE, SIMPLE, SUPPORT, longSourceFile } from "./fixtures/classify/prompts.js";
+import { DEEP, MIDDLE, OPEN_ENDED, SIMPLE, SUPPORT, WORKED, longSourceFile } from "./fixtures/classify/prompts.js";
+import { TRAINING_CONFIG, chooseThresholds } from "../eval/training/router-training.js";
 
 const user = (content: MessagesRequestLike["messages"][number]["content"]): MessagesRequestLike => ({
   messages: [{ role: "user", content }],
@@ -103,6 +104,26 @@ describe("classify: in-between requests", () => {
     const d = mean(DEEP.map((f) => f.prompt));
     expect(s).toBeLessThan(m);
     expect(m).toBeLessThan(d);
+  });
+});
+
+describe("classify: MT-Bench-style categories", () => {
+  it("ranks worked problems and coding above creative writing and role play", () => {
+    const worked = WORKED.map((f) => classify(user(f.prompt)).score);
+    const open = OPEN_ENDED.map((f) => classify(user(f.prompt)).score);
+    // ROC AUC over the 36 pairs; one pair in the wrong order is tolerated.
+    expect(rocAuc([...worked, ...open], [...worked.map(() => 1), ...open.map(() => 0)])).toBeGreaterThanOrEqual(35 / 36);
+  });
+
+  it("keeps both off the light tier", () => {
+    for (const f of [...WORKED, ...OPEN_ENDED]) expect(classify(user(f.prompt)).tier, f.name).not.toBe("light");
+  });
+
+  it("names the question form: puzzle for a worked problem, creative for a story or a role", () => {
+    expect(classify(user(WORKED[2]!.prompt)).reasons).toContain("puzzle");
+    const r = classify(user(OPEN_ENDED[2]!.prompt));
+    expect(explain(user(OPEN_ENDED[2]!.prompt)).features.creative).toBeGreaterThan(0.5);
+    expect(r.reasons.includes("creative") || r.score >= DEFAULT_THRESHOLDS.standard).toBe(true);
   });
 });
 
@@ -372,6 +393,33 @@ describe("text scanner", () => {
     expect(f("What are your opening hours?")["proof-ask"]).toBe(0);
   });
 
+  it("recognises puzzle relations and tells first-person from second-person words", () => {
+    // taller, sister, "left of", facing, north
+    expect(scan("Ana is taller than Ben, whose sister sits left of Cy, facing north.").cats[Cat.relation]).toBe(5);
+    const s = scan("I think my order and your store, you know, are fine; we'll see.");
+    expect(s.cats[Cat.personal]).toBe(4); // I, my, your, you ("we'll" is not in the list)
+    expect(s.firstPerson).toBe(2); // I, my
+  });
+
+  it("scores a compact worked problem as a puzzle, not a support message or a long document", () => {
+    const f = (t: string) => explain(user(t)).features.puzzle;
+    expect(f("A train leaves at 9:40 and travels 210 km at 84 km/h. When does it arrive?")).toBeGreaterThan(0.3);
+    expect(f("If Ann is older than Bo and Bo is older than Cy, who is youngest?")).toBeGreaterThan(0.3);
+    const support = f("I was charged $49.99 twice on 3 March for order 5521, can you refund one of them?");
+    expect(support).toBeLessThan(0.15);
+    const report = "Revenue was 120 in 2021, 135 in 2022 and 150 in 2023. ".repeat(60) + "What was the trend?";
+    expect(f(report)).toBe(0);
+    expect(f("Tell me about the history of Rome.")).toBe(0);
+  });
+
+  it("scores creative and role-play asks, not a genre merely named or a coding ask", () => {
+    const f = (t: string) => explain(user(t)).features.creative;
+    expect(f("Write a poem about the sea.")).toBeGreaterThan(0.5);
+    expect(f("Pretend you are a pirate captain.")).toBeGreaterThan(0.5);
+    expect(f("How do modal interchange chords work? Give examples from pop songs.")).toBeLessThan(0.5);
+    expect(f("Write a Python script that renames every poem file in a folder.")).toBe(0);
+  });
+
   it("recognises stack-trace references and labelled parts", () => {
     expect(scan("at render (/srv/app/views.ts:42:18)").fileRefs).toBeGreaterThanOrEqual(1);
     expect(scan("Part 1: setup. Part 2: tests.").labeledParts).toBe(2);
@@ -422,6 +470,24 @@ describe("fitted model data", () => {
       expect(e.score).toBeCloseTo(1 / (1 + Math.exp(-z)), 9);
       expect(classify(req).score).toBe(e.score);
     }
+  });
+});
+
+describe("default thresholds", () => {
+  const scores = (lo: number, n: number): number[] => Array.from({ length: n }, (_, k) => lo + ((1 - lo) * k) / n);
+
+  it("puts standard at the 1% quantile of the hard examples' scores, never above the ceiling", () => {
+    const t = chooseThresholds(scores(0.2, 200));
+    expect(t.standard).toBe(0.2);
+    expect(chooseThresholds(scores(0.7, 200)).standard).toBe(TRAINING_CONFIG.standardCeiling);
+  });
+
+  it("puts deep where the configured share of hard examples reach it", () => {
+    const hard = scores(0.5, 200);
+    const t = chooseThresholds(hard);
+    const share = hard.filter((s) => s >= t.deep).length / hard.length;
+    expect(share).toBeGreaterThanOrEqual(TRAINING_CONFIG.hardDeepShare);
+    expect(share).toBeLessThan(TRAINING_CONFIG.hardDeepShare + 0.02);
   });
 });
 

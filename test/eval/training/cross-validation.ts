@@ -20,7 +20,7 @@ import {
   type QualityScored,
 } from "../router-report.js";
 import { apgr, routerCurve } from "../metrics.js";
-import { loadTrainingRows, type Family } from "./dataset.js";
+import { MT_STYLE_PREFIX, loadTrainingRows, type Family } from "./dataset.js";
 import {
   TRAINING_CONFIG,
   chooseThresholds,
@@ -38,12 +38,20 @@ export interface CrossValidation {
   mmlu: QualityReport;
   gsm8k: QualityReport;
   own: LabelReport;
+  /**
+   * The own MT-Bench-style rows (fixtures/mt-style-train.jsonl) as a binary
+   * task: maths, reasoning, coding (1) against writing, role play,
+   * humanities, STEM explanations, extraction (0.5, counted as 0).
+   */
+  mtStyle: LabelReport;
+  /** MMLU APGR over the subjects fitted on (config.excludedSources left out, as in fitting). */
+  mmluFittedSubjects: number;
   /** MMLU / GSM8K APGR when whole MMLU subjects are held out. */
   subjectHeldOut: { mmlu: number; gsm8k: number };
 }
 
-function familyApgr(p: Prepared, scores: readonly number[], family: Family): number {
-  const idx = p.rows.flatMap((r, i) => (r.family === family ? [i] : []));
+function familyApgr(p: Prepared, scores: readonly number[], family: Family, excluded: readonly string[] = []): number {
+  const idx = p.rows.flatMap((r, i) => (r.family === family && !excluded.includes(r.source) ? [i] : []));
   return apgr(
     routerCurve(
       idx.map((i) => scores[i] ?? 0),
@@ -58,7 +66,7 @@ export async function crossValidate(config: TrainingConfig = TRAINING_CONFIG): P
   const { rows } = prepared;
   const oof = outOfFoldScores(prepared, stratifiedFolds(rows, config.folds, config.seed), config);
   const thresholds = chooseThresholds(
-    rows.flatMap((r, i) => (r.family === "own" && r.target >= 1 ? [oof[i] ?? 0] : [])),
+    rows.flatMap((r, i) => (config.thresholdSources.includes(r.source) && r.target >= 1 ? [oof[i] ?? 0] : [])),
     config,
   );
   const scored = (i: number): { score: number; tier: ReturnType<typeof tierFor>; group: string; textLength: number } => {
@@ -69,6 +77,9 @@ export async function crossValidate(config: TrainingConfig = TRAINING_CONFIG): P
   const quality = (family: Family): QualityScored[] =>
     rows.flatMap((r, i) => (r.family === family ? [{ ...scored(i), weak: r.weak ?? 0, strong: r.strong ?? 0 }] : []));
   const own: LabelScored[] = rows.flatMap((r, i) => (r.family === "own" ? [{ ...scored(i), label: r.target }] : []));
+  const mtStyle: LabelScored[] = rows.flatMap((r, i) =>
+    r.source.startsWith(MT_STYLE_PREFIX) ? [{ ...scored(i), label: r.target >= 1 ? 1 : 0 }] : [],
+  );
 
   const bySubject = outOfFoldScores(prepared, subjectFolds(rows, config.folds, config.seed), config);
   return {
@@ -77,6 +88,8 @@ export async function crossValidate(config: TrainingConfig = TRAINING_CONFIG): P
     mmlu: qualityReport(quality("mmlu")),
     gsm8k: qualityReport(quality("gsm8k")),
     own: labelReport(own),
+    mtStyle: labelReport(mtStyle),
+    mmluFittedSubjects: familyApgr(prepared, oof, "mmlu", config.excludedSources),
     subjectHeldOut: { mmlu: familyApgr(prepared, bySubject, "mmlu"), gsm8k: familyApgr(prepared, bySubject, "gsm8k") },
   };
 }
@@ -85,9 +98,12 @@ export function printCrossValidation(cv: CrossValidation, log: (line: string) =>
   log(`== cross-validated (${TRAINING_CONFIG.folds} folds, out-of-fold scores; thresholds chosen on them: standard ${cv.thresholds.standard}, deep ${cv.thresholds.deep})`);
   log(`-- mmlu.jsonl (shared development data)`);
   printQuality(cv.mmlu, cv.thresholds, log);
+  log(`  without ${TRAINING_CONFIG.excludedSources.join(", ")} (left out of fitting): APGR ${cv.mmluFittedSubjects.toFixed(3)}`);
   log(`-- gsm8k-dev.jsonl (shared development data)`);
   printQuality(cv.gsm8k, cv.thresholds, log);
   log(`-- test/eval/fixtures/router-train.jsonl (own hand-written fixtures; AUC: label 1 vs 0)`);
   printLabels(cv.own, cv.thresholds, log);
+  log(`-- test/eval/fixtures/mt-style-train.jsonl (own MT-Bench-style rows; AUC: maths, reasoning, coding vs the rest)`);
+  printLabels(cv.mtStyle, cv.thresholds, log);
   log(`-- whole MMLU subjects held out: APGR mmlu ${cv.subjectHeldOut.mmlu.toFixed(3)}, gsm8k ${cv.subjectHeldOut.gsm8k.toFixed(3)}`);
 }

@@ -49,6 +49,10 @@ export function routerDataDir(): string {
 }
 
 export const OWN_TRAINING_FILE = fileURLToPath(new URL("../fixtures/router-train.jsonl", import.meta.url));
+/** Own MT-Bench-style training prompts (not MT-Bench's): maths, reasoning, coding = 1; writing, roleplay, humanities, STEM, extraction = 0.5. */
+/** Source prefix of the rows of OWN_MT_TRAINING_FILE. */
+export const MT_STYLE_PREFIX = "own/mt-";
+export const OWN_MT_TRAINING_FILE = fileURLToPath(new URL("../fixtures/mt-style-train.jsonl", import.meta.url));
 export const OWN_PROXY_FILE = fileURLToPath(new URL("../fixtures/router-proxy.jsonl", import.meta.url));
 
 const DEVELOPMENT_FILES: ReadonlyArray<{ family: Family; file: string }> = [
@@ -59,15 +63,17 @@ const DEVELOPMENT_FILES: ReadonlyArray<{ family: Family; file: string }> = [
 /** Absolute paths of every file the shipped model was fitted on. */
 export function trainingFiles(): string[] {
   const dir = routerDataDir();
-  return [OWN_TRAINING_FILE, ...DEVELOPMENT_FILES.map(({ file }) => resolve(dir, file))];
+  return [OWN_TRAINING_FILE, OWN_MT_TRAINING_FILE, ...DEVELOPMENT_FILES.map(({ file }) => resolve(dir, file))];
 }
 
 export async function loadTrainingRows(): Promise<TrainingRow[]> {
   const rows: TrainingRow[] = [];
-  const own = await loadJsonl(OWN_TRAINING_FILE);
-  for (const r of own.rows) {
-    if (r.kind !== "label") continue;
-    rows.push({ family: "own", source: r.group || "own", request: r.request, target: r.label });
+  for (const file of [OWN_TRAINING_FILE, OWN_MT_TRAINING_FILE]) {
+    const own = await loadJsonl(file);
+    for (const r of own.rows) {
+      if (r.kind !== "label") continue;
+      rows.push({ family: "own", source: r.group || "own", request: r.request, target: r.label });
+    }
   }
   const dir = routerDataDir();
   for (const { family, file } of DEVELOPMENT_FILES) {

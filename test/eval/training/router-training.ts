@@ -19,13 +19,24 @@ export const TRAINING_CONFIG = {
   iterations: 300,
   folds: 5,
   seed: 20_240_518,
+  /**
+   * Development-data sources left out of fitting (still scored and reported
+   * in every evaluation): mmlu/high_school_mathematics, where the strong
+   * model is "right" on 3% of 4-option questions, far below the 25% of
+   * guessing, which marks a grading failure rather than difficulty. Fitted
+   * on, it teaches that mathematical wording needs no strong model.
+   */
+  excludedSources: ["mmlu/high_school_mathematics"] as readonly string[],
   /** Depth stage: total sample weight of each family (rows share it equally). */
   familyWeight: { own: 0.15, mmlu: 1, gsm8k: 0.3 } satisfies Record<Family, number>,
   /**
-   * Simplicity signals: fitted in the calibration stage only (they fire on
-   * chat, which the development sets do not contain).
+   * Signals fitted in the calibration stage only, on the own fixtures:
+   * simplicity signals (they fire on chat, which the development sets do not
+   * contain) and the question-form signals (a worked problem, creative or
+   * role-play writing), which separate what the development sets cannot:
+   * every GSM8K row is a word problem, and MMLU has no open-ended writing.
    */
-  simplicityIds: ["greeting", "support-chat", "short-question", "brevity"] as readonly string[],
+  calibrationIds: ["greeting", "support-chat", "short-question", "brevity", "puzzle", "creative"] as readonly string[],
   /**
    * Prior for the dense weights (final log-odds): the hand-set weights of the
    * previous classifier, which encoded what ordinary assistant traffic needs
@@ -49,6 +60,8 @@ export const TRAINING_CONFIG = {
     greeting: -2.5,
     "support-chat": -1.2,
     "short-question": -0.4,
+    puzzle: 1,
+    creative: -0.5,
   } as Readonly<Record<string, number>>,
   /** Signals of difficulty whose weight is kept >= 0 (see logistic.ts). */
   nonNegativeIds: [
@@ -66,6 +79,7 @@ export const TRAINING_CONFIG = {
     "proof-ask",
     "build-ask",
     "optimise-ask",
+    "puzzle",
   ] as readonly string[],
   /**
    * Weights not fitted. Request options (max_tokens, thinking, tools, history,
@@ -81,9 +95,20 @@ export const TRAINING_CONFIG = {
   } as Readonly<Record<string, number>>,
   /** Calibration stage: extra weight of the own hard examples (missing one costs more). */
   hardWeight: 2,
-  /** Light tier: at most this share of own hard examples (out of fold) below it. */
+  /**
+   * The hard examples the thresholds are chosen on: the asks written as real
+   * users' (expert questions, hard support cases), not the MT-Bench-style
+   * puzzles, whose scores only need to rank above writing and role play.
+   */
+  thresholdSources: ["own/expert-hard", "own/support-hard"] as readonly string[],
+  /** Light tier: at most this share of those hard examples (out of fold) below it. */
   hardBelowStandard: 0.01,
-  /** Deep tier: at least this share of own hard examples (out of fold) reach it. */
+  /**
+   * ... and never above this score, the calibrated level of an everyday task
+   * (the own fixtures' 0.5): light is for what is more likely simple than not.
+   */
+  standardCeiling: 0.5,
+  /** Deep tier: at least this share of those hard examples (out of fold) reach it. */
   hardDeepShare: 0.7,
 };
 
@@ -103,12 +128,13 @@ const OWN = FAMILIES.indexOf("own");
 /**
  * Two stages, one linear model:
  *
- * 1. depth: dense features (simplicity signals held at 0) and n-grams, on the
+ * 1. depth: dense features (calibration-only signals held at 0) and n-grams, on the
  *    development sets and the own fixtures (hard = 1, everyday tasks and
  *    chat = 0), one intercept per family, dense weights pulled towards the
  *    prior;
  * 2. calibration, on the own fixtures only (chat 0, everyday tasks 0.5,
- *    hard 1): z = a + b * depth + simplicity weights.
+ *    hard 1): z = a + b * depth + weights of the calibration-only signals
+ *    (simplicity, question form).
  *
  * Stage 2 scales the depth score by b > 0, so it keeps the ranking that
  * stage 1 learned, and fits what only chat shows (greetings, support
@@ -130,8 +156,8 @@ function fitStages(
   subset: readonly number[] | undefined,
   priorScale: number,
 ): { weights: FittedWeights; scale: number } {
-  const idx = subset ?? p.rows.map((_, i) => i);
-  const simplicity = DENSE_IDS.map((id) => config.simplicityIds.includes(id));
+  const idx = (subset ?? p.rows.map((_, i) => i)).filter((i) => !config.excludedSources.includes(p.rows[i]!.source));
+  const calibrationOnly = DENSE_IDS.map((id) => config.calibrationIds.includes(id));
   const perFamily = new Map<Family, number>();
   for (const i of idx) perFamily.set(p.rows[i]!.family, (perFamily.get(p.rows[i]!.family) ?? 0) + 1);
   const depth = fitLogistic(
@@ -143,22 +169,22 @@ function fitStages(
       families: FAMILIES.length,
       denseSize: DENSE_IDS.length,
       gramSize: 1 << config.gramBits,
-      fixedDense: DENSE_IDS.map((id, d) => (simplicity[d] ? 0 : (config.fixedWeights[id] ?? Number.NaN))),
+      fixedDense: DENSE_IDS.map((id, d) => (calibrationOnly[d] ? 0 : (config.fixedWeights[id] ?? Number.NaN))),
       nonNegativeDense: DENSE_IDS.map((id) => config.nonNegativeIds.includes(id)),
-      priorDense: DENSE_IDS.map((id, d) => (simplicity[d] ? 0 : (config.priorWeights[id] ?? 0) / priorScale)),
+      priorDense: DENSE_IDS.map((id, d) => (calibrationOnly[d] ? 0 : (config.priorWeights[id] ?? 0) / priorScale)),
     },
     { lambdaDense: config.lambdaDense, lambdaGrams: config.lambdaGrams, iterations: config.iterations },
   );
 
-  // Stage 2 features: [depth logit, simplicity signals...].
+  // Stage 2 features: [depth logit, calibration-only signals...].
   const ownRows = idx.filter((i) => p.rows[i]!.family === "own");
-  const simplicityIndex = DENSE_IDS.flatMap((_, d) => (simplicity[d] ? [d] : []));
+  const calibrationIndex = DENSE_IDS.flatMap((_, d) => (calibrationOnly[d] ? [d] : []));
   const depthBias = depth.intercepts[OWN] ?? 0;
   const calibrationRows: FeatureRow[] = ownRows.map((i) => {
     const f = p.features[i]!;
-    const dense = new Float64Array(1 + simplicityIndex.length);
+    const dense = new Float64Array(1 + calibrationIndex.length);
     dense[0] = linearScore(f, depth.dense, depth.grams, depthBias);
-    simplicityIndex.forEach((d, k) => {
+    calibrationIndex.forEach((d, k) => {
       dense[k + 1] = f.dense[d] ?? 0;
     });
     return { dense, grams: { index: new Int32Array(0), value: new Float64Array(0) } };
@@ -174,15 +200,16 @@ function fitStages(
       gramSize: 0,
       fixedDense: calibrationRows[0] ? Array.from(calibrationRows[0].dense, () => Number.NaN) : [],
       // The depth score's scale must stay positive (it keeps stage 1's ranking).
-      nonNegativeDense: calibrationRows[0] ? Array.from(calibrationRows[0].dense, (_, k) => k === 0) : [],
-      priorDense: [1, ...simplicityIndex.map((d) => config.priorWeights[DENSE_IDS[d] ?? ""] ?? 0)],
+      // Difficulty signals among them (puzzle) stay >= 0 as in stage 1.
+      nonNegativeDense: [true, ...calibrationIndex.map((d) => config.nonNegativeIds.includes(DENSE_IDS[d] ?? ""))],
+      priorDense: [1, ...calibrationIndex.map((d) => config.priorWeights[DENSE_IDS[d] ?? ""] ?? 0)],
     },
     { lambdaDense: config.lambdaDense, lambdaGrams: 0, iterations: config.iterations },
   );
   const scale = calibration.dense[0] ?? 1;
   // Fixed priors are final log-odds: not scaled.
-  const dense = depth.dense.map((w, d) => config.fixedWeights[DENSE_IDS[d] ?? ""] ?? (simplicity[d] ? 0 : w * scale));
-  simplicityIndex.forEach((d, k) => {
+  const dense = depth.dense.map((w, d) => config.fixedWeights[DENSE_IDS[d] ?? ""] ?? (calibrationOnly[d] ? 0 : w * scale));
+  calibrationIndex.forEach((d, k) => {
     dense[d] = calibration.dense[k + 1] ?? 0;
   });
   const intercepts = depth.intercepts.map((c) => c * scale);
@@ -264,14 +291,16 @@ function quantile(sorted: readonly number[], q: number): number {
 
 /**
  * Default tier thresholds from out-of-fold scores of the own hard examples:
- * `standard` leaves at most `hardBelowStandard` of them on light, `deep`
+ * `standard` leaves at most `hardBelowStandard` of them on light and is at
+ * most `standardCeiling` (a quantile of a few hundred scores moves with
+ * every refit; the ceiling keeps the light tier conservative), `deep`
  * takes `hardDeepShare` of them. Rounded down to 0.01 (errs towards the
  * stronger tier).
  */
 export function chooseThresholds(hardScores: readonly number[], config: TrainingConfig = TRAINING_CONFIG): { standard: number; deep: number } {
   const sorted = [...hardScores].sort((a, b) => a - b);
   const floor2 = (x: number): number => Math.floor(x * 100) / 100;
-  const standard = floor2(quantile(sorted, config.hardBelowStandard));
+  const standard = Math.min(config.standardCeiling, floor2(quantile(sorted, config.hardBelowStandard)));
   const deep = Math.max(standard + 0.01, floor2(quantile(sorted, 1 - config.hardDeepShare)));
   return { standard, deep };
 }
