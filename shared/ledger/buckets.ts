@@ -1,7 +1,7 @@
 import type { KeyRecord, Tenant } from "../tenants/model.js";
 import type { Visitor } from "../widget/visitor.js";
 
-export type Dimension = "requests" | "tokens" | "sessions";
+export type Dimension = "requests" | "tokens" | "sessions" | "ratings";
 
 /**
  * Whose limit a bucket keeps: the tenant, one key, (widget keys) one visitor or one

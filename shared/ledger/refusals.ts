@@ -54,7 +54,7 @@ export function rateLimitRefusal(bucket: Bucket, waitMs: number, fits: boolean, 
   const scope = SCOPE_NAMES[bucket.scope];
   const visible = audience === "client" || bucket.scope === "visitor" || bucket.scope === "ip";
   const headers: Record<string, string> =
-    visible && bucket.dimension !== "sessions"
+    visible && (bucket.dimension === "requests" || bucket.dimension === "tokens")
       ? {
           [`x-ratelimit-limit-${bucket.dimension}`]: String(bucket.capacity),
           [`x-ratelimit-remaining-${bucket.dimension}`]: "0",

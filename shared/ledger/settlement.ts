@@ -52,6 +52,21 @@ export interface Settlement {
   lease: LeaseScope | null;
   /** What the request adds to the metrics, in the minute it ended; null when it has no report. */
   metrics: { minute: number; increments: Increments } | null;
+  /** The usage scope of its routing ("~light", "~light>standard" for an audited request; "" = none). */
+  tierScope: string;
+  /** Kept a week for the feedback that may come on the request (served requests only). */
+  requestRecord: { key: string; json: string } | null;
+}
+
+/** What feedback on a request needs to know of it. */
+export interface RequestRecord {
+  tenantId: string;
+  keyId: string;
+  tierScope: string;
+  model: string;
+  /** The widget visitor who made it, if any: only they may rate it. */
+  visitor: string | null;
+  periods: { day: string; month: string };
 }
 
 export interface SettlementSubject {
@@ -81,6 +96,8 @@ export interface Served {
   prices: PriceTable;
   /** The deep tier's model, for what the request would have cost without routing. */
   strongest: PricedModel;
+  /** The request: its id, how it was routed, and the widget visitor who made it. */
+  request: { id: string; tierScope: string; visitor: string | null };
 }
 
 /**
@@ -120,6 +137,18 @@ export function settlementOf(subject: SettlementSubject, served: Served | null, 
     })),
     side: subject.side,
     lease: subject.lease,
+    tierScope: served?.request.tierScope ?? "",
+    requestRecord: served && {
+      key: redisKeys.requestRecord(served.request.id),
+      json: JSON.stringify({
+        tenantId: subject.tenantId,
+        keyId: subject.keyId,
+        tierScope: served.request.tierScope,
+        model: reported ? reportedModel! : served.model,
+        visitor: served.request.visitor,
+        periods: subject.periods,
+      } satisfies RequestRecord),
+    },
     metrics: report && {
       minute: minuteOf(Date.now()),
       increments: sampleIncrements({
@@ -183,6 +212,7 @@ export function writeSettlement(redis: Redis, settlement: Settlement): Promise<u
       redisKeys.keyLastUsed(keyId),
       redisKeys.metricsMinute(settlement.metrics?.minute ?? 0),
       redisKeys.metricsTotal(),
+      settlement.requestRecord?.key ?? redisKeys.requestRecord(""),
       ...settlement.tokenCorrections.map((correction) => correction.bucket),
     ],
     [
@@ -190,6 +220,8 @@ export function writeSettlement(redis: Redis, settlement: Settlement): Promise<u
       settlement.served ? 1 : 0,
       settlement.model,
       settlement.provider ?? "",
+      settlement.tierScope,
+      settlement.requestRecord?.json ?? "",
       named.length,
       ...named.flat(),
       settlement.tokenCorrections.length,
@@ -214,6 +246,9 @@ export function outboxRecord(settlement: Settlement): string | null {
     lu: redisKeys.keyLastUsed(settlement.keyId),
     m: settlement.model,
     p: settlement.provider,
+    ts: settlement.tierScope,
+    rq: settlement.requestRecord?.key ?? "",
+    rj: settlement.requestRecord?.json ?? "",
     c: counters(settlement),
     l: settlement.lease?.primaryKey ?? "",
     ln: settlement.lease?.lines ?? [],

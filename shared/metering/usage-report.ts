@@ -18,6 +18,11 @@ export interface UsageFigures {
   savings_usd: number;
 }
 
+/** A routing tier's figures, with the feedback its answers got. */
+export interface TierUsage extends UsageFigures {
+  feedback: { up: number; down: number };
+}
+
 export interface PeriodUsage extends UsageFigures {
   period: string;
   reserved_usd: number;
@@ -25,6 +30,10 @@ export interface PeriodUsage extends UsageFigures {
   by_model: Record<string, UsageFigures>;
   /** The same figures per upstream endpoint that served (e.g. "vertex:europe-west1"). */
   by_provider: Record<string, UsageFigures>;
+  /** Per routing tier that served ("light", "standard", "deep"); savings are against the strongest model. */
+  by_tier: Record<string, TierUsage>;
+  /** The audit sample: requests the classifier put in one tier, served one tier up ("light>standard"). */
+  audit: Record<string, TierUsage>;
 }
 
 export interface UsageReport {
@@ -33,7 +42,7 @@ export interface UsageReport {
   month: PeriodUsage;
 }
 
-const FIELD_NAMES: Record<string, keyof UsageFigures | "reserved"> = {
+const FIELD_NAMES: Record<string, keyof UsageFigures | "reserved" | "feedback_up" | "feedback_down"> = {
   requests: "requests",
   input: "input_tokens",
   output: "output_tokens",
@@ -45,6 +54,8 @@ const FIELD_NAMES: Record<string, keyof UsageFigures | "reserved"> = {
   cost: "cost_usd",
   cost_strongest: "strongest_model_cost_usd",
   reserved: "reserved",
+  feedback_up: "feedback_up",
+  feedback_down: "feedback_down",
 };
 
 /** Today's and this month's counters for a tenant, in one round trip. */
@@ -89,26 +100,61 @@ export async function keyUsageReport(
 function periodUsage(period: string, fields: Record<string, string | number>, budget: number | null): PeriodUsage {
   const byModel: Record<string, UsageFigures> = {};
   const byProvider: Record<string, UsageFigures> = {};
+  const byTier: Record<string, TierUsage> = {};
+  const audit: Record<string, TierUsage> = {};
   let reservedMicroUsd = 0;
   let total = emptyFigures();
   for (const [field, raw] of Object.entries(fields)) {
     const separator = field.lastIndexOf("|");
-    const model = field.slice(0, separator);
+    const scope = field.slice(0, separator);
     const name = FIELD_NAMES[field.slice(separator + 1)];
     if (!name) continue;
     const value = Number(raw);
     if (name === "reserved") {
-      if (model === "total") reservedMicroUsd = value;
+      if (scope === "total") reservedMicroUsd = value;
       continue;
     }
+    if (scope.startsWith("~")) {
+      const tier = scope.slice(1);
+      const figures = tier.includes(">") ? (audit[tier] ??= emptyTierFigures()) : (byTier[tier] ??= emptyTierFigures());
+      if (name === "feedback_up") figures.feedback.up = value;
+      else if (name === "feedback_down") figures.feedback.down = value;
+      else figures[name] = value;
+      continue;
+    }
+    if (name === "feedback_up" || name === "feedback_down") continue;
     const figures =
-      model === "total" ? total : model.startsWith("@") ? (byProvider[model.slice(1)] ??= emptyFigures()) : (byModel[model] ??= emptyFigures());
+      scope === "total" ? total : scope.startsWith("@") ? (byProvider[scope.slice(1)] ??= emptyFigures()) : (byModel[scope] ??= emptyFigures());
     figures[name] = value;
   }
   total = toUsd(total);
   for (const model of Object.keys(byModel)) byModel[model] = toUsd(byModel[model]!);
   for (const provider of Object.keys(byProvider)) byProvider[provider] = toUsd(byProvider[provider]!);
-  return { period, ...total, reserved_usd: usdNumber(reservedMicroUsd), budget_usd: budget, by_model: byModel, by_provider: byProvider };
+  for (const figures of [byTier, audit]) for (const tier of Object.keys(figures)) figures[tier] = { ...toUsd(figures[tier]!), feedback: figures[tier]!.feedback };
+  return {
+    period,
+    ...total,
+    reserved_usd: usdNumber(reservedMicroUsd),
+    budget_usd: budget,
+    by_model: byModel,
+    by_provider: byProvider,
+    by_tier: byTier,
+    audit,
+  };
+}
+
+/** The ratings per tier scope ("~light", "~light>standard"...) in a usage hash, for threshold tuning. */
+export function ratingCounts(fields: Record<string, string | number>): Record<string, { up: number; down: number }> {
+  const counts: Record<string, { up: number; down: number }> = {};
+  for (const [field, raw] of Object.entries(fields)) {
+    const match = /^(~[^|]+)\|feedback_(up|down)$/.exec(field);
+    if (match) (counts[match[1]!] ??= { up: 0, down: 0 })[match[2] as "up" | "down"] = Number(raw);
+  }
+  return counts;
+}
+
+function emptyTierFigures(): TierUsage {
+  return { ...emptyFigures(), feedback: { up: 0, down: 0 } };
 }
 
 function emptyFigures(): UsageFigures {

@@ -19,6 +19,8 @@ export interface RoutingDecision {
   reasons: string[];
   /** Set when the tenant's policy replaced the requested model, with why. */
   downgrade: { from: string; reason: string } | null;
+  /** Set when the request is one of the tenant's audit sample: served a tier above the classifier's choice. */
+  audit: { chosen: Tier } | null;
 }
 
 /**
@@ -41,19 +43,40 @@ export function routeRequest(
   if (requestedModel === AUTO_MODEL) {
     const tier = cap !== null && rank(classification.tier) > rank(cap) ? cap : classification.tier;
     const model = allowedAtOrBelow(tier, tierModels, policy);
-    return { ...base, model, tier, downgrade: null };
+    return { ...base, model, tier, downgrade: null, audit: null };
   }
 
   const requestedTier = tierOfModel(requestedModel, tierModels);
   if (cap !== null && rank(requestedTier) > rank(cap)) {
     const model = allowedAtOrBelow(cap, tierModels, policy);
-    return { ...base, model, tier: cap, downgrade: { from: requestedModel, reason: `highest tier allowed is ${cap}` } };
+    return { ...base, model, tier: cap, downgrade: { from: requestedModel, reason: `highest tier allowed is ${cap}` }, audit: null };
   }
   if (policy.allowedModels !== null && !policy.allowedModels.includes(requestedModel)) {
     const model = allowedAtOrBelow(requestedTier, tierModels, policy);
-    return { ...base, model, tier: requestedTier, downgrade: { from: requestedModel, reason: "model not allowed" } };
+    return { ...base, model, tier: requestedTier, downgrade: { from: requestedModel, reason: "model not allowed" }, audit: null };
   }
-  return { ...base, model: requestedModel, tier: requestedTier, downgrade: null };
+  return { ...base, model: requestedModel, tier: requestedTier, downgrade: null, audit: null };
+}
+
+/**
+ * The tenant's audit sample: with probability `auditSampleRate`, an `auto` request below
+ * the deep tier is served by the next tier's model (when the tenant's cap and allowed
+ * models permit it), and the decision remembers the tier the classifier chose, so the
+ * two tiers' outcomes and feedback can be compared on the tenant's own traffic.
+ */
+export function withAuditSample(decision: RoutingDecision, policy: ModelPolicy, defaults: RoutingDefaults, random: () => number): RoutingDecision {
+  const rate = policy.auditSampleRate ?? 0; // records written before the field existed: off
+  if (decision.requestedModel !== AUTO_MODEL || rate <= 0 || decision.tier === "deep" || random() >= rate) return decision;
+  const above = TIERS[rank(decision.tier) + 1]!;
+  if (policy.maxTier !== null && rank(above) > rank(policy.maxTier)) return decision;
+  const model = { ...defaults.tierModels, ...policy.tierModels }[above];
+  if (policy.allowedModels !== null && !policy.allowedModels.includes(model)) return decision;
+  return { ...decision, model, tier: above, audit: { chosen: decision.tier } };
+}
+
+/** The usage scope of a routing decision: "~<tier>", or "~<chosen>><served>" for an audited request. */
+export function tierScope(decision: Pick<RoutingDecision, "tier" | "audit">): string {
+  return decision.audit ? `~${decision.audit.chosen}>${decision.tier}` : `~${decision.tier}`;
 }
 
 /** The policy with its highest tier lowered to `cap` (when that is lower). */
@@ -98,6 +121,7 @@ export function routingHeaders(decision: RoutingDecision): Record<string, string
   if (decision.downgrade) {
     headers["x-edgegate-downgraded"] = `${decision.downgrade.from} -> ${decision.model} (${decision.downgrade.reason})`;
   }
+  if (decision.audit) headers["x-edgegate-audit"] = `${decision.audit.chosen} -> ${decision.tier} (audit sample)`;
   return headers;
 }
 

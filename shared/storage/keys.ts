@@ -16,6 +16,11 @@ export const redisKeys = {
   reservationExpiry: (tenantId: string) => `eg:rz:${tenantId}`,
   /** Marks a request as settled (for two days), so a retried settlement cannot count twice. */
   settled: (reservationId: string) => `eg:s:${reservationId}`,
+  /** Who made a served request and how it was routed (a week), and the rating it got, for feedback. */
+  requestRecord: (requestId: string) => `eg:rq:${requestId}`,
+  feedback: (requestId: string) => `eg:fb:${requestId}`,
+  /** Set while a tenant's thresholds were shifted by feedback in the last hour. */
+  autoTuned: (tenantId: string) => `eg:at:${tenantId}`,
   /** Set while a widget visitor's session counts as having passed the Turnstile challenge. */
   turnstilePassed: (keyId: string, visitorId: string) => `eg:wt:${keyId}:${visitorId}`,
   rateLimitPrefix: (dimension: "requests" | "tokens") => `eg:rl:${dimension}`,

@@ -29,6 +29,9 @@ export const tenantLimitsSchema = z.strictObject({
 });
 
 const unitInterval = z.number().check(z.minimum(0), z.maximum(1));
+const thresholdBounds = z
+  .strictObject({ min: unitInterval, max: unitInterval })
+  .check(z.refine((bounds) => bounds.min <= bounds.max, "min must not exceed max"));
 
 export const modelPolicySchema = z.strictObject({
   /** Models the tenant may call explicitly; null = any model. */
@@ -40,6 +43,20 @@ export const modelPolicySchema = z.strictObject({
   thresholds: z._default(z.nullable(z.strictObject({ standard: unitInterval, deep: unitInterval })), null),
   /** Whether an overloaded model may give way to the next lower tier's model. */
   fallback: z._default(z.boolean(), true),
+  /** Share of `auto` requests served one tier above the classifier's choice, to measure the quality difference (0 = off, at most 0.25). */
+  auditSampleRate: z._default(z.number().check(z.minimum(0), z.maximum(0.25)), 0),
+  /**
+   * Lets the gateway lower the thresholds (send more traffic up a tier) when a tier's
+   * feedback falls below the tier above, never outside these bounds; null = never.
+   */
+  autoTune: z._default(
+    z.nullable(
+      z
+        .strictObject({ standard: thresholdBounds, deep: thresholdBounds })
+        .check(z.refine((bounds) => bounds.standard.max <= bounds.deep.min, "the standard range must lie below the deep range")),
+    ),
+    null,
+  ),
 });
 
 export const tenantInputSchema = z.strictObject({

@@ -101,6 +101,24 @@ describe("the chat widget in Chromium", () => {
     for (const [index, text] of first.entries()) if (index > 0) expect(text.startsWith(first[index - 1]!)).toBe(true);
     await page.screenshot({ path: join(ARTIFACTS, "widget-reply.png") });
 
+    // Thumbs under a complete answer: a rating is counted by the tier that served it, and can be changed.
+    const rated = page.waitForResponse((response) => response.url().includes("/v1/widget/feedback"));
+    await page.getByRole("button", { name: "Good answer" }).click();
+    expect((await rated).status()).toBe(200);
+    await expect.poll(() => page.getByRole("button", { name: "Good answer" }).getAttribute("aria-pressed")).toBe("true");
+    const feedbackOf = async () => {
+      const report = await stack.admin.usage(DEV_TENANT_ID);
+      return Object.values(report.month.by_tier).reduce((sum, tier) => ({ up: sum.up + tier.feedback.up, down: sum.down + tier.feedback.down }), { up: 0, down: 0 });
+    };
+    expect(await feedbackOf()).toEqual({ up: 1, down: 0 });
+    const changed = page.waitForResponse((response) => response.url().includes("/v1/widget/feedback"));
+    await page.getByRole("button", { name: "Bad answer" }).click();
+    expect((await changed).status()).toBe(200);
+    await expect.poll(() => page.getByRole("button", { name: "Bad answer" }).getAttribute("aria-pressed")).toBe("true");
+    expect(await page.getByRole("button", { name: "Good answer" }).getAttribute("aria-pressed")).toBe("false");
+    expect(await feedbackOf()).toEqual({ up: 0, down: 1 });
+    await page.screenshot({ path: join(ARTIFACTS, "widget-rated.png") });
+
     // Second reply: a long one, stopped after a few words.
     const secondResponse = chatResponse(page);
     await input.fill("Tell me everything about camping stoves. sim:tokens=3000 sim:tps=20");
@@ -131,6 +149,9 @@ describe("the chat widget in Chromium", () => {
     const bubbles = page.locator("[data-edgegate-widget] .msg");
     await expect.poll(() => bubbles.count()).toBe(5); // greeting, 2 questions, 2 answers
     expect(await bubbles.nth(1).textContent()).toContain("Which tent fits two people?");
+    // Only the complete answer can be rated (the stopped one cannot), and its rating is remembered.
+    expect(await page.getByRole("group", { name: "Rate this answer" }).count()).toBe(1);
+    expect(await page.getByRole("button", { name: "Bad answer" }).getAttribute("aria-pressed")).toBe("true");
 
     // Over the visitor's limit, the widget says so and gives the message back.
     const [widgetKey] = (await stack.admin.listKeys("dev")).filter((key) => key.kind === "publishable");

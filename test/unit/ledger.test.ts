@@ -73,6 +73,8 @@ function settlement(admitted: { tenantId: string; keyId: string; reservationId: 
     side: "primary",
     lease: null,
     metrics: null,
+    tierScope: "",
+    requestRecord: null,
     ...fields,
   };
 }

@@ -99,6 +99,7 @@ function served(inputTokens: number): Served {
     endpoint: { provider: "anthropic", priceBasisPoints: 10_000 },
     prices,
     strongest: prices.priceOf("claude-haiku-4-5")!,
+    request: { id: `egr_${crypto.randomUUID()}`, tierScope: "~light", visitor: null },
   };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { DEFAULT_THRESHOLDS } from "../../shared/classify/index.js";
-import { routeRequest, routingHeaders } from "../../shared/routing/policy.js";
+import { routeRequest, routingHeaders, tierScope, withAuditSample } from "../../shared/routing/policy.js";
 import { modelPolicySchema } from "../../shared/tenants/model.js";
 
 const defaults = {
@@ -66,5 +66,27 @@ describe("routeRequest", () => {
     expect(headers["x-edgegate-tier"]).toBe("deep");
     expect(headers["x-edgegate-score"]).toMatch(/^0\.\d{3}$|^1\.000$/);
     expect(headers["x-edgegate-reasons"]!.length).toBeGreaterThan(0);
+  });
+});
+
+describe("the audit sample", () => {
+  const sampled = modelPolicySchema.parse({ auditSampleRate: 0.1 });
+  it("serves a sampled auto request one tier up and remembers the tier chosen", () => {
+    const decision = withAuditSample(routeRequest(simple("auto"), sampled, defaults), sampled, defaults, () => 0.05);
+    expect(decision).toMatchObject({ model: "claude-sonnet-4-6", tier: "standard", audit: { chosen: "light" } });
+    expect(tierScope(decision)).toBe("~light>standard");
+    expect(routingHeaders(decision)["x-edgegate-audit"]).toBe("light -> standard (audit sample)");
+  });
+
+  it("leaves alone what is not sampled, explicit models, the deep tier, and what the tenant's cap or allowed models forbid", () => {
+    const unsampled = withAuditSample(routeRequest(simple("auto"), sampled, defaults), sampled, defaults, () => 0.5);
+    expect([unsampled.tier, unsampled.audit, tierScope(unsampled)]).toEqual(["light", null, "~light"]);
+    expect(withAuditSample(routeRequest(simple("claude-haiku-4-5"), sampled, defaults), sampled, defaults, () => 0).audit).toBeNull();
+    expect(withAuditSample(routeRequest(hard("auto"), sampled, defaults), sampled, defaults, () => 0).audit).toBeNull();
+    const capped = modelPolicySchema.parse({ auditSampleRate: 0.1, maxTier: "light" });
+    expect(withAuditSample(routeRequest(simple("auto"), capped, defaults), capped, defaults, () => 0).audit).toBeNull();
+    const lightOnly = modelPolicySchema.parse({ auditSampleRate: 0.1, allowedModels: ["claude-haiku-4-5"] });
+    expect(withAuditSample(routeRequest(simple("auto"), lightOnly, defaults), lightOnly, defaults, () => 0).audit).toBeNull();
+    expect(withAuditSample(routeRequest(simple("auto"), openPolicy, defaults), openPolicy, defaults, () => 0).audit).toBeNull();
   });
 });

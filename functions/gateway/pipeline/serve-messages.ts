@@ -14,7 +14,7 @@ import { type RequestLog, round } from "../../../shared/observability/request-lo
 import { statusOfAnthropicError } from "../../../shared/openai/errors.js";
 import { LIST_PRICE_BASIS_POINTS, NO_USAGE, type PricedModel, type PriceTable, worstCaseCostMicroUsd } from "../../../shared/pricing/cost.js";
 import { checkRequestFeatures, LONG_CONTEXT_BETA, tokenBound } from "../../../shared/request-policy/features.js";
-import { fallbackChain, routeRequest, routingHeaders, withTierCap } from "../../../shared/routing/policy.js";
+import { fallbackChain, routeRequest, routingHeaders, tierScope, withAuditSample, withTierCap } from "../../../shared/routing/policy.js";
 import type { SseEvent } from "../../../shared/sse/parser.js";
 import type { Tenant } from "../../../shared/tenants/model.js";
 import { type AttemptRecord, type OpenedUpstream, openUpstream, type UpstreamFailure, type UpstreamResult } from "../../../shared/upstream/attempts.js";
@@ -110,7 +110,7 @@ async function serveAs(
     config.features,
   );
   const policy = widget ? withTierCap(caller.tenant.modelPolicy, widget.maxTier) : caller.tenant.modelPolicy;
-  const decision = routeRequest(request, policy, config.routing);
+  const decision = withAuditSample(routeRequest(request, policy, config.routing), policy, config.routing, Math.random);
   const chain = pricedChain(fallbackChain(decision, policy, config.routing), prices, features.longContext);
   log.set({
     model_requested: request.model,
@@ -119,6 +119,7 @@ async function serveAs(
     score: round(decision.score, 3),
     reasons: decision.reasons.slice(0, 3).join(","),
     downgraded_from: decision.downgrade?.from,
+    audited_from: decision.audit?.chosen,
     features: features.used.join(",") || undefined,
   });
 
@@ -210,6 +211,7 @@ async function serveAs(
     endpoint: { provider: opened.provider, priceBasisPoints: opened.priceBasisPoints },
     prices,
     strongest,
+    request: { id: log.requestId, tierScope: tierScope(decision), visitor: widget?.visitor.id ?? null },
   });
   let opened: OpenedUpstream | null = null;
   try {

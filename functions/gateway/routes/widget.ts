@@ -2,6 +2,7 @@ import { type Context, Hono } from "hono";
 import { clientNetwork, networkId, sessionNetwork } from "../../../shared/auth/network.js";
 import { readJsonBody } from "../../../shared/http/body.js";
 import { GatewayError } from "../../../shared/http/errors.js";
+import { recordRating, tuneFromFeedback } from "../../../shared/feedback/record.js";
 import { takeFromBuckets } from "../../../shared/ledger/limits.js";
 import { widgetChatSchema, widgetMessagesRequest } from "../../../shared/widget/chat-request.js";
 import { publicWidgetConfig } from "../../../shared/widget/config.js";
@@ -11,9 +12,12 @@ import { TURNSTILE_HEADER, verifyTurnstile } from "../../../shared/widget/turnst
 import type { GatewayAppEnv } from "../context.js";
 import { anthropicShape } from "../pipeline/response-shape.js";
 import { serveMessages } from "../pipeline/serve-messages.js";
+import { FEEDBACK_BODY_LIMIT, ratingSchema } from "./feedback.js";
 import { serveContext } from "./serve-context.js";
 import widgetScript from "../widget/widget.browser.js";
 
+/** Ratings a visitor may give per minute. */
+const VISITOR_RATINGS_PER_MINUTE = 20;
 /** A widget conversation is small: its messages, each at most a few thousand characters. */
 const WIDGET_BODY_LIMIT = 512 * 1024;
 
@@ -60,12 +64,7 @@ export const widget = new Hono<GatewayAppEnv>()
     const secret = gatewaySecret(c);
     const config = c.get("widget");
     const { key, tenant } = c.get("caller");
-    const [network, boundTo] = await Promise.all([
-      networkId(clientNetwork(c.req.raw.headers), secret),
-      networkId(sessionNetwork(c.req.raw.headers), secret),
-    ]);
-    const session = await verifySession(secret, c.req.header(SESSION_HEADER) ?? null, { keyId: key.id, networkId: boundTo }, Date.now());
-    if (config.turnstile && !session.verified) throw challenge("This chat now asks every visitor to pass a quick bot check: start a new session.");
+    const { session, network } = await visitorSession(c, secret);
     const limits = c.get("config").body;
     const chat = await readJsonBody(c.req.raw, widgetChatSchema, { ...limits, maxBytes: Math.min(WIDGET_BODY_LIMIT, limits.maxBytes) });
     const request = widgetMessagesRequest(chat, config, tenant.limits.maxTokensPerRequest);
@@ -82,7 +81,33 @@ export const widget = new Hono<GatewayAppEnv>()
             : null,
       },
     });
+  })
+  .post("/v1/widget/feedback", async (c) => {
+    // Thumbs up or down from a visitor, on an answer of their own session; rate limited per visitor.
+    const secret = gatewaySecret(c);
+    const { key, tenant } = c.get("caller");
+    const { redis, tenants } = c.get("services");
+    const config = c.get("config");
+    const { session } = await visitorSession(c, secret);
+    const visitorId = `${key.id}:${session.sessionId}`;
+    await takeFromBuckets(redis, [{ scope: "visitor", id: visitorId, dimension: "ratings", capacity: VISITOR_RATINGS_PER_MINUTE, cost: 1 }], "visitor");
+    const body = await readJsonBody(c.req.raw, ratingSchema, { ...config.body, maxBytes: Math.min(FEEDBACK_BODY_LIMIT, config.body.maxBytes) });
+    const recorded = await recordRating(redis, { tenantId: tenant.id, requestId: body.request_id, rating: body.rating, visitor: session.sessionId });
+    if (recorded.changed) c.executionCtx.waitUntil(tuneFromFeedback(redis, tenants, tenant.id, config.routing.thresholds).catch(() => null));
+    return c.json({ request_id: recorded.request_id, rating: recorded.rating });
   });
+
+/** The visitor's session (signed by the gateway, bound to their network) and their network's keyed hash. */
+async function visitorSession(c: Context<GatewayAppEnv>, secret: string) {
+  const { key } = c.get("caller");
+  const [network, boundTo] = await Promise.all([
+    networkId(clientNetwork(c.req.raw.headers), secret),
+    networkId(sessionNetwork(c.req.raw.headers), secret),
+  ]);
+  const session = await verifySession(secret, c.req.header(SESSION_HEADER) ?? null, { keyId: key.id, networkId: boundTo }, Date.now());
+  if (c.get("widget").turnstile && !session.verified) throw challenge("This chat now asks every visitor to pass a quick bot check: start a new session.");
+  return { session, network };
+}
 
 function gatewaySecret(c: Context<GatewayAppEnv>): string {
   const secret = c.get("config").gatewaySecret;

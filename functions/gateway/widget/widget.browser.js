@@ -65,6 +65,9 @@ form button { border: 0; border-radius: 10px; padding: 0 14px; background: #3b4c
 form button.stop { background: #a31621; }
 button:focus-visible, textarea:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
 button[hidden] { display: none; }
+.rate { align-self: flex-start; display: flex; gap: 4px; margin-top: -4px; }
+.rate button { border: 1px solid #ccd; background: #fff; border-radius: 8px; padding: 1px 8px; cursor: pointer; font-size: 13px; color: #44475a; }
+.rate button[aria-pressed="true"] { background: #3b4cca; border-color: #3b4cca; color: #fff; }
 .sr-only { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }`;
   root.innerHTML = `
 <section class="panel" id="panel" role="dialog" aria-labelledby="title" hidden>
@@ -117,10 +120,57 @@ button[hidden] { display: none; }
     return element;
   }
 
+  /** Thumbs up and down under a complete answer; a rating can be changed, and is remembered with the answer. */
+  function ratingButtons(message) {
+    const row = document.createElement("div");
+    row.className = "rate";
+    row.setAttribute("role", "group");
+    row.setAttribute("aria-label", "Rate this answer");
+    // Words, not emoji: not every system has an emoji font.
+    for (const [rating, label, text] of [
+      ["up", "Good answer", "Helpful"],
+      ["down", "Bad answer", "Not helpful"],
+    ]) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.dataset.rating = rating;
+      button.setAttribute("aria-label", label);
+      button.setAttribute("aria-pressed", String(message.rating === rating));
+      button.textContent = text;
+      button.addEventListener("click", () => rate(message, rating, row));
+      row.append(button);
+    }
+    log.append(row);
+    return row;
+  }
+
+  async function rate(message, rating, row) {
+    try {
+      const token = session || (await startSession());
+      const response = await fetch(endpoint("feedback"), {
+        method: "POST",
+        headers: { "content-type": "application/json", "x-edgegate-session": token },
+        body: JSON.stringify({ request_id: message.requestId, rating }),
+      });
+      if (!response.ok) {
+        const body = await response.json().catch(() => null);
+        throw new Error(errorText(response, body));
+      }
+      message.rating = rating;
+      store.write("conversation", conversation);
+      for (const button of row.querySelectorAll("button")) button.setAttribute("aria-pressed", String(button.dataset.rating === rating));
+    } catch (error) {
+      showStatus(error instanceof TypeError ? "Could not reach the chat service. Check your connection and try again." : error.message);
+    }
+  }
+
   function renderConversation() {
     log.replaceChildren();
     if (settings.greeting) bubble("assistant", settings.greeting);
-    for (const message of conversation) bubble(message.role, message.content);
+    for (const message of conversation) {
+      bubble(message.role, message.content);
+      if (message.role === "assistant" && message.requestId && message.signature) ratingButtons(message);
+    }
   }
 
   function setOpen(open) {
@@ -302,8 +352,10 @@ button[hidden] { display: none; }
     let reply = "";
     let outcome;
     let signature = null;
+    let requestId = null;
     try {
       const response = await post(body, controller.signal);
+      requestId = response.headers.get("x-request-id");
       if (!response.ok) {
         const error = await response.json().catch(() => null);
         throw new Error(errorText(response, error));
@@ -328,7 +380,9 @@ button[hidden] { display: none; }
     if (controller.signal.aborted) outcome = "stopped";
     else if (outcome === "error" || outcome === "ended") showStatus("The answer was interrupted. Please try again.");
     if (reply) {
-      thread.push(signature ? { role: "assistant", content: reply, signature } : { role: "assistant", content: reply });
+      const message = signature ? { role: "assistant", content: reply, signature, requestId } : { role: "assistant", content: reply };
+      thread.push(message);
+      if (signature && requestId) ratingButtons(message);
     } else {
       answer.remove();
       if (outcome === "failed") {

@@ -147,12 +147,15 @@ end
 
 /**
  * Adds a served request's usage to usage hashes: one request and each named counter,
- * per model, in total and per provider ("@provider").
+ * per model, in total, per provider ("@provider") and per routing tier ("~tier", or
+ * "~chosen>served" for an audited request). And keeps, for a week, who made the request
+ * and how it was routed, for the feedback that may come on it.
  */
 export const USAGE = `
-local function addUsage(usageKeys, model, provider, counters)
+local function addUsage(usageKeys, model, provider, counters, tierScope)
   local scopes = {model, "total"}
   if provider ~= "" then scopes[#scopes + 1] = "@" .. provider end
+  if tierScope ~= "" then scopes[#scopes + 1] = tierScope end
   for _, usage in ipairs(usageKeys) do
     for _, scope in ipairs(scopes) do redis.call("HINCRBY", usage, scope .. "|requests", 1) end
     for _, counter in ipairs(counters) do
@@ -162,6 +165,9 @@ local function addUsage(usageKeys, model, provider, counters)
       end
     end
   end
+end
+local function keepRequest(key, record)
+  if key ~= "" and record ~= "" then redis.call("SET", key, record, "EX", 604800) end
 end
 `;
 

@@ -90,9 +90,10 @@ return reply
  * no-op, and voids an admission that lands after it.
  *
  * KEYS: reservations, reservation expiry, day usage, month usage, settlement marker,
- *       the key's day usage, the key's last use, the metrics' minute and totals, then
- *       the token buckets to correct
- * ARGV: reservation id, served (1/0), model, provider ("" = none), number of counters,
+ *       the key's day usage, the key's last use, the metrics' minute and totals, the
+ *       request's record (for feedback), then the token buckets to correct
+ * ARGV: reservation id, served (1/0), model, provider ("" = none), tier scope ("" = none),
+ *       the request's record ("" = none), number of counters,
  *       then name and value per counter, number of buckets, then per bucket its capacity,
  *       the correction (positive: more was used than charged; negative: a refund), what
  *       was charged and when (ms since the epoch), then the metrics' retention (ms), number
@@ -104,16 +105,17 @@ if not redis.call("SET", KEYS[5], "1", "NX", "EX", 172800) then return 0 end
 release(KEYS[1], KEYS[2], ARGV[1], "total|reserved")
 local now = clock()
 local counters = {}
-for i = 1, tonumber(ARGV[5]) do counters[i] = {ARGV[4 + 2 * i], ARGV[5 + 2 * i]} end
+for i = 1, tonumber(ARGV[7]) do counters[i] = {ARGV[6 + 2 * i], ARGV[7 + 2 * i]} end
 if ARGV[2] == "1" then
   redis.call("SET", KEYS[7], now)
-  addUsage({KEYS[3], KEYS[4], KEYS[6]}, ARGV[3], ARGV[4], counters)
+  addUsage({KEYS[3], KEYS[4], KEYS[6]}, ARGV[3], ARGV[4], counters, ARGV[5])
+  keepRequest(KEYS[10], ARGV[6])
 end
-local argFirst = 6 + 2 * #counters
+local argFirst = 8 + 2 * #counters
 local buckets = tonumber(ARGV[argFirst])
 for i = 1, buckets do
   local at = argFirst + 4 * i - 3
-  bucketCorrect(KEYS[9 + i], tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), now)
+  bucketCorrect(KEYS[10 + i], tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), now)
 end
 local metricsAt = argFirst + 4 * buckets + 1
 addMetrics(KEYS[8], KEYS[9], metricsAt + 2, tonumber(ARGV[metricsAt + 1]), tonumber(ARGV[metricsAt]))
@@ -202,7 +204,8 @@ return reply
  * region's highest applied sequence number are skipped, so a batch sent twice (a lost
  * reply, two isolates draining at once) counts once. A record is JSON:
  *   settlement {s = 1 when served, u = usage hashes, lu = last-use key, m = model,
- *               p = provider, c = {{name, value}...}, l = lease scope key or "", ln = its
+ *               p = provider, ts = tier scope, rq = the request record's key, rj = the
+ *               record, c = {{name, value}...}, l = lease scope key or "", ln = its
  *               budget lines, x = cost drawn from the lease, b = corrections of the
  *               primary's buckets {{bucket, capacity, correction, charged, chargedAt}...}}
  *   lease return {l, ln, r = amount}
@@ -230,7 +233,8 @@ for i = 3, #ARGV do
     else
       if record.s == 1 then
         redis.call("SET", record.lu, now)
-        addUsage(record.u, record.m, record.p, record.c)
+        addUsage(record.u, record.m, record.p, record.c, record.ts or "")
+        keepRequest(record.rq or "", record.rj or "")
         for _, usage in ipairs(record.u) do redis.call("PEXPIRE", usage, 69120000000) end
       end
       for _, b in ipairs(record.b) do bucketCorrect(b[1], b[2], b[3], b[4], b[5], now) end
