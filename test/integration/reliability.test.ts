@@ -20,6 +20,9 @@ beforeAll(async () => {
     firstTokenTimeoutMs: FIRST_TOKEN_TIMEOUT_MS,
     storageTimeoutMs: STORAGE_TIMEOUT_MS,
     retry: { deadlineMs: RETRY_DEADLINE_MS, baseDelayMs: 25 },
+    // Failing endpoints rest for their backoff, across requests: kept short, so that one
+    // test's failures never leave the next test's endpoints resting past its retry deadline.
+    vars: { RETRY_MAX_DELAY_MS: "300" },
   });
   redis = new Redis(stack.redis.url);
 });

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { refusalOf } from "./fixtures/refusal.js";
 import { GatewayError } from "../../shared/http/errors.js";
 import { type AdmissionRequest, AdmissionVoided, admitOnPrimary as admit, PolicyChanged } from "../../shared/ledger/admission.js";
 import { bucketKey } from "../../shared/ledger/buckets.js";
@@ -77,15 +78,6 @@ function settlement(admitted: { tenantId: string; keyId: string; reservationId: 
     requestRecord: null,
     ...fields,
   };
-}
-
-async function refusalOf(work: Promise<unknown>): Promise<GatewayError> {
-  const error = await work.then(
-    () => null,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof GatewayError)) throw new Error(`expected a refusal, got ${String(error)}`);
-  return error;
 }
 
 describe("admission", () => {

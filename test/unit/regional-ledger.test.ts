@@ -1,6 +1,7 @@
 import { env } from "cloudflare:workers";
 import type { Redis } from "@upstash/redis";
 import { describe, expect, it } from "vitest";
+import { refusalOf } from "./fixtures/refusal.js";
 import { GatewayError } from "../../shared/http/errors.js";
 import type { AdmissionRequest } from "../../shared/ledger/admission.js";
 import { DEFAULT_LEASE_TUNING, type LeaseTuning } from "../../shared/ledger/leases.js";
@@ -134,15 +135,6 @@ async function expectBudgetInvariant(tenantId: string, budgetMicroUsd: number, r
     expect(figure("g") - figure("s") - figure("r") - figure("v")).toBeGreaterThanOrEqual(0);
     expect(figure("g")).toBeLessThanOrEqual(Number(onPrimary[`${id}|g`] ?? 0));
   }
-}
-
-async function refusalOf(work: Promise<unknown>): Promise<GatewayError> {
-  const error = await work.then(
-    () => null,
-    (caught: unknown) => caught,
-  );
-  if (!(error instanceof GatewayError)) throw new Error(`expected a refusal, got ${String(error)}`);
-  return error;
 }
 
 /** Admits until a request is decided in the region, waiting for the deferred work in between. */
