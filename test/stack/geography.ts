@@ -14,7 +14,8 @@ export type ClientLocationSample = (typeof CLIENT_LOCATIONS)[number];
 
 /**
  * Each region's gateway sits next to its own upstream endpoint, so its upstream adds
- * only a short hop (milliseconds), applied by that region's simulator.
+ * only a short hop (milliseconds), applied by that region's simulator. A stack with
+ * distance (test/stack/network) delays the upstream links instead.
  */
 export const REGION_UPSTREAM_LATENCY_MS: Record<string, number> = {
   "us-east": 2,
@@ -33,6 +34,22 @@ export const TTFT_MS_PER_KM = 0.03;
 
 export function distancePenaltyMs(client: { latitude: number; longitude: number }, region: Region): number {
   return greatCircleKm(client, region) * TTFT_MS_PER_KM;
+}
+
+/** A client's city as request.cf gives it (the bench's CLIENT_LOCATIONS). */
+export interface ClientPlace {
+  name: string;
+  latitude: number;
+  longitude: number;
+  continent: string;
+  country: string;
+}
+
+/** The MF-CF-Blob header with which workerd puts a client in `location` (request.cf; local only). */
+export function cfBlobHeaders(location: ClientPlace): Record<string, string> {
+  return {
+    "MF-CF-Blob": JSON.stringify({ latitude: String(location.latitude), longitude: String(location.longitude), continent: location.continent, country: location.country }),
+  };
 }
 
 export { REGIONS };
