@@ -52,7 +52,8 @@ class DelayedDirection {
   readonly #queue: Item[] = [];
   #lastDue = 0;
   #queuedBytes = 0;
-  #timer: NodeJS.Timeout | NodeJS.Immediate | null = null;
+  #cancelTimer: (() => void) | null = null;
+  #stopped = false;
 
   constructor(
     private readonly from: Socket,
@@ -81,19 +82,26 @@ class DelayedDirection {
   }
 
   #push(item: Item): void {
+    if (this.#stopped) return;
     this.#queue.push(item);
     this.#schedule();
   }
 
   #schedule(): void {
     const next = this.#queue[0];
-    if (!next || this.#timer) return;
+    if (!next || this.#cancelTimer) return;
     const wait = next.due - performance.now();
-    this.#timer = wait <= RELEASE_TOLERANCE_MS ? setImmediate(() => this.#release()) : setTimeout(() => this.#release(), Math.round(wait));
+    if (wait <= RELEASE_TOLERANCE_MS) {
+      const immediate = setImmediate(() => this.#release());
+      this.#cancelTimer = () => clearImmediate(immediate);
+    } else {
+      const timeout = setTimeout(() => this.#release(), Math.round(wait));
+      this.#cancelTimer = () => clearTimeout(timeout);
+    }
   }
 
   #release(): void {
-    this.#timer = null;
+    this.#cancelTimer = null;
     const now = performance.now();
     while (this.#queue.length > 0 && this.#queue[0]!.due <= now + RELEASE_TOLERANCE_MS) {
       const item = this.#queue.shift()!;
@@ -119,11 +127,9 @@ class DelayedDirection {
   }
 
   stop(): void {
-    if (this.#timer) {
-      clearTimeout(this.#timer as NodeJS.Timeout);
-      clearImmediate(this.#timer as NodeJS.Immediate);
-    }
-    this.#timer = null;
+    this.#stopped = true;
+    this.#cancelTimer?.();
+    this.#cancelTimer = null;
     this.#queue.length = 0;
   }
 }
