@@ -173,6 +173,30 @@ export async function runInterleaved(
   return { exchanges, startedAt, endedAt: performance.now() };
 }
 
+/**
+ * Open loop: every endpoint gets `ratePerSecond` requests a second for `perEndpoint`
+ * requests, sent on schedule whether or not earlier ones have answered (as independent
+ * clients do); the endpoints' requests are spread evenly between each other's.
+ */
+export async function runPaced(
+  client: LoadClient,
+  endpoints: readonly Endpoint[],
+  body: Buffer,
+  options: { ratePerSecond: number; perEndpoint: number },
+): Promise<InterleavedRun> {
+  const spacingMs = 1000 / options.ratePerSecond / endpoints.length;
+  const startedAt = performance.now();
+  const sending: Array<Promise<Exchange>> = [];
+  for (let k = 0; k < options.perEndpoint * endpoints.length; k++) {
+    const wait = startedAt + k * spacingMs - performance.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    const endpoint = endpoints[k % endpoints.length] as Endpoint;
+    sending.push(client.post(endpoint, endpoint.path ?? MESSAGES_PATH, endpoint.body ?? body));
+  }
+  const exchanges = await Promise.all(sending);
+  return { exchanges, startedAt, endedAt: performance.now() };
+}
+
 /** `n` requests at once per endpoint, so the Agent holds enough warm connections for the next run. */
 export async function warmUp(client: LoadClient, endpoints: readonly Endpoint[], body: Buffer, n: number): Promise<void> {
   await Promise.all(

@@ -16,7 +16,7 @@ export interface OwnedPath {
  * gateway is (its own workerd, its own socket). What any Worker on this machine and
  * runtime adds; the gateway's own cost is what it adds above this.
  */
-const PASSTHROUGH_WORKER = `
+export const PASSTHROUGH_WORKER = `
 export default {
   async fetch(request, env) {
     const upstream = await fetch(env.UPSTREAM + new URL(request.url).pathname, {

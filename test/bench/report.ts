@@ -6,8 +6,7 @@ import { type TargetCheck, checkTargets } from "./targets.js";
 import { FIDELITY_DIRECTIVES } from "./fidelity.js";
 import { SUSTAINED_ADDED_P99_MS, SWEEP_LEVELS } from "./throughput.js";
 import { STREAM_TPS, type TtfbLevel } from "./ttfb.js";
-import { SINGLE_REGION } from "./by-location.js";
-import { TTFT_MS_PER_KM } from "../stack/geography.js";
+import { DESIGNS, type Design, type DesignFigures, NEXT_TO_PRIMARY } from "./by-location.js";
 
 /** The paths that only forward (no gateway code): each runtime's floor on this machine. */
 const FLOORS = ["passthrough", "node-proxy"] as const;
@@ -215,23 +214,65 @@ function floorSection(results: BenchResults): Section {
 }
 
 function locationSection(results: BenchResults): Section {
-  const f0 = (value: number): string => value.toFixed(0);
+  const setup = results.byLocationSetup;
+  const designs = Object.keys(DESIGNS) as Design[];
+  const nextToPrimary = results.byLocation.find((row) => row.location === NEXT_TO_PRIMARY);
+  const pair = (s: Percentiles | Summary): string => `${f1(s.p50)} / ${f1(s.p99)}`;
+  const decided = (d: DesignFigures): string => {
+    const reasons = Object.entries(d.primaryReasons).map(([reason, n]) => `${n} ${reason}`);
+    return `${d.admittedInRegion}/${d.gateway.n}${reasons.length > 0 ? ` (primary: ${reasons.join(", ")})` : ""}`;
+  };
+  const connections = (d: DesignFigures): string =>
+    Object.entries(d.links.connectionsOpened)
+      .map(([link, n]) => `${link} x${n}`)
+      .join("; ") || "none";
   return {
-    title: `7. Time to first token by client location: geo-routed vs a single region (${SINGLE_REGION}), ms`,
-    headers: ["client", "served by", "geo-routed", "single region", "saved", "measured geo / single (loopback)", "modelled distance geo / single"],
+    title: "7. Time to first byte added by the gateway, by client city, every link delayed by the distance model (ms)",
+    headers: [
+      "client",
+      "served by (upstream)",
+      "model: path RTT / region-primary RTT",
+      ...designs.flatMap((design) => [`${design}: gateway p50/p99`, `${design}: baseline p50/p99`, `${design}: ADDED p50/p99`, `${design}: ADDED p50 minus ${NEXT_TO_PRIMARY}'s`]),
+      "decided in the region (regional)",
+      ...designs.map((design) => `connections opened during the measurement (${design})`),
+      "proxy timing error mean/max (today / regional)",
+    ],
     rows: results.byLocation.map((row) => [
       row.location,
-      row.servedBy,
-      f0(row.geoRoutedMs),
-      f0(row.singleRegionMs),
-      f0(row.singleRegionMs - row.geoRoutedMs),
-      `${f1(row.measuredGeoMs)} / ${f1(row.measuredSingleMs)}`,
-      `${f0(row.networkGeoMs)} / ${f0(row.networkSingleMs)}`,
+      `${row.servedBy} (${Object.keys(row.upstreams).join(", ")})`,
+      `${f1(row.modelledPathMs)} / ${f1(row.modelledPrimaryRoundTripMs)}`,
+      ...designs.flatMap((design) => {
+        const d = row.designs[design];
+        const reference = nextToPrimary?.designs[design].added.p50 ?? Number.NaN;
+        return [pair(d.gateway), pair(d.baseline), pair(d.added), f1(d.added.p50 - reference) + (d.failed > 0 ? ` (${d.failed} failed)` : "")];
+      }),
+      decided(row.designs.regional),
+      ...designs.map((design) => connections(row.designs[design])),
+      designs.map((design) => `${f2(row.designs[design].links.lateness.mean)}/${f1(row.designs[design].links.lateness.max)}`).join(" / "),
     ]),
     notes: [
-      `Measured: median of streams per location (sim:ttft=0), request -> first content delta, through the front Worker with the location set by MF-CF-Blob, and straight to ${SINGLE_REGION}'s gateway; both on workerd on loopback.`,
-      `Modelled: ${TTFT_MS_PER_KM} ms per great-circle km between client and serving region, fitted to the published figures (US-West +140, EU +220, Asia-Pacific +380 ms over US-East for a far-away client). Loopback has no geography, so this part is a model, not a measurement.`,
+      `Each city in turn: the client and its colo moved there (MF-CF-Blob and the links' delays), ${setup.ratePerSecond} gateway requests a second (and as many baseline requests, spread between them, open loop) "${setup.directives}"; ${setup.regionWarmUpSeconds} s of the same traffic straight to every region before the first city, ${setup.warmUpSeconds} s from each city before its ${setup.requestsPerArm} measured requests per arm: steady state, after the regions have sized their rate credits and budget lease from recent use.`,
+      "Gateway = client -> front Worker at the colo -> service binding -> regional gateway (its storage calls) -> upstream endpoint. Baseline = the same delayed links through forwarding Workers (colo, region) without the gateway: ADDED = gateway percentile minus baseline percentile.",
+      `Designs: ${designs.map((design) => `${design} = ${DESIGNS[design].label} (regionDatabases: ${DESIGNS[design].regionDatabases})`).join("; ")}.`,
+      `Distance model: great-circle km x ${setup.model.routeStretch} (route stretch) / ${setup.model.fibreKmPerMs} km per ms (fibre) + ${setup.model.perHopMs} ms per link, one way; a new connection waits its handshakes (TCP + TLS: 2 round trips; service bindings: none). Table 7b lists every link.`,
+      "Connections opened: each paid its link's handshakes; one on 'front Worker -> primary database' is the front Worker's pin lookup (every 30 s per key), which lands in the p99 from far cities.",
+      "Proxy timing error: release minus due time of every chunk on every link during the measurement (the delays are applied by a Node proxy sharing the bench's event loop).",
     ],
+  };
+}
+
+function linkSection(results: BenchResults): Section {
+  const cities = results.byLocation.map((row) => row.location);
+  return {
+    title: "7b. The links of the regional stack and their one-way delays by client city (ms)",
+    headers: ["link", "kind", "from -> to", ...cities],
+    rows: results.byLocationSetup.links.map((link) => [
+      link.name,
+      link.kind,
+      `${link.from} -> ${link.to}`,
+      ...cities.map((city) => f1(link.oneWayMsByCity[city] ?? Number.NaN)),
+    ]),
+    notes: ["'client city' ends move with the client: the client itself and the Cloudflare colo it reaches are in its city. 'baseline:' links are the baseline's own, between the same places."],
   };
 }
 
@@ -322,6 +363,7 @@ export async function report(results: BenchResults, targetPaths: readonly string
     classifierSection(results),
     bundleSection(results),
     locationSection(results),
+    linkSection(results),
     frontLoadSection(results),
     targetSection(checks),
   ];

@@ -1,5 +1,5 @@
 import type { BuiltWorker } from "./bundle.js";
-import type { LocationRow } from "./by-location.js";
+import type { ByLocationSetup, LocationRow } from "./by-location.js";
 import type { ClassifierResult } from "./classifier.js";
 import type { FidelityResult } from "./fidelity.js";
 import type { FrontLoadResult } from "./front-load.js";
@@ -35,7 +35,9 @@ export interface BenchResults {
   bundles: BuiltWorker[];
   /** Resident memory of each path's processes before and after its measurements. */
   memory: Array<ProcessMemory & { path: string }>;
+  /** Time to first byte added by the gateway by client city, every link delayed, both designs. */
   byLocation: LocationRow[];
+  byLocationSetup: ByLocationSetup;
   frontLoad: FrontLoadResult;
   /** Parts not run because the run's time budget was spent (a busy machine). */
   skipped: string[];

@@ -2,8 +2,9 @@
  * `npm run bench`: starts the local stack, measures the gateway against the simulator
  * it fronts and against two floors (a forwarding Worker on workerd, a forwarding
  * node:http proxy), every figure interleaved with its baseline in the same run, then
- * the regional topology (geo-routing by client location, a load test through the front
- * Worker); prints the tables and writes results/latest.{json,md}.
+ * the regional topology (a load test through the front Worker; time to first byte by
+ * client city with every link delayed by distance, both designs of the counters);
+ * prints the tables and writes results/latest.{json,md}.
  *
  * `--smoke`: every part with a few requests, in well under a minute, to check the
  * harness works (npm test runs it); `--out <dir>`: where the results go.
@@ -38,7 +39,7 @@ const SUITES = {
     sweepBudgetS: 180,
     /** ...and nothing new starts after this many (one part can take a minute on a busy machine). */
     hardBudgetS: 220,
-    requestsPerLocation: 20,
+    byLocation: { requestsPerArm: 80, ratePerSecond: 10, regionWarmUpSeconds: 15, warmUpSeconds: 3 },
     frontLoad: { streams: 2_000, concurrency: 64 },
     classifierMinMs: 350,
     profileStartup: true,
@@ -52,7 +53,7 @@ const SUITES = {
     // No sweep level beyond those part 1 measured.
     sweepBudgetS: 0,
     hardBudgetS: 60,
-    requestsPerLocation: 1,
+    byLocation: { requestsPerArm: 2, ratePerSecond: 20, regionWarmUpSeconds: 0, warmUpSeconds: 0 },
     frontLoad: { streams: 16, concurrency: 8 },
     classifierMinMs: 20,
     profileStartup: false,
@@ -102,16 +103,14 @@ async function main(): Promise<void> {
 
   log("regional topology: the front Worker and three regions");
   const regional = await startStack({ topology: "regions", timeScale: 1 });
-  let regionalResults: Pick<BenchResults, "byLocation" | "frontLoad">;
+  let frontLoad: BenchResults["frontLoad"];
   try {
-    log("by client location");
-    const byLocation = await measureByLocation(regional, suite.requestsPerLocation);
     log(`${suite.frontLoad.streams} streams at concurrency ${suite.frontLoad.concurrency} through the front Worker`);
-    const frontLoad = await measureFrontLoad(regional, { ...suite.frontLoad, directives: streamDirectives(suite.frontLoad.concurrency) });
-    regionalResults = { byLocation, frontLoad };
+    frontLoad = await measureFrontLoad(regional, { ...suite.frontLoad, directives: streamDirectives(suite.frontLoad.concurrency) });
   } finally {
     await regional.stop();
   }
+  const byLocation = await measureByLocation({ ...suite.byLocation, log });
 
   const results: BenchResults = {
     meta: {
@@ -139,7 +138,9 @@ async function main(): Promise<void> {
     memory: measured.flatMap((m) => m.results.memory.map((memory) => ({ path: m.name, ...memory }))),
     classifier,
     bundles,
-    ...regionalResults,
+    byLocation: byLocation.rows,
+    byLocationSetup: byLocation.setup,
+    frontLoad,
     skipped: measured.flatMap((m) => m.results.skipped),
   };
   await report(

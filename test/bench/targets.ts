@@ -1,3 +1,4 @@
+import { DESIGNS, type Design, NEXT_TO_PRIMARY, TARGET_WITHIN_MS } from "./by-location.js";
 import type { BenchResults } from "./results.js";
 
 export type Verdict = "pass" | "miss" | "n/a";
@@ -84,6 +85,19 @@ export function checkTargets(results: BenchResults, paths: readonly string[]): T
     figure: `${load.failed} failed`,
     verdict: load.failed === 0 ? "pass" : "miss",
   });
+  const nextToPrimary = results.byLocation.find((row) => row.location === NEXT_TO_PRIMARY);
+  for (const design of Object.keys(DESIGNS) as Design[]) {
+    const reference = nextToPrimary?.designs[design].added.p50 ?? Number.NaN;
+    for (const row of results.byLocation.filter((candidate) => candidate !== nextToPrimary)) {
+      const over = row.designs[design].added.p50 - reference;
+      checks.push({
+        target: `added TTFB median from ${row.location} (${row.servedBy}) within ${TARGET_WITHIN_MS} ms of ${NEXT_TO_PRIMARY}'s, every link delayed`,
+        path: `edge, ${DESIGNS[design].label}`,
+        figure: `${over >= 0 ? "+" : ""}${ms(over)} (${ms(row.designs[design].added.p50)} vs ${ms(reference)})`,
+        verdict: verdict(over, TARGET_WITHIN_MS),
+      });
+    }
+  }
   for (const bundle of results.bundles) {
     const kib = bundle.gzipBytes / 1024;
     checks.push({

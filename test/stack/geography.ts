@@ -1,6 +1,3 @@
-import { greatCircleKm } from "../../shared/geo/distance.js";
-import { type Region, REGIONS } from "../../shared/geo/regions.js";
-
 /** Client locations the benchmark reports on, as Cloudflare would put them in request.cf. */
 export const CLIENT_LOCATIONS = [
   { name: "New York", latitude: 40.71, longitude: -74.01, continent: "NA", country: "US" },
@@ -10,11 +7,10 @@ export const CLIENT_LOCATIONS = [
   { name: "Sao Paulo", latitude: -23.55, longitude: -46.63, continent: "SA", country: "BR" },
 ] as const;
 
-export type ClientLocationSample = (typeof CLIENT_LOCATIONS)[number];
-
 /**
  * Each region's gateway sits next to its own upstream endpoint, so its upstream adds
- * only a short hop (milliseconds), applied by that region's simulator.
+ * only a short hop (milliseconds), applied by that region's simulator. A stack with
+ * distance (test/stack/network) delays the upstream links instead.
  */
 export const REGION_UPSTREAM_LATENCY_MS: Record<string, number> = {
   "us-east": 2,
@@ -22,17 +18,18 @@ export const REGION_UPSTREAM_LATENCY_MS: Record<string, number> = {
   "ap-southeast": 2,
 };
 
-/**
- * Time to first token a client loses to distance from the region that serves it: the
- * published comparisons put US-West +140 ms, EU +220 ms and Asia-Pacific +380 ms over
- * US-East for a far-away client (connection set-up and the first bytes cross the
- * distance several times). 0.03 ms per great-circle km matches those three figures
- * within about 15%.
- */
-export const TTFT_MS_PER_KM = 0.03;
-
-export function distancePenaltyMs(client: { latitude: number; longitude: number }, region: Region): number {
-  return greatCircleKm(client, region) * TTFT_MS_PER_KM;
+/** A client's city as request.cf gives it (the bench's CLIENT_LOCATIONS). */
+export interface ClientPlace {
+  name: string;
+  latitude: number;
+  longitude: number;
+  continent: string;
+  country: string;
 }
 
-export { REGIONS };
+/** The MF-CF-Blob header with which workerd puts a client in `location` (request.cf; local only). */
+export function cfBlobHeaders(location: ClientPlace): Record<string, string> {
+  return {
+    "MF-CF-Blob": JSON.stringify({ latitude: String(location.latitude), longitude: String(location.longitude), continent: location.continent, country: location.country }),
+  };
+}

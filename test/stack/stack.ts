@@ -2,13 +2,15 @@ import { AdminClient } from "../../shared/admin-client/client.js";
 import { REGIONS } from "../../shared/geo/regions.js";
 import { type DemoSite, startDemoSite } from "./demo-site/server.js";
 import { REGION_UPSTREAM_LATENCY_MS } from "./geography.js";
+import { Network } from "./network/network.js";
+import { type DelayedTopology, delayedTopology } from "./network/stack-links.js";
 import { startRedisServer, type RedisServer } from "./redis/redis-server.js";
 import { startSimulator, type Simulator } from "./simulator/server.js";
 import { startTurnstile, type TurnstileStandIn } from "./turnstile/server.js";
 import { startUpstashBridge, type UpstashBridge } from "./upstash-bridge/server.js";
 import { type WorkerBundle, workerBundles } from "./workers/build.js";
 import { type RequestLogLine, RequestLogs, parseRequestLogLine } from "./workers/request-logs.js";
-import { stackWorkers } from "./stack-workers.js";
+import { type RegionRoutes, stackWorkers } from "./stack-workers.js";
 import { type LocalWorker, startWorkerd, type WorkerOutput } from "./workers/workerd.js";
 
 export type { RequestLogLine } from "./workers/request-logs.js";
@@ -43,6 +45,13 @@ export interface StackOptions {
    * alone (the design before regional databases, for comparison). Default true.
    */
   regionDatabases?: boolean;
+  /**
+   * Regions topology: every network link gets the one-way delay of its distance
+   * (test/stack/network): client -> front Worker, front Worker -> each region and the
+   * primary, each region -> the primary, its own database and each upstream endpoint.
+   * `stack.network` moves the client (New York at start). Off by default.
+   */
+  distance?: boolean;
   /** The "dev" tenant's own rate limits; by default it has the gateways' default limits. */
   devTenantLimits?: { requestsPerMinute?: number; tokensPerMinute?: number };
   /** Called with every request log line as the Workers write it. */
@@ -81,6 +90,13 @@ export interface Stack {
   simulator: Simulator | null;
   /** The primary database's bridge (tenants, keys, budgets, usage). */
   bridge: UpstashBridge;
+  /**
+   * The links' geography when the stack has distance (null otherwise): `placeClient()`
+   * moves the client and its colo (send `cfBlobHeaders()` of the same place so that the
+   * front Worker routes from there too); `report()` lists every link and its traffic.
+   * `gateway.url` is then the client's delayed way in; each region's own URL stays direct.
+   */
+  network: Network | null;
   /** The bridges' bearer token (the gateways' UPSTASH_REDIS_REST_TOKEN and REGION_REDIS_REST_TOKEN). */
   bridgeToken: string;
   redis: RedisServer;
@@ -127,6 +143,9 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       for (const close of started.reverse()) await close().catch(() => {});
     })());
   const regional = options.topology === "regions";
+  if (options.distance && (!regional || options.anthropicApiKey)) {
+    throw new Error("distance needs the regions topology and the simulators (no anthropicApiKey)");
+  }
   const regions = regional ? REGIONS.map((region) => ({ region: region.id, environment: region.id })) : [{ region: "local", environment: "" }];
   const environments = [...regions.map(({ environment }) => environment), ...(regional ? [EDGE_ENVIRONMENT] : [])];
   // Built (or found in the build cache) while the servers start.
@@ -137,7 +156,6 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     started.push(() => redis.stop());
     const bridge = await startUpstashBridge({ port: options.ports?.bridge ?? 0, redisUrl: redis.url, token: BRIDGE_TOKEN });
     started.push(() => bridge.close());
-    const storage = { UPSTASH_REDIS_REST_URL: bridge.url, UPSTASH_REDIS_REST_TOKEN: BRIDGE_TOKEN };
     // Database 0 is the primary; region i's own is database i + 1 of the same redis-server.
     const databases = await Promise.all(
       regions.map(async (_, index) => {
@@ -156,22 +174,42 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
         const simulator = await startSimulator({
           timeScale: options.timeScale ?? 1,
           apiKeys: providerKeys,
-          extraLatencyMs: REGION_UPSTREAM_LATENCY_MS[region] ?? 0,
+          // With distance, the upstream links carry the delay instead.
+          extraLatencyMs: options.distance ? 0 : (REGION_UPSTREAM_LATENCY_MS[region] ?? 0),
         });
         started.push(() => simulator.close());
         return simulator;
       }),
     );
+    let network: Network | null = null;
+    let delayed: DelayedTopology | null = null;
+    if (options.distance) {
+      network = new Network();
+      const opened = network;
+      started.push(() => opened.close());
+      delayed = await delayedTopology(network, {
+        primaryUrl: bridge.url,
+        regions: regions.map(({ region }, index) => ({ region, simulatorUrl: simulators[index]!.url, databaseUrl: databases[index]?.url ?? null })),
+      });
+    }
+    const routes = regions.map(({ region }, index): RegionRoutes => {
+      const simulator = simulators[index];
+      return (
+        delayed?.routes.get(region) ?? {
+          primary: bridge.url,
+          database: databases[index]?.url ?? null,
+          upstream: async () => simulator!.url,
+        }
+      );
+    });
     const localWorkers = (bundles: readonly WorkerBundle[]): Promise<LocalWorker[]> =>
       stackWorkers(bundles, {
-        regions: regions.map((region, index) => ({
-          ...region,
-          simulator: simulators[index] ?? null,
-          database: databases[index] ? { REGION_REDIS_REST_URL: databases[index].url, REGION_REDIS_REST_TOKEN: BRIDGE_TOKEN } : null,
-        })),
-        edgeEnvironment: regional ? EDGE_ENVIRONMENT : null,
+        regions: regions.map((region, index) => ({ ...region, simulator: simulators[index] ?? null, routes: routes[index]! })),
+        edge: regional
+          ? { environment: EDGE_ENVIRONMENT, primary: delayed?.edge.primary ?? bridge.url, regionAddresses: delayed?.edge.regionAddresses ?? null }
+          : null,
         entryPort: options.ports?.gateway ?? 0,
-        storage,
+        storageToken: BRIDGE_TOKEN,
         anthropicApiKey: options.anthropicApiKey ?? providerKeys.join(","),
         adminToken: ADMIN_TOKEN,
         gatewaySecret: GATEWAY_SECRET,
@@ -218,6 +256,10 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       simulator: simulators[index]!,
     }));
     const entry = regional ? serverOf(workerName(EDGE_ENVIRONMENT), entryLogs) : deployments[0]!.gateway;
+    if (delayed) {
+      delayed.connectWorkers(entry.url, new Map(deployments.map(({ region, gateway }) => [region, gateway.url])));
+      entry.url = delayed.entry.url;
+    }
     /** Rebuilds from the current sources; restarts the Workers (same ports) only when a bundle changed. */
     const rebuild = async (): Promise<boolean> => {
       const rebuilt = await workerBundles(environments);
@@ -252,6 +294,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       deployments,
       simulator: deployments[0]!.simulator,
       bridge,
+      network,
       bridgeToken: BRIDGE_TOKEN,
       redis,
       admin,
