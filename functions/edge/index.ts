@@ -40,7 +40,7 @@ app.all("*", async (c) => {
           maxBytes: Number(c.env.MAX_BODY_BYTES) || DEFAULT_MAX_BODY_BYTES,
           timeoutMs: Number(c.env.BODY_TIMEOUT_MS) || DEFAULT_BODY_TIMEOUT_MS,
         });
-  const pin = await regionPinOf(request, c.env);
+  const pin = await regionPinOf(request, c.env, (work) => c.executionCtx.waitUntil(work));
   const location = clientLocation(request);
   const rank = (regionPin: readonly string[] | null) =>
     rankRegions(location, REGIONS, { pin: regionPin, defaultRegionId: c.env.DEFAULT_REGION || DEFAULT_REGION_ID });

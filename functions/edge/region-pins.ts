@@ -5,7 +5,7 @@ import { KeyCache } from "../../shared/tenants/key-cache.js";
 import { TenantStore } from "../../shared/tenants/store.js";
 import type { EdgeEnv } from "./env.js";
 
-/** How long the front Worker trusts a cached pin; pins change rarely and only by an operator. */
+/** After this long the front Worker refreshes a cached pin (in the background); pins change rarely and only by an operator. */
 const PIN_CACHE_MS = 30_000;
 
 const cache = new KeyCache();
@@ -22,25 +22,46 @@ export async function rememberPin(request: Request, pin: string[]): Promise<void
   learnedPins.set(keyHash, { pin, until: Date.now() + PIN_CACHE_MS });
 }
 
+/** Lookups in flight, per key hash: concurrent requests for one key share one. */
+const lookups = new Map<string, Promise<void>>();
+
 /**
- * The region pin of the tenant behind the request's key (a widget's comes in the URL): null when the tenant has none,
- * when there is no key or the key is unknown (the region then refuses the request
- * itself). One lookup per key per isolate every 30 s; cached otherwise.
+ * The region pin of the tenant behind the request's key (a widget's comes in the URL):
+ * null when the tenant has none, when there is no key or the key is unknown (the region
+ * then refuses the request itself). A key seen before is answered from the isolate's
+ * cache at once; past 30 s the cache is refreshed in the background (one lookup per key
+ * at a time), so no request waits for the primary after the first. If the primary does
+ * not answer, the last known pin stands, or none: the region enforces the pin anyway and
+ * says where to go.
  */
-export async function regionPinOf(request: Request, env: EdgeEnv): Promise<readonly string[] | null> {
+export async function regionPinOf(request: Request, env: EdgeEnv, waitUntil: (work: Promise<unknown>) => void): Promise<readonly string[] | null> {
   const key = presentedKey(request.headers) ?? widgetKeyOf(new URL(request.url));
   if (!key || !env.UPSTASH_REDIS_REST_URL || !env.UPSTASH_REDIS_REST_TOKEN) return null;
   const keyHash = await sha256Hex(key);
   const learned = learnedPins.get(keyHash);
   if (learned && learned.until > Date.now()) return learned.pin;
-  const now = Date.now();
-  let entry = cache.get(keyHash, PIN_CACHE_MS, now);
-  if (!entry) {
-    const redis = redisClient({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN });
-    const found = await new TenantStore(redis).lookupKey(keyHash);
-    if (!found?.tenant) return null;
-    cache.set(keyHash, found.key, found.tenant, now);
-    entry = { key: found.key, tenant: found.tenant, fetchedAt: now };
+  const store = new TenantStore(redisClient({ url: env.UPSTASH_REDIS_REST_URL, token: env.UPSTASH_REDIS_REST_TOKEN }));
+  const known = cache.get(keyHash, Number.POSITIVE_INFINITY, Date.now());
+  if (known) {
+    if (Date.now() - known.fetchedAt > PIN_CACHE_MS) waitUntil(lookUp(store, keyHash));
+    return known.tenant.regionPin;
   }
-  return entry.tenant.regionPin;
+  await lookUp(store, keyHash);
+  return cache.get(keyHash, Number.POSITIVE_INFINITY, Date.now())?.tenant.regionPin ?? null;
+}
+
+function lookUp(store: TenantStore, keyHash: string): Promise<void> {
+  let lookup = lookups.get(keyHash);
+  if (!lookup) {
+    lookup = store
+      .lookupKey(keyHash)
+      .then((found) => {
+        if (found?.tenant) cache.set(keyHash, found.key, found.tenant, Date.now());
+        else cache.delete(keyHash);
+      })
+      .catch(() => undefined)
+      .finally(() => lookups.delete(keyHash));
+    lookups.set(keyHash, lookup);
+  }
+  return lookup;
 }

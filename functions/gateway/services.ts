@@ -79,6 +79,7 @@ function services(config: GatewayConfig, env: GatewayEnv): Services {
           tuning: config.leases,
           spool: (settlement) => spoolOf(env, config.region, settlement)?.add(settlement) ?? Promise.resolve(),
           scheduleDrain: () => spoolOf(env, config.region, null)?.drainLater() ?? Promise.resolve(),
+          keepReplicaFresh: () => spoolOf(env, config.region, null)?.keepReplicaFresh() ?? Promise.resolve(),
         }),
         upstream: new EndpointPool(endpointsOf(config, env)),
         headroom: new HeadroomView(HEAD_START_VIEW_MS),

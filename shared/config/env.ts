@@ -58,9 +58,9 @@ export interface GatewayEnv {
   /** Upstash Redis REST endpoint and token of this region's own database (hot-path counters); unset, the primary decides every request. */
   REGION_REDIS_REST_URL?: string;
   REGION_REDIS_REST_TOKEN?: string;
-  /** Leases and credits: the oldest replica of keys and tenants used (ms), rate credit lifetime (ms), the headroom divisor of budget leases. */
+  /** Leases and credits: the oldest replica of keys and tenants used (ms), the overshoot bound of shared rate limits (share), the headroom divisor of budget leases. */
   REPLICA_MAX_AGE_MS?: string;
-  RATE_CREDIT_TTL_MS?: string;
+  RATE_OVERSHOOT_SHARE?: string;
   LEASE_HEADROOM_DIVISOR?: string;
   /** Durable Object namespace holding settlements that could not be written yet. */
   USAGE_SPOOL?: DurableObjectNamespace<UsageSpool>;
@@ -169,7 +169,7 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
           DEFAULT_LEASE_TUNING.replicaRefreshMs,
           Math.floor(0.4 * positiveInt(env.REPLICA_MAX_AGE_MS, DEFAULT_LEASE_TUNING.replicaMaxAgeMs)),
         ),
-        creditTtlMs: positiveInt(env.RATE_CREDIT_TTL_MS, DEFAULT_LEASE_TUNING.creditTtlMs),
+        rateOvershootShare: unitInterval(env.RATE_OVERSHOOT_SHARE, DEFAULT_LEASE_TUNING.rateOvershootShare),
         leaseHeadroomDivisor: positiveInt(env.LEASE_HEADROOM_DIVISOR, DEFAULT_LEASE_TUNING.leaseHeadroomDivisor),
       },
       adminToken: env.ADMIN_TOKEN ?? "",

@@ -18,12 +18,12 @@ export interface LeaseTuning {
   leaseMinRequests: number;
   /** The primary grants at most 1/divisor of a budget's remaining headroom per lease. */
   leaseHeadroomDivisor: number;
-  /** Credit lives this long after it is taken from the primary's bucket. */
+  /** Credit lives this long after it is taken from the primary's bucket (unspent, it is lost to the limit). */
   creditTtlMs: number;
   /** Credit covers about this much of the region's recent use of a limit... */
   creditHorizonMs: number;
-  /** ...but never more than this share of the limit per request to the primary. */
-  creditMaxShare: number;
+  /** ...and all regions together hold at most this share of a limit: the overshoot bound. */
+  rateOvershootShare: number;
   /** The replica of keys and tenants is refreshed once it is this old... */
   replicaRefreshMs: number;
   /** ...and never used older than this (unless the primary is unreachable). */
@@ -36,9 +36,9 @@ export const DEFAULT_LEASE_TUNING: LeaseTuning = {
   leaseHorizonMs: 60_000,
   leaseMinRequests: 4,
   leaseHeadroomDivisor: 4,
-  creditTtlMs: 6_000,
+  creditTtlMs: 60_000,
   creditHorizonMs: 6_000,
-  creditMaxShare: 0.25,
+  rateOvershootShare: 0.1,
   replicaRefreshMs: 1_000,
   replicaMaxAgeMs: 2_500,
   downForMs: 5_000,
@@ -59,10 +59,20 @@ export function leaseExcess(available: number, target: number): number {
   return available > 2 * target ? available - target : 0;
 }
 
-/** The credit a region aims to hold for one limit: its recent use over the horizon, within the share cap, at least one request's cost. */
-export function creditTarget(usedLastMinute: number, cost: number, capacity: number, tuning: LeaseTuning): number {
-  const recent = Math.ceil((usedLastMinute * tuning.creditHorizonMs) / 60_000);
-  return Math.max(cost, Math.min(Math.ceil(capacity * tuning.creditMaxShare), Math.max(2 * cost, recent)));
+/** The most credit one region may hold for a limit: its part of the overshoot share (at least one unit). */
+export function creditCap(capacity: number, regionCount: number, tuning: Pick<LeaseTuning, "rateOvershootShare">): number {
+  return Math.max(1, Math.floor((capacity * tuning.rateOvershootShare) / Math.max(1, regionCount)));
+}
+
+/**
+ * The credit a region aims to hold for one limit: its recent use over the horizon, at
+ * least two requests like this one, within its cap. 0 when one request is more than the
+ * cap: such requests are admitted on the primary.
+ */
+export function creditTarget(usedLastMinute: number, cost: number, capacity: number, regionCount: number, tuning: LeaseTuning): number {
+  const cap = creditCap(capacity, regionCount, tuning);
+  if (cost > cap) return 0;
+  return Math.min(cap, Math.max(2 * cost, Math.ceil((usedLastMinute * tuning.creditHorizonMs) / 60_000)));
 }
 
 /** Credit to take once less than half the target is left (0: nothing yet). */
@@ -76,9 +86,4 @@ export function creditTopUp(credit: number, target: number): number {
  */
 export function fallbackCapacity(capacity: number, regionCount: number): number {
   return Math.max(1, Math.floor(capacity / Math.max(1, regionCount)));
-}
-
-/** The most a limit can admit beyond one central bucket over any window, as a share of a minute's limit. */
-export function creditOvershootShare(tuning: Pick<LeaseTuning, "creditTtlMs">): number {
-  return tuning.creditTtlMs / 60_000;
 }

@@ -5,7 +5,7 @@ import { usagePeriods } from "../storage/keys.js";
 import { type Admission, type AdmissionRequest, AdmissionVoided, admitOnPrimary, keyShareOf, PolicyChanged } from "./admission.js";
 import type { RequestReport } from "../metrics/samples.js";
 import type { DefaultLimits } from "./buckets.js";
-import { creditTarget, creditTopUp, type LeaseTuning, leaseExcess, leaseTarget, leaseTopUp } from "./leases.js";
+import { creditCap, creditTarget, creditTopUp, type LeaseTuning, leaseExcess, leaseTarget, leaseTopUp } from "./leases.js";
 import { admitInRegion, type LocalFigures, type LocalOutcome, type RegionalPlan } from "./local-admission.js";
 import { drainOutbox, returnLease } from "./outbox.js";
 import { type LeaseScope, leaseScope } from "./regional-plan.js";
@@ -37,6 +37,8 @@ export interface LedgerOptions {
   spool: (settlement: Settlement) => Promise<void>;
   /** Asks the spool to drain the outbox later (the primary did not answer). */
   scheduleDrain: () => Promise<void>;
+  /** Asks the region's background worker to keep the replica fresh while requests use it. */
+  keepReplicaFresh: () => Promise<void>;
 }
 
 export interface AdmissionOutcome {
@@ -58,6 +60,8 @@ export type Settle = (served: Served | null, report: RequestReport | null) => Pr
 
 /** Waits after a failed settlement write before the next try; then the spool takes over. */
 const SETTLE_RETRY_DELAYS_MS = [250, 1_000, 3_000];
+/** How often an isolate reminds the region's background worker that the replica is in use. */
+const KEEP_FRESH_REMINDER_MS = 60_000;
 /** Storage clocks may run a little ahead of the Worker's; an admission is void this long after its deadline. */
 const CLOCK_SKEW_ALLOWANCE_MS = 1_000;
 
@@ -82,6 +86,7 @@ export class Ledger {
   private draining: Promise<void> | null = null;
   private drainAgain = false;
   private readonly replenishing = new Set<string>();
+  private lastKeepFreshAt = 0;
 
   constructor(private readonly options: LedgerOptions) {
     this.primaryHealth = new StorageHealth(options.tuning.downForMs);
@@ -166,12 +171,21 @@ export class Ledger {
       const excess = leaseExcess(figures.leaseAvailable, target);
       if (excess > 0) defer(this.giveBack(plan.lease, excess));
     }
+    const regions = this.options.region!.count;
     for (const { placed, credit, usedLastMinute } of figures.credits) {
-      const wanted = creditTopUp(credit, creditTarget(usedLastMinute, placed.bucket.cost, placed.bucket.capacity, tuning));
-      if (wanted > 0) order.credits.push({ placed, wanted });
+      const wanted = creditTopUp(credit, creditTarget(usedLastMinute, placed.bucket.cost, placed.bucket.capacity, regions, tuning));
+      if (wanted > 0) order.credits.push({ placed, wanted, cap: creditCap(placed.bucket.capacity, regions, tuning) });
     }
     if (order.leaseWanted > 0 || order.credits.length > 0) defer(this.replenish(order));
     if (Date.now() - figures.replicaReadAt > tuning.replicaRefreshMs) defer(this.sync());
+    this.keepReplicaFresh(defer);
+  }
+
+  /** Tells the region's background worker, at most once a minute per isolate, that the replica is in use. */
+  private keepReplicaFresh(defer: Defer): void {
+    if (Date.now() - this.lastKeepFreshAt < KEEP_FRESH_REMINDER_MS) return;
+    this.lastKeepFreshAt = Date.now();
+    defer(this.options.keepReplicaFresh());
   }
 
   /** After the primary decided for the region: fetch what the region lacked. */
@@ -182,7 +196,10 @@ export class Ledger {
         await this.replica!.copy(request.keyHash, admission.key, admission.tenant);
         return;
       case "replica_stale":
-        return this.sync();
+        // Traffic too sparse to keep the replica fresh: the region's background worker will.
+        this.lastKeepFreshAt = Date.now();
+        await Promise.all([this.options.keepReplicaFresh().catch(() => undefined), this.sync()]);
+        return;
       case "lease_short": {
         const lease = local.lease!;
         const target = leaseTarget(lease.spendLastMinute, request.reserveMicroUsd, tuning);
@@ -197,7 +214,10 @@ export class Ledger {
         if (lease.granted === 0) await this.giveBack(previousDayScope(request), "all");
         return topUp;
       }
-      case "credit_short":
+      case "credit_short": {
+        // How fast the region uses the limit is not known here (this request was admitted on
+        // the primary): ask for the region's whole share, so the next requests decide locally.
+        const regions = this.options.region!.count;
         return this.replenish({
           tenantId: request.tenant.id,
           lease: local.plan.lease,
@@ -205,8 +225,11 @@ export class Ledger {
           leaseGranted: 0,
           credits: local.plan.buckets
             .filter((placed) => placed.placement === "credit")
-            .map((placed) => ({ placed, wanted: creditTarget(0, placed.bucket.cost, placed.bucket.capacity, tuning) })),
+            .map((placed) => ({ placed, cap: creditCap(placed.bucket.capacity, regions, tuning) }))
+            .filter(({ placed, cap }) => placed.bucket.cost <= cap)
+            .map(({ placed, cap }) => ({ placed, wanted: cap, cap })),
         });
+      }
     }
   }
 

@@ -12,14 +12,15 @@ export interface ReplenishOrder {
   /** Budget lease wanted (micro-USD; 0: none), and the granted total the region knows. */
   leaseWanted: number;
   leaseGranted: number;
-  credits: Array<{ placed: PlacedBucket; wanted: number }>;
+  /** Credit wanted per limit, and the most the region may hold of it. */
+  credits: Array<{ placed: PlacedBucket; wanted: number; cap: number }>;
 }
 
 /**
  * One call to the primary (REPLENISH) for lease and credits, then one to the region's
  * database to take them in. A lost reply costs nothing: the granted total is
  * cumulative, so the next order gets the earlier grant back; credit taken but never
- * received is lost to the limit (it drains within a minute).
+ * received (or beyond the region's cap) is lost to the limit (it drains within a minute).
  */
 export async function replenish(local: Redis, primary: Redis, region: string, divisor: number, creditTtlMs: number, order: ReplenishOrder): Promise<void> {
   const { lease, credits } = order;
@@ -43,6 +44,10 @@ export async function replenish(local: Redis, primary: Redis, region: string, di
     local,
     LEASE_APPLY,
     [lease.localKey, ...credits.map(({ placed }) => placed.localKey)],
-    [order.leaseWanted > 0 ? Number(granted) : -1, creditTtlMs, ...perBucket.map(Number)],
+    [
+      order.leaseWanted > 0 ? Number(granted) : -1,
+      creditTtlMs,
+      ...credits.flatMap(({ cap }, i) => [...perBucket.slice(3 * i, 3 * i + 3).map(Number), cap]),
+    ],
   );
 }

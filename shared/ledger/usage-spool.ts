@@ -1,53 +1,60 @@
 import { DurableObject } from "cloudflare:workers";
+import { gatewayConfig, type GatewayEnv } from "../config/env.js";
 import { redisClient } from "../storage/redis.js";
 import { drainOutbox } from "./outbox.js";
+import { Replica } from "./replica.js";
 import { type Settlement, writeLocalSettlement, writeSettlement } from "./settlement.js";
-
-interface SpoolEnv {
-  REGION?: string;
-  UPSTASH_REDIS_REST_URL?: string;
-  UPSTASH_REDIS_REST_TOKEN?: string;
-  REGION_REDIS_REST_URL?: string;
-  REGION_REDIS_REST_TOKEN?: string;
-}
 
 const FIRST_RETRY_MS = 1_000;
 const MAX_RETRY_MS = 60_000;
 const DRAIN_PENDING = "drain";
+const KEEP_FRESH_UNTIL = "keep-fresh-until";
+/** The replica is kept fresh this long after the last request that needed it. */
+const KEEP_FRESH_FOR_MS = 5 * 60_000;
 
 /**
- * What a region could not write while a database was down, kept in Durable Object
- * storage (durable, unlike an isolate) and retried on an alarm with growing backoff:
- * settlements (for the primary, or for the region's own database), and the region's
- * outbox, drained to the primary once it answers again. Settlements are idempotent (a
- * marker per reservation id) and the outbox is applied by sequence number, so a retry
- * after a lost reply cannot count twice.
+ * The region's background work, in Durable Object storage (durable, unlike an isolate),
+ * on one alarm:
+ * - settlements that could not be written while a database was down (for the primary,
+ *   or for the region's own database), retried with growing backoff;
+ * - the region's outbox, drained to the primary once it answers again;
+ * - the replica of keys and tenants, synced with the primary every REPLICA refresh
+ *   interval while requests use it, so that a region with sparse traffic still decides
+ *   locally (a replica only refreshed by traffic would be too old at every request).
+ * Settlements are idempotent (a marker per reservation id) and the outbox is applied by
+ * sequence number, so a retry after a lost reply cannot count twice.
  */
-export class UsageSpool extends DurableObject<SpoolEnv> {
+export class UsageSpool extends DurableObject<GatewayEnv> {
   async add(settlement: Settlement): Promise<void> {
     await this.ctx.storage.put(`settlement:${settlement.reservationId}`, settlement);
-    await this.wake();
+    await this.wake(Date.now() + FIRST_RETRY_MS);
   }
 
   /** The primary did not take the region's outbox: try again later, even if no request comes. */
   async drainLater(): Promise<void> {
     await this.ctx.storage.put(DRAIN_PENDING, true);
-    await this.wake();
+    await this.wake(Date.now() + FIRST_RETRY_MS);
+  }
+
+  /** A request found the replica older than its refresh interval: keep it fresh for a while. */
+  async keepReplicaFresh(): Promise<void> {
+    await this.ctx.storage.put(KEEP_FRESH_UNTIL, Date.now() + KEEP_FRESH_FOR_MS);
+    await this.wake(Date.now());
   }
 
   async pending(): Promise<number> {
     return (await this.ctx.storage.list({ prefix: "settlement:" })).size + ((await this.ctx.storage.get(DRAIN_PENDING)) ? 1 : 0);
   }
 
-  private async wake(): Promise<void> {
-    if ((await this.ctx.storage.getAlarm()) === null) await this.ctx.storage.setAlarm(Date.now() + FIRST_RETRY_MS);
+  private async wake(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm();
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at);
   }
 
   override async alarm(): Promise<void> {
-    const primary = redisClient({ url: this.env.UPSTASH_REDIS_REST_URL ?? "", token: this.env.UPSTASH_REDIS_REST_TOKEN ?? "" });
-    const region = this.env.REGION_REDIS_REST_URL
-      ? redisClient({ url: this.env.REGION_REDIS_REST_URL, token: this.env.REGION_REDIS_REST_TOKEN ?? "" })
-      : null;
+    const config = gatewayConfig(this.env);
+    const primary = redisClient(config.redis);
+    const region = config.regionRedis ? redisClient(config.regionRedis) : null;
     let failures = 0;
     for (const [key, settlement] of await this.ctx.storage.list<Settlement>({ prefix: "settlement:" })) {
       try {
@@ -61,18 +68,26 @@ export class UsageSpool extends DurableObject<SpoolEnv> {
     }
     if (region && (await this.ctx.storage.get(DRAIN_PENDING))) {
       try {
-        if ((await drainOutbox(region, primary, this.env.REGION ?? "local")) === 0) await this.ctx.storage.delete(DRAIN_PENDING);
+        if ((await drainOutbox(region, primary, config.region)) === 0) await this.ctx.storage.delete(DRAIN_PENDING);
         else failures++;
       } catch {
         failures++;
       }
     }
+    let next: number | null = null;
+    const keepFreshUntil = (await this.ctx.storage.get<number>(KEEP_FRESH_UNTIL)) ?? 0;
+    if (region && Date.now() < keepFreshUntil) {
+      await new Replica(region, primary).sync().catch(() => undefined);
+      next = Date.now() + config.leases.replicaRefreshMs;
+    }
     if (failures > 0) {
       const attempt = ((await this.ctx.storage.get<number>("attempt")) ?? 0) + 1;
       await this.ctx.storage.put("attempt", attempt);
-      await this.ctx.storage.setAlarm(Date.now() + Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt));
+      const retryAt = Date.now() + Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** attempt);
+      next = next === null ? retryAt : Math.min(next, retryAt);
     } else {
       await this.ctx.storage.delete("attempt");
     }
+    if (next !== null) await this.ctx.storage.setAlarm(next);
   }
 }

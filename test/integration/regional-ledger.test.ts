@@ -242,6 +242,24 @@ describe("the upstream call starts while admission is in flight", () => {
   });
 });
 
+describe("sparse traffic", () => {
+  it("is still decided in the region: the replica and rate credit outlive gaps of several seconds", async () => {
+    const tenant = await newTenant(stack);
+    const usEast = stack.deployments.find((deployment) => deployment.region === "us-east")!;
+    const cheap = messageBody("sim:tokens=2 now and then", { max_tokens: 50 });
+    await warmUp(usEast, tenant.key, cheap);
+    const sides: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      // Longer than the replica's maximum age (2.5 s): only kept fresh in the background.
+      await new Promise((resolve) => setTimeout(resolve, 4_000));
+      const response = await sendTo(usEast, tenant.key, cheap);
+      await response.text();
+      sides.push(await admittedOn(usEast, response));
+    }
+    expect(sides).toEqual(["region", "region", "region"]);
+  });
+});
+
 describe("outages", () => {
   it("a region whose database is down is served by the primary", async () => {
     const tenant = await newTenant(stack);

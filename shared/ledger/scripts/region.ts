@@ -179,11 +179,13 @@ return seq
 /**
  * Takes in what the primary handed out (REPLENISH): the lease's granted total (never
  * lowered: replies may arrive out of order) and new credit per bucket, which goes in the
- * newer slot after the older slots are merged (keeping the earlier expiry).
+ * newer slot after the older slots are merged (keeping the earlier expiry). A region never
+ * holds more than its cap of a limit (several isolates may top up at once): the rest is
+ * dropped, which only ever leaves the limit unused.
  *
  * KEYS: the lease, then the credit buckets
- * ARGV: granted total (-1 = unchanged), credit lifetime (ms), then per bucket taken,
- *       the primary's remaining and ms-until-empty
+ * ARGV: granted total (-1 = unchanged), credit lifetime (ms), then per bucket taken, the
+ *       primary's remaining and ms-until-empty, and the region's cap
  */
 export const LEASE_APPLY = luaScript(`${CLOCK}${CREDITS}
 local now = clock()
@@ -191,8 +193,8 @@ local granted = tonumber(ARGV[1])
 if granted >= 0 and granted > num(redis.call("HGET", KEYS[1], "g")) then redis.call("HSET", KEYS[1], "g", granted) end
 local ttl = tonumber(ARGV[2])
 for i = 2, #KEYS do
-  local at = 3 * i - 3
-  local taken = tonumber(ARGV[at])
+  local at = 4 * i - 5
+  local taken, cap = tonumber(ARGV[at]), tonumber(ARGV[at + 3])
   local key = KEYS[i]
   if taken > 0 then
     local c = redis.call("HMGET", key, "a", "ax", "b", "bx")
@@ -201,10 +203,11 @@ for i = 2, #KEYS do
     if bx <= now or b <= 0 then b, bx = 0, 0 end
     if a > 0 and b > 0 then a, ax = a + b, math.min(ax, bx)
     elseif b > 0 then a, ax = b, bx end
+    taken = math.max(0, math.min(taken, cap - a))
     redis.call("HSET", key, "a", a, "ax", ax, "b", taken, "bx", now + ttl)
   end
   redis.call("HSET", key, "rem", ARGV[at + 1], "rs", ARGV[at + 2])
-  redis.call("PEXPIRE", key, 120000)
+  redis.call("PEXPIRE", key, ttl + 60000)
 end
 return 1
 `);
