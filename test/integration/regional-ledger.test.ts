@@ -17,7 +17,13 @@ let primary: Redis;
 let regionDatabases: Redis[];
 
 beforeAll(async () => {
-  stack = await startStack({ topology: "regions", timeScale: 0.05, streamIdleTimeoutMs: 2_000 });
+  stack = await startStack({
+    topology: "regions",
+    timeScale: 0.05,
+    streamIdleTimeoutMs: 2_000,
+    // Endpoints that answered the faults of one test rest at most 300 ms, never into the next test.
+    vars: { RETRY_MAX_DELAY_MS: "300" },
+  });
   primary = new Redis(stack.redis.url);
   regionDatabases = stack.deployments.map((_, index) => new Redis(`${stack.redis.url}/${index + 1}`));
 });
@@ -141,6 +147,8 @@ describe("budgets across three regions", () => {
     const eu = stack.deployments.find((deployment) => deployment.region === "eu-west")!;
     const statuses: number[] = [];
     const unexpected: string[] = [];
+    /** Answers whose client left after the first delta: their output may be estimated from what was relayed. */
+    const leftEarly = new Set<string>();
     const served = async (deployment: Deployment, i: number): Promise<void> => {
       const controller = new AbortController();
       const response = await sendTo(deployment, tenant.key, body(i), controller.signal);
@@ -151,7 +159,10 @@ describe("budgets across three regions", () => {
       }
       const text =
         response.ok && i % 5 === 2 ? await readUntilThenAbort(response, controller, (read) => read.includes("content_block_delta")) : await response.text();
-      if (response.ok) messageIds.push(messageIdOf(text));
+      if (response.ok) {
+        messageIds.push(messageIdOf(text));
+        if (i % 5 === 2) leftEarly.add(messageIdOf(text));
+      }
     };
     // Four rounds of 10 concurrent requests per region; eu-west's database is down for the middle two.
     for (let round = 0; round < 4; round++) {
@@ -177,7 +188,9 @@ describe("budgets across three regions", () => {
     expect(answered.length).toBe(messageIds.length);
     expect(day("total|requests")).toBe(messageIds.length);
     expect(day("total|input")).toBe(answered.reduce((sum, record) => sum + record.inputTokens, 0));
-    const completedOutput = answered.filter((record) => record.completed).reduce((sum, record) => sum + record.outputTokensSent, 0);
+    const completedOutput = answered
+      .filter((record) => record.completed && !leftEarly.has(record.messageId!))
+      .reduce((sum, record) => sum + record.outputTokensSent, 0);
     expect(day("total|output")).toBeGreaterThanOrEqual(completedOutput);
     expect(day("total|output")).toBeLessThanOrEqual(2 * answered.reduce((sum, record) => sum + record.outputTokensSent, 0) + 100);
   });

@@ -1,4 +1,4 @@
-import type Redis from "ioredis";
+import IORedis from "ioredis";
 import { expect } from "vitest";
 import type { Stack } from "../stack/stack.js";
 import { MODEL, messageBody, readUntilThenAbort, sendMessage } from "./helpers.js";
@@ -60,7 +60,25 @@ export function ledgerRecord(stack: Stack, upstreamId: string) {
   return stack.deployments.map((deployment) => deployment.simulator!.ledger.get(upstreamId)).find((record) => record !== undefined);
 }
 
-export function usageCounters(redis: Redis, tenantId: string, period: "d" | "m" = "d"): Promise<Record<string, number>> {
+/**
+ * Waits until every region with a database of its own has applied its settlements to the
+ * primary: no reservation open there, and its outbox empty.
+ */
+export async function regionsSettled(stack: Stack, tenantId: string): Promise<void> {
+  for (const deployment of stack.deployments) {
+    if (!deployment.databaseRedisUrl) continue;
+    const database = new IORedis(deployment.databaseRedisUrl);
+    try {
+      await expect
+        .poll(async () => (await database.hlen(`eg:r:${tenantId}`)) + (await database.llen("eg:outbox")), { timeout: 20_000 })
+        .toBe(0);
+    } finally {
+      database.disconnect();
+    }
+  }
+}
+
+export function usageCounters(redis: IORedis, tenantId: string, period: "d" | "m" = "d"): Promise<Record<string, number>> {
   const now = new Date().toISOString();
   const key = `eg:u:${tenantId}:${period}:${period === "d" ? now.slice(0, 10) : now.slice(0, 7)}`;
   return redis.hgetall(key).then((raw) => Object.fromEntries(Object.entries(raw).map(([field, value]) => [field, Number(value)])));
@@ -73,9 +91,10 @@ export function usageCounters(redis: Redis, tenantId: string, period: "d" | "m" 
  * could have been relayed; nothing for requests that never reached a served answer;
  * and no reservation left behind.
  */
-export async function expectCountersMatchTraffic(stack: Stack, redis: Redis, tenantId: string, sent: SentRequest[]): Promise<void> {
+export async function expectCountersMatchTraffic(stack: Stack, redis: IORedis, tenantId: string, sent: SentRequest[]): Promise<void> {
   const logs = await Promise.all(sent.map((request) => stack.gateway.waitForLog(request.requestId, 20_000)));
   await expect.poll(() => redis.hlen(`eg:r:${tenantId}`), { timeout: 10_000 }).toBe(0);
+  await regionsSettled(stack, tenantId);
 
   let served = 0;
   let input = 0;

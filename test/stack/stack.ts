@@ -75,8 +75,9 @@ export interface WorkerServer {
 export interface Deployment {
   region: string;
   gateway: WorkerServer;
-  /** The region's own database (null when it uses the primary alone). */
+  /** The region's own database (null when it uses the primary alone): its bridge, and the redis URL behind it. */
   database: UpstashBridge | null;
+  databaseRedisUrl: string | null;
   /** Null when the stack talks to the real Anthropic API. */
   simulator: Simulator | null;
 }
@@ -157,10 +158,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const bridge = await startUpstashBridge({ port: options.ports?.bridge ?? 0, redisUrl: redis.url, token: BRIDGE_TOKEN });
     started.push(() => bridge.close());
     // Database 0 is the primary; region i's own is database i + 1 of the same redis-server.
+    const regionRedisUrl = (index: number): string => `${redis.url}/${index + 1}`;
     const databases = await Promise.all(
       regions.map(async (_, index) => {
         if (!regional || options.regionDatabases === false) return null;
-        const database = await startUpstashBridge({ port: 0, redisUrl: `${redis.url}/${index + 1}`, token: BRIDGE_TOKEN });
+        const database = await startUpstashBridge({ port: 0, redisUrl: regionRedisUrl(index), token: BRIDGE_TOKEN });
         started.push(() => database.close());
         return database;
       }),
@@ -253,6 +255,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       region,
       gateway: serverOf(workerName(environment), regionLogs.get(region)!),
       database: databases[index] ?? null,
+      databaseRedisUrl: databases[index] ? regionRedisUrl(index) : null,
       simulator: simulators[index]!,
     }));
     const entry = regional ? serverOf(workerName(EDGE_ENVIRONMENT), entryLogs) : deployments[0]!.gateway;
