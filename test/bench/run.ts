@@ -2,8 +2,9 @@
  * `npm run bench`: starts the local stack, measures the gateway against the simulator
  * it fronts and against two floors (a forwarding Worker on workerd, a forwarding
  * node:http proxy), every figure interleaved with its baseline in the same run, then
- * the regional topology (geo-routing by client location, a load test through the front
- * Worker); prints the tables and writes results/latest.{json,md}.
+ * the regional topology (Bedrock and Vertex against the Anthropic-format relay,
+ * geo-routing by client location, a load test through the front Worker); prints the
+ * tables and writes results/latest.{json,md}.
  *
  * `--smoke`: every part with a few requests, in well under a minute, to check the
  * harness works (npm test runs it); `--out <dir>`: where the results go.
@@ -22,6 +23,7 @@ import { LOAD_GENERATOR, LoadClient } from "./load.js";
 import { startNodeProxy } from "./node-proxy.js";
 import { type OwnedPath, startPassthrough } from "./passthrough.js";
 import { type PathResults, measurePath } from "./path-suite.js";
+import { measureProviderPaths } from "./provider-paths.js";
 import { startForeignCpuMeter } from "./processes.js";
 import { report } from "./report.js";
 import type { BenchResults } from "./results.js";
@@ -42,6 +44,10 @@ const SUITES = {
     frontLoad: { streams: 2_000, concurrency: 64 },
     classifierMinMs: 350,
     profileStartup: true,
+    providerPaths: {
+      ttfb: { requestsPerArm: 300 },
+      cpu: { rounds: 3, concurrency: 4, tokensPerSecond: 1_000, short: { streams: 60, tokens: 2 }, long: { streams: 16, tokens: 400 } },
+    },
   },
   smoke: {
     ttfbLevels: [1, 4],
@@ -56,6 +62,10 @@ const SUITES = {
     frontLoad: { streams: 16, concurrency: 8 },
     classifierMinMs: 20,
     profileStartup: false,
+    providerPaths: {
+      ttfb: { requestsPerArm: 3 },
+      cpu: { rounds: 1, concurrency: 2, tokensPerSecond: 1_000, short: { streams: 2, tokens: 2 }, long: { streams: 2, tokens: 20 } },
+    },
   },
 } as const;
 
@@ -102,13 +112,15 @@ async function main(): Promise<void> {
 
   log("regional topology: the front Worker and three regions");
   const regional = await startStack({ topology: "regions", timeScale: 1 });
-  let regionalResults: Pick<BenchResults, "byLocation" | "frontLoad">;
+  let regionalResults: Pick<BenchResults, "byLocation" | "frontLoad" | "providerPaths">;
   try {
+    log("provider paths: Bedrock and Vertex against the Anthropic-format relay");
+    const providerPaths = await measureProviderPaths(regional, suite.providerPaths);
     log("by client location");
     const byLocation = await measureByLocation(regional, suite.requestsPerLocation);
     log(`${suite.frontLoad.streams} streams at concurrency ${suite.frontLoad.concurrency} through the front Worker`);
     const frontLoad = await measureFrontLoad(regional, { ...suite.frontLoad, directives: streamDirectives(suite.frontLoad.concurrency) });
-    regionalResults = { byLocation, frontLoad };
+    regionalResults = { byLocation, frontLoad, providerPaths };
   } finally {
     await regional.stop();
   }
