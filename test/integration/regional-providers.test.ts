@@ -219,7 +219,13 @@ describe("a tenant pinned to a region", () => {
     before = countsOf();
     deployment(region).simulator!.setOutage("529");
     const refused = await client.messages.create(ask("claude-sonnet-4-6", "sim:tokens=3 hi again")).catch((caught: unknown) => caught);
+    // Asked directly, the region answers its provider's error: it has nothing else it may use.
+    const direct = await new Anthropic({ apiKey: tenant.key, baseURL: deployment(region).gateway.url, maxRetries: 0 }).messages
+      .create(ask("claude-sonnet-4-6", "sim:tokens=3 hi directly"))
+      .catch((caught: unknown) => caught);
     deployment(region).simulator!.setOutage(null);
+    expect(direct).toBeInstanceOf(Anthropic.APIError);
+    expect((direct as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
     expect(refused).toBeInstanceOf(Anthropic.APIError);
     const error = refused as InstanceType<typeof Anthropic.APIError>;
     expect(error.status).toBe(503);
