@@ -62,7 +62,7 @@ describe("upstream attempts when every endpoint rests", () => {
 });
 
 describe("upstream attempts against a rate limit that asks for no wait", () => {
-  it("back off until the deadline instead of calling again at once (retry-after: 0)", async () => {
+  it("wait at least the base delay between calls, up to the deadline, instead of calling again at once (retry-after: 0)", async () => {
     const upstream = provider(429, { "retry-after": "0" });
     const client = new AbortController();
     // Without a backoff the fake clock never moves: the client gives up after 100 calls instead of the test hanging.
@@ -79,9 +79,9 @@ describe("upstream attempts against a rate limit that asks for no wait", () => {
     const result = await openUpstream(CALL, pool, () => true, POLICY, client.signal, clock);
     if (result.ok) throw new Error("expected a failure");
     expect(client.signal.aborted).toBe(false);
-    // Backoff 12.5, 25, 50 ... ms (half of each doubled ceiling here): the 1.5 s deadline is reached after a few attempts.
+    // One call per base delay (25 ms) until the 1.5 s deadline.
     expect(upstream.calls).toBeGreaterThan(2);
-    expect(upstream.calls).toBeLessThan(10);
+    expect(upstream.calls).toBeLessThanOrEqual(POLICY.deadlineMs / POLICY.baseDelayMs + 1);
     expect(clock.now() - startedAt).toBeLessThanOrEqual(POLICY.deadlineMs);
     expect(result.failure).toMatchObject({ kind: "response", status: 429 });
   });
