@@ -92,9 +92,10 @@ type AttemptResult =
 /**
  * Opens the upstream answer, retrying before the first byte only. Each attempt goes to
  * the first endpoint of the region's chain that serves the model within the tenant's
- * residency (`allowed`) and is not resting. An endpoint that failed rests: until its
- * retry-after on 429, for an exponential backoff with full jitter (never shorter than
- * retry-after) on 529, 5xx, connection errors and first-byte timeouts, so the next
+ * residency (`allowed`) and is not resting. An endpoint that failed rests: for its
+ * retry-after (at least the base delay) on 429, for an exponential backoff with full
+ * jitter (never shorter than retry-after) on 529, 5xx, connection errors and first-byte
+ * timeouts, so the next
  * attempt goes down the chain at once, and waits only when every endpoint rests, all
  * within the policy's deadline. A model that stays overloaded gives way to the next
  * model of the fallback chain. Once the first byte is in, the answer is the caller's:
@@ -166,7 +167,9 @@ export async function openUpstream(
     const retry = result.retry;
     if (!retry) break;
     if (retry.kind === "rate-limited") {
-      pool.rest(target, clock.now() + (retry.retryAfterMs ?? policy.baseDelayMs), "rate-limited");
+      // For retry-after, and at least the base delay: with retry-after 0 the endpoint would be
+      // free again at once and called in a tight loop that never reaches the deadline check.
+      pool.rest(target, clock.now() + Math.max(retry.retryAfterMs ?? 0, policy.baseDelayMs), "rate-limited");
       continue; // another endpoint may be free at once; otherwise the loop waits for one
     }
     overloadedInARow = retry.kind === "overloaded" ? overloadedInARow + 1 : 0;

@@ -7,11 +7,12 @@ import { FIDELITY_DIRECTIVES } from "./fidelity.js";
 import { SUSTAINED_ADDED_P99_MS, SWEEP_LEVELS } from "./throughput.js";
 import { STREAM_TPS, type TtfbLevel } from "./ttfb.js";
 import { DESIGNS, type Design, type DesignFigures, NEXT_TO_PRIMARY } from "./by-location.js";
+import { providerPathsSection } from "./provider-paths.js";
 
 /** The paths that only forward (no gateway code): each runtime's floor on this machine. */
 const FLOORS = ["passthrough", "node-proxy"] as const;
 
-interface Section {
+export interface Section {
   title: string;
   headers: string[];
   rows: string[][];
@@ -365,6 +366,7 @@ export async function report(results: BenchResults, targetPaths: readonly string
     locationSection(results),
     linkSection(results),
     frontLoadSection(results),
+    providerPathsSection(results.providerPaths),
     targetSection(checks),
   ];
   console.log([...header(results), ...sections.map(text)].join("\n"));

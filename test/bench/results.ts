@@ -4,6 +4,7 @@ import type { ClassifierResult } from "./classifier.js";
 import type { FidelityResult } from "./fidelity.js";
 import type { FrontLoadResult } from "./front-load.js";
 import type { ProcessMemory } from "./path-suite.js";
+import type { ProviderPathsResult } from "./provider-paths.js";
 import type { RoundTripResult } from "./round-trips.js";
 import type { ThroughputResult } from "./throughput.js";
 import type { TtfbLevel } from "./ttfb.js";
@@ -39,6 +40,8 @@ export interface BenchResults {
   byLocation: LocationRow[];
   byLocationSetup: ByLocationSetup;
   frontLoad: FrontLoadResult;
+  /** Bedrock and Vertex against the Anthropic-format relay, through the regional gateways. */
+  providerPaths: ProviderPathsResult;
   /** Parts not run because the run's time budget was spent (a busy machine). */
   skipped: string[];
 }

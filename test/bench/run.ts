@@ -2,9 +2,10 @@
  * `npm run bench`: starts the local stack, measures the gateway against the simulator
  * it fronts and against two floors (a forwarding Worker on workerd, a forwarding
  * node:http proxy), every figure interleaved with its baseline in the same run, then
- * the regional topology (a load test through the front Worker; time to first byte by
- * client city with every link delayed by distance, both designs of the counters);
- * prints the tables and writes results/latest.{json,md}.
+ * the regional topology (Bedrock and Vertex against the Anthropic-format relay, a load
+ * test through the front Worker; time to first byte by client city with every link
+ * delayed by distance, both designs of the counters); prints the tables and writes
+ * results/latest.{json,md}.
  *
  * `--smoke`: every part with a few requests, in well under a minute, to check the
  * harness works (npm test runs it); `--out <dir>`: where the results go.
@@ -23,6 +24,7 @@ import { LOAD_GENERATOR, LoadClient } from "./load.js";
 import { startNodeProxy } from "./node-proxy.js";
 import { type OwnedPath, startPassthrough } from "./passthrough.js";
 import { type PathResults, measurePath } from "./path-suite.js";
+import { measureProviderPaths } from "./provider-paths.js";
 import { startForeignCpuMeter } from "./processes.js";
 import { report } from "./report.js";
 import type { BenchResults } from "./results.js";
@@ -43,6 +45,10 @@ const SUITES = {
     frontLoad: { streams: 2_000, concurrency: 64 },
     classifierMinMs: 350,
     profileStartup: true,
+    providerPaths: {
+      ttfb: { requestsPerArm: 300 },
+      cpu: { rounds: 3, concurrency: 4, tokensPerSecond: 1_000, short: { streams: 60, tokens: 2 }, long: { streams: 16, tokens: 400 } },
+    },
   },
   smoke: {
     ttfbLevels: [1, 4],
@@ -57,6 +63,10 @@ const SUITES = {
     frontLoad: { streams: 16, concurrency: 8 },
     classifierMinMs: 20,
     profileStartup: false,
+    providerPaths: {
+      ttfb: { requestsPerArm: 3 },
+      cpu: { rounds: 1, concurrency: 2, tokensPerSecond: 1_000, short: { streams: 2, tokens: 2 }, long: { streams: 2, tokens: 20 } },
+    },
   },
 } as const;
 
@@ -104,7 +114,10 @@ async function main(): Promise<void> {
   log("regional topology: the front Worker and three regions");
   const regional = await startStack({ topology: "regions", timeScale: 1 });
   let frontLoad: BenchResults["frontLoad"];
+  let providerPaths: BenchResults["providerPaths"];
   try {
+    log("provider paths: Bedrock and Vertex against the Anthropic-format relay");
+    providerPaths = await measureProviderPaths(regional, suite.providerPaths);
     log(`${suite.frontLoad.streams} streams at concurrency ${suite.frontLoad.concurrency} through the front Worker`);
     frontLoad = await measureFrontLoad(regional, { ...suite.frontLoad, directives: streamDirectives(suite.frontLoad.concurrency) });
   } finally {
@@ -141,6 +154,7 @@ async function main(): Promise<void> {
     byLocation: byLocation.rows,
     byLocationSetup: byLocation.setup,
     frontLoad,
+    providerPaths,
     skipped: measured.flatMap((m) => m.results.skipped),
   };
   await report(

@@ -63,4 +63,11 @@ it("the bench harness runs every part end to end (smoke mode) and writes its tab
     ["Sao Paulo", "us-east"],
   ]);
   expect(results.frontLoad.failed, JSON.stringify(results.frontLoad.failures)).toBe(0);
+  // Bedrock and Vertex against the Anthropic-format relay, every request served.
+  expect(results.providerPaths.arms.map((arm) => [arm.region, arm.ok, arm.cpu.longEventsPerRequest > arm.cpu.shortEventsPerRequest])).toEqual([
+    ["us-east", 3, true],
+    ["ap-southeast", 3, true],
+    ["eu-west", 3, true],
+  ]);
+  expect(markdown).toContain("9. Provider paths");
 }, 120_000);

@@ -60,3 +60,29 @@ describe("upstream attempts when every endpoint rests", () => {
     }
   });
 });
+
+describe("upstream attempts against a rate limit that asks for no wait", () => {
+  it("wait at least the base delay between calls, up to the deadline, instead of calling again at once (retry-after: 0)", async () => {
+    const upstream = provider(429, { "retry-after": "0" });
+    const client = new AbortController();
+    // Without a backoff the fake clock never moves: the client gives up after 100 calls instead of the test hanging.
+    const guarded: Provider = {
+      ...upstream,
+      send: (request) => {
+        if (upstream.calls >= 100) client.abort();
+        return upstream.send(request);
+      },
+    };
+    const pool = new EndpointPool([{ provider: guarded, rank: 0, geography: "us", priceBasisPoints: 10_000 }]);
+    const clock = fakeClock();
+    const startedAt = clock.now();
+    const result = await openUpstream(CALL, pool, () => true, POLICY, client.signal, clock);
+    if (result.ok) throw new Error("expected a failure");
+    expect(client.signal.aborted).toBe(false);
+    // One call per base delay (25 ms) until the 1.5 s deadline.
+    expect(upstream.calls).toBeGreaterThan(2);
+    expect(upstream.calls).toBeLessThanOrEqual(POLICY.deadlineMs / POLICY.baseDelayMs + 1);
+    expect(clock.now() - startedAt).toBeLessThanOrEqual(POLICY.deadlineMs);
+    expect(result.failure).toMatchObject({ kind: "response", status: 429 });
+  });
+});

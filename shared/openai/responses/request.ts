@@ -49,7 +49,9 @@ const ITEM_KINDS = 'a message ({"role": "user", "content": "..."}), "function_ca
 const item = z.union([messageItem, functionCall, functionCallOutput, reasoning], {
   error: (issue) => {
     const type = (issue.input as { type?: unknown } | undefined)?.type;
-    if (type === "item_reference") return "item references need stored responses, which this gateway does not keep: send the items themselves";
+    if (type === "item_reference") {
+      return "item references need stored responses, which this gateway does not keep: send the items themselves (the Vercel AI SDK does with providerOptions: { openai: { store: false } })";
+    }
     return expected(ITEM_KINDS)({ input: type ?? issue.input });
   },
 });
