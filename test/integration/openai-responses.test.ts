@@ -163,9 +163,9 @@ describe("the openai client's responses.create through the gateway", () => {
     expect((refused as InstanceType<typeof OpenAI.APIError>).type).toBe("invalid_request_error");
     expect((refused as InstanceType<typeof OpenAI.APIError>).message).toMatch(/previous_response_id.*keeps no responses/);
 
-    // A model the gateway cannot price is refused as the Messages route refuses it.
+    // A model the gateway cannot price is refused as an unknown model is: 404.
     const unknownModel = await client.responses.create({ model: "claude-nonexistent-9", input: "hi" }).catch((caught: unknown) => caught);
-    expect(unknownModel).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(unknownModel).toBeInstanceOf(OpenAI.NotFoundError);
     expect((unknownModel as InstanceType<typeof OpenAI.APIError>).message).toContain("claude-nonexistent-9 has no price");
 
     const overloaded = await client.responses.create({ model: MODEL, input: "sim:fault=529 busy" }).catch((caught: unknown) => caught);

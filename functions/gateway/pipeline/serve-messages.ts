@@ -377,8 +377,9 @@ function pricedChain(models: readonly string[], prices: PriceTable, longContext:
   const [chosen, ...fallbacks] = models;
   const priced = prices.priceOf(chosen!);
   if (!priced) {
+    // The API answers an unknown model with 404 not_found_error "model: <id>": so does the gateway for one it cannot meter.
     throw new GatewayError(
-      "invalid_request_error",
+      "not_found_error",
       `model: ${chosen} has no price in this gateway, so it cannot be metered; use another model, or ask your operator to add its price (PRICING_JSON).`,
     );
   }
