@@ -6,10 +6,11 @@
  * A budget lease is part of a tenant's budget headroom the primary hands one region;
  * the region admits against it with its own database and spends it exactly, so that
  * settled + reserved + leased never exceeds the budget. A rate credit is a number of
- * units the region took from the primary's per-minute bucket and spends within
- * `creditTtlMs`: credit is spent at most that long after the primary counted it, so over
- * any window a limit admits at most `creditTtlMs / 60 s` of a minute's limit more than one
- * central bucket would (10% at the default 6 s).
+ * units the region took from the primary's per-minute bucket, spent locally within
+ * `creditTtlMs`. What a region admits in any window was counted by the primary in that
+ * window or was credit it held when the window began; all regions together hold at most
+ * `rateOvershootShare` of a limit, so a limit admits at most that share of a minute's
+ * limit more than one central bucket would, over any window.
  */
 export interface LeaseTuning {
   /** A lease covers about this much of the region's recent spend... */
@@ -59,9 +60,12 @@ export function leaseExcess(available: number, target: number): number {
   return available > 2 * target ? available - target : 0;
 }
 
-/** The most credit one region may hold for a limit: its part of the overshoot share (at least one unit). */
+/**
+ * The most credit one region may hold for a limit: its part of the overshoot share. 0 for
+ * a limit too small to share (under 30 a minute with three regions): the primary decides.
+ */
 export function creditCap(capacity: number, regionCount: number, tuning: Pick<LeaseTuning, "rateOvershootShare">): number {
-  return Math.max(1, Math.floor((capacity * tuning.rateOvershootShare) / Math.max(1, regionCount)));
+  return Math.floor((capacity * tuning.rateOvershootShare) / Math.max(1, regionCount));
 }
 
 /**
@@ -71,7 +75,7 @@ export function creditCap(capacity: number, regionCount: number, tuning: Pick<Le
  */
 export function creditTarget(usedLastMinute: number, cost: number, capacity: number, regionCount: number, tuning: LeaseTuning): number {
   const cap = creditCap(capacity, regionCount, tuning);
-  if (cost > cap) return 0;
+  if (cost > cap || cap === 0) return 0;
   return Math.min(cap, Math.max(2 * cost, Math.ceil((usedLastMinute * tuning.creditHorizonMs) / 60_000)));
 }
 

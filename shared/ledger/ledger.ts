@@ -2,13 +2,13 @@ import type { Redis } from "@upstash/redis";
 import { GatewayError } from "../http/errors.js";
 import { StorageHealth, withinTimeout } from "../storage/health.js";
 import { usagePeriods } from "../storage/keys.js";
-import { type Admission, type AdmissionRequest, AdmissionVoided, admitOnPrimary, keyShareOf, PolicyChanged } from "./admission.js";
+import { type Admission, type AdmissionRequest, AdmissionVoided, admitOnPrimary, PolicyChanged } from "./admission.js";
 import type { RequestReport } from "../metrics/samples.js";
 import type { DefaultLimits } from "./buckets.js";
 import { creditCap, creditTarget, creditTopUp, type LeaseTuning, leaseExcess, leaseTarget, leaseTopUp } from "./leases.js";
 import { admitInRegion, type LocalFigures, type LocalOutcome, type RegionalPlan } from "./local-admission.js";
-import { drainOutbox, returnLease } from "./outbox.js";
-import { type LeaseScope, leaseScope } from "./regional-plan.js";
+import { drainOutbox, givePastLeasesBack, returnLease } from "./outbox.js";
+import type { LeaseScope } from "./regional-plan.js";
 import { Replica } from "./replica.js";
 import { replenish, type ReplenishOrder } from "./replenish.js";
 import { type Served, type Settlement, settlementOf, writeLocalSettlement, writeSettlement } from "./settlement.js";
@@ -60,6 +60,8 @@ export type Settle = (served: Served | null, report: RequestReport | null) => Pr
 
 /** Waits after a failed settlement write before the next try; then the spool takes over. */
 const SETTLE_RETRY_DELAYS_MS = [250, 1_000, 3_000];
+/** Background work (drains, top-ups, syncs) may take this many storage timeouts. */
+const BACKGROUND_TIMEOUT_FACTOR = 5;
 /** How often an isolate reminds the region's background worker that the replica is in use. */
 const KEEP_FRESH_REMINDER_MS = 60_000;
 /** Storage clocks may run a little ahead of the Worker's; an admission is void this long after its deadline. */
@@ -114,21 +116,22 @@ export class Ledger {
    * a clear 503.
    */
   async admit(request: Omit<AdmissionRequest, "deadlineMs">, failMode: StorageFailMode, defer: Defer): Promise<AdmissionOutcome> {
-    const local = await this.admitLocally(request, defer);
+    const local = await this.admitLocally(request, defer, !this.primaryHealth.isDown());
     if (local?.kind === "admitted") {
       this.topUp(local.plan, local.figures, request, defer);
       return { admission: local.admission, failedOpen: false, primaryReason: "" };
     }
     const primaryReason = local?.reason ?? "";
-    const admission = await this.admitOnPrimary(request);
+    const admission = await this.admitOnPrimaryUnlessStranded(request, local);
     if (admission) {
       if (local?.kind === "to_primary") defer(this.repair(local, request, admission));
       return { admission, failedOpen: false, primaryReason };
     }
-    // The primary did not answer. A region that only lacked a fresh replica or rate credit
-    // decides alone now (any replica age, limits at its regional share); a lease is still needed.
+    // The primary did not answer this request. A region that only lacked a fresh replica or
+    // rate credit decides alone now (any replica age, limits at its regional share); a
+    // lease is still needed.
     if (local?.kind === "to_primary" && (local.reason === "replica_stale" || local.reason === "credit_short")) {
-      const retried = await this.admitLocally(request, defer);
+      const retried = await this.admitLocally(request, defer, false);
       if (retried?.kind === "admitted") {
         defer(this.voidOnPrimary(request));
         return { admission: retried.admission, failedOpen: false, primaryReason: "primary_unreachable" };
@@ -138,11 +141,27 @@ export class Ledger {
     return this.unmetered(request, failMode, primaryReason);
   }
 
-  private async admitLocally(request: Omit<AdmissionRequest, "deadlineMs">, defer: Defer): Promise<LocalOutcome | null> {
+  /**
+   * Admission on the primary. When the region's lease was too small for the request and
+   * the primary refuses for budget, what the region still holds is lease the primary counts
+   * as committed although nothing can draw on it: it is given back, and the primary asked once more.
+   */
+  private async admitOnPrimaryUnlessStranded(request: Omit<AdmissionRequest, "deadlineMs">, local: LocalOutcome | null): Promise<Admission | null> {
+    try {
+      return await this.admitOnPrimary(request);
+    } catch (error) {
+      const stranded = local?.kind === "to_primary" && local.reason === "lease_short" && (local.lease?.available ?? 0) > 0;
+      if (!stranded || !(error instanceof GatewayError) || error.status !== 402) throw error;
+      if (!(await returnLease(this.options.region!.redis, local.plan.lease, "all"))) throw error;
+      await this.drain();
+      return this.admitOnPrimary({ ...request, reservationId: crypto.randomUUID() });
+    }
+  }
+
+  private async admitLocally(request: Omit<AdmissionRequest, "deadlineMs">, defer: Defer, primaryReachable: boolean): Promise<LocalOutcome | null> {
     const region = this.options.region;
     if (!region || this.regionHealth.isDown()) return null;
     const { storageTimeoutMs, defaults, tuning } = this.options;
-    const primaryReachable = !this.primaryHealth.isDown();
     const deadlineMs = Date.now() + storageTimeoutMs + CLOCK_SKEW_ALLOWANCE_MS;
     const admitting = admitInRegion(
       region.redis,
@@ -151,7 +170,9 @@ export class Ledger {
       { primaryReachable, regionCount: region.count, replicaMaxAgeMs: primaryReachable ? tuning.replicaMaxAgeMs : 0 },
     );
     try {
-      return await withinTimeout(admitting, storageTimeoutMs);
+      const outcome = await withinTimeout(admitting, storageTimeoutMs);
+      this.regionHealth.markUp();
+      return outcome;
     } catch (error) {
       if (error instanceof GatewayError || error instanceof PolicyChanged || error instanceof AdmissionVoided) throw error;
       admitting.catch(() => undefined);
@@ -164,8 +185,15 @@ export class Ledger {
   /** After a local admission: top up lease and credits, give back unneeded lease, refresh the replica. */
   private topUp(plan: RegionalPlan, figures: LocalFigures, request: Omit<AdmissionRequest, "deadlineMs">, defer: Defer): void {
     const { tuning } = this.options;
-    const order: ReplenishOrder = { tenantId: request.tenant.id, lease: plan.lease, leaseWanted: 0, leaseGranted: figures.leaseGranted, credits: [] };
-    if (plan.budgeted) {
+    const order: ReplenishOrder = {
+      tenantId: request.tenant.id,
+      lease: plan.lease,
+      leaseWanted: 0,
+      leaseSmallest: request.reserveMicroUsd,
+      leaseGranted: figures.leaseGranted,
+      credits: [],
+    };
+    if (figures.leaseAvailable >= 0) {
       const target = leaseTarget(figures.leaseSpendLastMinute, request.reserveMicroUsd, tuning);
       order.leaseWanted = leaseTopUp(figures.leaseAvailable, target);
       const excess = leaseExcess(figures.leaseAvailable, target);
@@ -207,11 +235,12 @@ export class Ledger {
           tenantId: request.tenant.id,
           lease: local.plan.lease,
           leaseWanted: target - Math.max(0, lease.available),
+          leaseSmallest: request.reserveMicroUsd,
           leaseGranted: lease.granted,
           credits: [],
         });
-        // A new day's first request here: what is left of yesterday's lease goes back.
-        if (lease.granted === 0) await this.giveBack(previousDayScope(request), "all");
+        // A new day's first request here: what is left of the tenant's leases of past days goes back.
+        if (lease.granted === 0) await this.sweepLeases(request.tenant.id);
         return topUp;
       }
       case "credit_short": {
@@ -222,6 +251,7 @@ export class Ledger {
           tenantId: request.tenant.id,
           lease: local.plan.lease,
           leaseWanted: 0,
+          leaseSmallest: 0,
           leaseGranted: 0,
           credits: local.plan.buckets
             .filter((placed) => placed.placement === "credit")
@@ -231,6 +261,11 @@ export class Ledger {
         });
       }
     }
+  }
+
+  /** Gives back what is left of a tenant's leases of past days (its first request of a day in the region). */
+  async sweepLeases(tenantId: string): Promise<void> {
+    if (await givePastLeasesBack(this.options.region!.redis, usagePeriods(new Date()).day, tenantId)) await this.drain();
   }
 
   /** Gives back unneeded lease (all that is left of one no request will draw on again). */
@@ -297,15 +332,18 @@ export class Ledger {
     return this.draining;
   }
 
-  /** Runs a call to the primary within the storage timeout, noting how it went. */
+  /**
+   * Runs background work that calls the primary (a drain, a top-up, a sync) within its own,
+   * longer time limit. It may make several calls, to both databases: only a success says
+   * something of the primary; a failure or slowness never marks it down for the hot path.
+   */
   private async onPrimary<T>(work: Promise<T>): Promise<T> {
     try {
-      const result = await withinTimeout(work, this.options.storageTimeoutMs);
+      const result = await withinTimeout(work, BACKGROUND_TIMEOUT_FACTOR * this.options.storageTimeoutMs);
       this.primaryHealth.markUp();
       return result;
     } catch (error) {
       work.catch(() => undefined);
-      this.primaryHealth.markDown();
       throw error;
     }
   }
@@ -388,11 +426,6 @@ export class Ledger {
       return settlement;
     };
   }
-}
-
-function previousDayScope(request: Omit<AdmissionRequest, "deadlineMs">): LeaseScope {
-  const yesterday = new Date(request.now.getTime() - 86_400_000);
-  return leaseScope(request.tenant.id, usagePeriods(yesterday), keyShareOf(request));
 }
 
 /** An admission that holds nothing: for voiding an attempt, or serving unmetered. */

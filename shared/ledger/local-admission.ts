@@ -9,7 +9,6 @@ import {
   type AdmissionRequest,
   admissionRefusal,
   AdmissionVoided,
-  hasBudget,
   keyShareOf,
   PolicyChanged,
   refusalPrefix,
@@ -42,7 +41,6 @@ export type LocalOutcome =
 export interface RegionalPlan {
   lease: LeaseScope;
   buckets: PlacedBucket[];
-  budgeted: boolean;
 }
 
 export interface RegionContext {
@@ -62,7 +60,7 @@ export async function admitInRegion(local: Redis, defaults: DefaultLimits, reque
   const { key, tenant } = request;
   const periods = usagePeriods(request.now);
   const buckets = placeBuckets(admissionBuckets(key, tenant, defaults, request.tokens, request.visitor), context.primaryReachable, context.regionCount);
-  const plan: RegionalPlan = { lease: leaseScope(tenant.id, periods, keyShareOf(request)), buckets, budgeted: hasBudget(tenant) };
+  const plan: RegionalPlan = { lease: leaseScope(tenant.id, periods, keyShareOf(request)), buckets };
   const reply = await runScript<[string, unknown, unknown, ...unknown[]]>(
     local,
     LOCAL_ADMIT,
@@ -160,9 +158,10 @@ function admitted(
           : { bucket: placed.bucket, key: placed.localKey, side: "region" },
       ),
     headers: visibleHeaders(states, request.visitor ? "visitor" : "client"),
-    headroom: headroomOf(states, plan.budgeted ? leaseAvailable! : Number.POSITIVE_INFINITY),
+    // Whether a budget applied is what the script saw in the replica, not this isolate's copy.
+    headroom: headroomOf(states, leaseAvailable! >= 0 ? leaseAvailable! : Number.POSITIVE_INFINITY),
     side: "region",
-    lease: plan.budgeted ? plan.lease : null,
+    lease: leaseAvailable! >= 0 ? plan.lease : null,
   };
   return {
     kind: "admitted",

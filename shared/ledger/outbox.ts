@@ -2,7 +2,7 @@ import type { Redis } from "@upstash/redis";
 import { METRICS_RETENTION_MS } from "../metrics/samples.js";
 import { redisKeys } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
-import type { LeaseScope } from "./regional-plan.js";
+import { type LeaseScope, leaseScopeOfLocalKey } from "./regional-plan.js";
 import { APPLY } from "./scripts/primary.js";
 import { LEASE_RETURN, OUTBOX_TRIM } from "./scripts/region.js";
 
@@ -41,8 +41,24 @@ export async function returnLease(local: Redis, lease: LeaseScope, amount: numbe
   const seq = await runScript<number>(
     local,
     LEASE_RETURN,
-    [lease.localKey, redisKeys.outbox(), redisKeys.outboxSeq()],
+    [lease.localKey, redisKeys.localLeases(), redisKeys.outbox(), redisKeys.outboxSeq()],
     [amount === "all" ? -1 : amount, record],
   );
   return seq > 0;
+}
+
+/**
+ * Gives back all that is left of the leases of days before `today` (of one tenant, or of
+ * all), which no request will draw on again. A lease with reservations still open keeps
+ * them and is swept again later. Resolves with whether anything was given back (then the
+ * outbox has records to drain).
+ */
+export async function givePastLeasesBack(local: Redis, today: string, tenantId: string | null): Promise<boolean> {
+  let returned = false;
+  for (const key of (await local.smembers(redisKeys.localLeases())).map(String)) {
+    const scope = leaseScopeOfLocalKey(key);
+    if (!scope || scope.day >= today || (tenantId !== null && scope.tenantId !== tenantId)) continue;
+    returned = (await returnLease(local, scope, "all")) || returned;
+  }
+  return returned;
 }

@@ -27,6 +27,20 @@ export function leaseScope(tenantId: string, periods: { day: string; month: stri
   return { primaryKey: redisKeys.lease(scope), localKey: redisKeys.localLease(scope), lines, share: keyShare ? String(keyShare.share) : "" };
 }
 
+const LOCAL_LEASE_PREFIX = redisKeys.localLease("");
+
+/**
+ * The scope of a lease from its local key ("<tenant>:<day>[:<key id>]"), for giving it
+ * back; null for a key that is not one. The key's share is not needed to give back.
+ */
+export function leaseScopeOfLocalKey(localKey: string): (LeaseScope & { tenantId: string; day: string }) | null {
+  if (!localKey.startsWith(LOCAL_LEASE_PREFIX)) return null;
+  const [tenantId, day, keyId] = localKey.slice(LOCAL_LEASE_PREFIX.length).split(":");
+  if (!tenantId || !day || !/^\d{4}-\d{2}-\d{2}$/.test(day)) return null;
+  const scope = leaseScope(tenantId, { day, month: day.slice(0, 7) }, keyId ? { keyId, share: 0 } : null);
+  return { ...scope, tenantId, day };
+}
+
 /**
  * Where a bucket is kept when a region decides locally:
  * - "credit": the tenant's and key's limits, shared by all regions: the region spends

@@ -9,8 +9,9 @@ import { LEASE_APPLY } from "./scripts/region.js";
 export interface ReplenishOrder {
   tenantId: string;
   lease: LeaseScope;
-  /** Budget lease wanted (micro-USD; 0: none), and the granted total the region knows. */
+  /** Budget lease wanted (micro-USD; 0: none), the smallest worth having (a request's worst case), and the granted total the region knows. */
   leaseWanted: number;
+  leaseSmallest: number;
   leaseGranted: number;
   /** Credit wanted per limit, and the most the region may hold of it. */
   credits: Array<{ placed: PlacedBucket; wanted: number; cap: number }>;
@@ -24,13 +25,14 @@ export interface ReplenishOrder {
  */
 export async function replenish(local: Redis, primary: Redis, region: string, divisor: number, creditTtlMs: number, order: ReplenishOrder): Promise<void> {
   const { lease, credits } = order;
-  const [granted, , ...perBucket] = await runScript<[number, string, ...number[]]>(
+  const [granted, spent, returned, ...perBucket] = await runScript<number[]>(
     primary,
     REPLENISH,
     [redisKeys.tenant(order.tenantId), lease.primaryKey, ...lease.lines, ...credits.map(({ placed }) => placed.primaryKey)],
     [
       region,
       order.leaseWanted,
+      order.leaseSmallest,
       order.leaseGranted,
       divisor,
       lease.share,
@@ -43,9 +45,11 @@ export async function replenish(local: Redis, primary: Redis, region: string, di
   await runScript(
     local,
     LEASE_APPLY,
-    [lease.localKey, ...credits.map(({ placed }) => placed.localKey)],
+    [lease.localKey, redisKeys.localLeases(), ...credits.map(({ placed }) => placed.localKey)],
     [
       order.leaseWanted > 0 ? Number(granted) : -1,
+      Number(spent),
+      Number(returned),
       creditTtlMs,
       ...credits.flatMap(({ cap }, i) => [...perBucket.slice(3 * i, 3 * i + 3).map(Number), cap]),
     ],

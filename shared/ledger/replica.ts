@@ -74,13 +74,15 @@ export class Replica {
         if (recordKey.startsWith(KEY_PREFIX)) records.push("k", recordKey.slice(KEY_PREFIX.length), json);
         else if (recordKey.startsWith(TENANT_PREFIX)) records.push("t", recordKey.slice(TENANT_PREFIX.length), json);
       }
+      const complete = changed.length / 2 < SYNC_BATCH;
+      // The replica counts as read at `readAt` only once it has every change up to then.
       await runScript(
         this.local,
         REPLICATE,
         [redisKeys.replicaKeys(), redisKeys.replicaTenants(), redisKeys.replicaState()],
-        [next, cursor === null ? "reset" : "", readAt, ...records],
+        [next, cursor === null ? "reset" : "", complete ? readAt : 0, ...records],
       );
-      if (changed.length / 2 < SYNC_BATCH) return;
+      if (complete) return;
     }
   }
 }

@@ -1,22 +1,29 @@
 /**
- * An isolate's view of whether a database answers: after a failed call it is presumed
- * down for a while, so the work that needs it goes elsewhere (or fails per policy) at
- * once instead of waiting for a timeout on every request.
+ * An isolate's view of whether a database answers: after consecutive failed calls it is
+ * presumed down for a while, so the work that needs it goes elsewhere (or fails per
+ * policy) at once instead of waiting for a timeout on every request. One failure alone
+ * (a slow answer, a lost connection) does not: a success clears the count.
  */
 export class StorageHealth {
+  private failures = 0;
   private downUntil = 0;
 
-  constructor(private readonly downForMs: number) {}
+  constructor(
+    private readonly downForMs: number,
+    private readonly failuresBeforeDown = 2,
+  ) {}
 
   isDown(now = Date.now()): boolean {
     return now < this.downUntil;
   }
 
   markDown(now = Date.now()): void {
-    this.downUntil = now + this.downForMs;
+    this.failures++;
+    if (this.failures >= this.failuresBeforeDown) this.downUntil = now + this.downForMs;
   }
 
   markUp(): void {
+    this.failures = 0;
     this.downUntil = 0;
   }
 }

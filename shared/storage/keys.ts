@@ -38,6 +38,8 @@ export const redisKeys = {
   replicaState: () => "eg:replica",
   /** Region: this region's share of a budget lease scope {g, s, r as on the primary; v reserved now; spend rate}. */
   localLease: (scope: string) => `eg:ll:${scope}`,
+  /** Region: the leases it holds (a set of local lease keys), swept for past days. */
+  localLeases: () => "eg:leases",
   /** Region: credit taken from a primary rate bucket {c = units, x = expiry ms, rem/reset as the primary saw them}. */
   rateCredit: (bucketKey: string) => `eg:cr:${bucketKey}`,
   /** Region: settlements waiting to be applied on the primary, in order, and their sequence counter. */

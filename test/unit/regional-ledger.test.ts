@@ -1,157 +1,24 @@
-import { env } from "cloudflare:workers";
-import type { Redis } from "@upstash/redis";
 import { describe, expect, it } from "vitest";
-import { refusalOf } from "./fixtures/refusal.js";
 import { GatewayError } from "../../shared/http/errors.js";
-import type { AdmissionRequest } from "../../shared/ledger/admission.js";
-import { DEFAULT_LEASE_TUNING, type LeaseTuning } from "../../shared/ledger/leases.js";
-import { type Defer, Ledger } from "../../shared/ledger/ledger.js";
 import { drainOutbox, outboxLength } from "../../shared/ledger/outbox.js";
-import type { Served } from "../../shared/ledger/settlement.js";
-import type { MeteredResponse } from "../../shared/metering/usage.js";
-import type { RequestReport } from "../../shared/metrics/samples.js";
-import { priceTable } from "../../shared/pricing/cost.js";
-import { DEFAULT_PRICES } from "../../shared/pricing/prices.js";
-import { redisKeys, usagePeriods } from "../../shared/storage/keys.js";
-import { redisClient } from "../../shared/storage/redis.js";
-import { type TenantInput, tenantInputSchema } from "../../shared/tenants/model.js";
-import { TenantStore } from "../../shared/tenants/store.js";
-
-// The regional ledger against real Redis: a primary and three regions' own databases
-// (databases 0-3 of one redis-server, each behind its own Upstash bridge).
-const bindings = env as unknown as { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string; UNIT_REGION_REDIS_REST_URLS: string };
-const token = bindings.UPSTASH_REDIS_REST_TOKEN;
-const primary = redisClient({ url: bindings.UPSTASH_REDIS_REST_URL, token });
-const regionDatabases = bindings.UNIT_REGION_REDIS_REST_URLS.split(",").map((url) => redisClient({ url, token }));
-/** A primary nobody answers for: connections are refused. */
-const deadPrimary = redisClient({ url: "http://127.0.0.1:9", token });
-const tenants = new TenantStore(primary);
-const DEFAULTS = { requestsPerMinute: 600, tokensPerMinute: 2_000_000 };
-const TUNING: LeaseTuning = { ...DEFAULT_LEASE_TUNING, replicaRefreshMs: 40, replicaMaxAgeMs: 2_500, downForMs: 300 };
-const WORST_CASE = 1_000;
-const prices = priceTable(DEFAULT_PRICES);
-
-/** Collects deferred work (what waitUntil would run) so a test can wait for it. */
-function deferrals() {
-  const pending: Promise<unknown>[] = [];
-  const defer: Defer = (work) => {
-    pending.push(work.catch(() => undefined));
-  };
-  const settled = async () => {
-    while (pending.length > 0) await Promise.all(pending.splice(0));
-  };
-  return { defer, settled };
-}
-
-function regionLedger(id: string, local: Redis, options: { primary?: Redis; drainsScheduled?: string[] } = {}) {
-  return new Ledger({
-    primary: options.primary ?? primary,
-    region: { redis: local, id, count: 3 },
-    defaults: DEFAULTS,
-    storageTimeoutMs: 2_000,
-    tuning: TUNING,
-    spool: async () => {
-      throw new Error("nothing should need the spool here");
-    },
-    scheduleDrain: async () => {
-      options.drainsScheduled?.push(id);
-    },
-    keepReplicaFresh: async () => undefined,
-  });
-}
-
-async function fixture(input: { limits?: Partial<TenantInput["limits"]> } = {}) {
-  const tenant = (await tenants.createTenant(tenantInputSchema.parse({ name: "regional ledger", ...input, id: `rl-${crypto.randomUUID().slice(0, 8)}` })))!;
-  const { record: key } = await tenants.createKey(tenant.id, { kind: "secret", label: "", requestsPerMinute: null, tokensPerMinute: null });
-  const request = (fields: Partial<AdmissionRequest> = {}): Omit<AdmissionRequest, "deadlineMs"> => ({
-    reservationId: crypto.randomUUID(),
-    keyHash: key.hash,
-    key,
-    tenant,
-    reserveMicroUsd: WORST_CASE,
-    tokens: 100,
-    reservationTtlMs: 60_000,
-    region: "",
-    visitor: null,
-    checkPolicy: true,
-    headStart: false,
-    now: new Date(),
-    ...fields,
-  });
-  return { tenant, key, request };
-}
-
-/** What a served request used: `inputTokens` of Haiku 4.5 ($1 per million: 1 token = 1 micro-USD). */
-function served(inputTokens: number): Served {
-  const metered: MeteredResponse = {
-    model: "claude-haiku-4-5",
-    usage: { inputTokens, outputTokens: 0, cacheCreationInputTokens: 0, cacheCreation1hInputTokens: 0, cacheReadInputTokens: 0, webSearchRequests: 0 },
-    stopReason: "end_turn",
-    usageReported: true,
-    estimated: false,
-    generatedChars: 0,
-    contentDeltas: 1,
-    firstTokenAt: null,
-    upstreamError: null,
-    completed: true,
-  };
-  return {
-    metered,
-    model: "claude-haiku-4-5",
-    endpoint: { provider: "anthropic", priceBasisPoints: 10_000 },
-    prices,
-    strongest: prices.priceOf("claude-haiku-4-5")!,
-    request: { id: `egr_${crypto.randomUUID()}`, tierScope: "~light", visitor: null },
-  };
-}
-
-/** What the pipeline reports of a completed request, for its metrics. */
-function reportOf(tenantId: string): RequestReport {
-  return {
-    dimensions: { region: "unit", tenant: tenantId, model: "claude-haiku-4-5", provider: "anthropic" },
-    outcome: "completed",
-    tier: "light",
-    ttftMs: 420,
-    outputTokensPerSecond: 80,
-    upstreamError: null,
-    headStart: false,
-  };
-}
-
-async function dayUsage(tenantId: string): Promise<Record<string, number>> {
-  const hash = (await primary.hgetall<Record<string, number>>(redisKeys.dailyUsage(tenantId, usagePeriods(new Date()).day))) ?? {};
-  return Object.fromEntries(Object.entries(hash).map(([name, value]) => [name, Number(value)]));
-}
-
-/** settled + reserved + leased never exceeds the budget, and no region holds more lease than the primary granted it. */
-async function expectBudgetInvariant(tenantId: string, budgetMicroUsd: number, regions: Array<{ id: string; local: Redis }>) {
-  const day = await dayUsage(tenantId);
-  const committed = (day["total|cost"] ?? 0) + (day["total|reserved"] ?? 0) + (day["total|leased"] ?? 0);
-  expect(committed).toBeLessThanOrEqual(budgetMicroUsd);
-  const scope = `${tenantId}:${usagePeriods(new Date()).day}`;
-  const onPrimary = (await primary.hgetall<Record<string, number>>(redisKeys.lease(scope))) ?? {};
-  for (const { id, local } of regions) {
-    const lease = (await local.hgetall<Record<string, number>>(redisKeys.localLease(scope))) ?? {};
-    const figure = (field: string) => Number(lease[field] ?? 0);
-    expect(figure("g") - figure("s") - figure("r") - figure("v")).toBeGreaterThanOrEqual(0);
-    expect(figure("g")).toBeLessThanOrEqual(Number(onPrimary[`${id}|g`] ?? 0));
-  }
-}
-
-/** Admits until a request is decided in the region, waiting for the deferred work in between. */
-async function warmUp(ledger: Ledger, request: () => Omit<AdmissionRequest, "deadlineMs">) {
-  const sides: string[] = [];
-  for (let i = 0; i < 6; i++) {
-    const { defer, settled } = deferrals();
-    const { admission } = await ledger.admit(request(), "closed", defer);
-    sides.push(admission.side);
-    await ledger.settler(admission, defer)(null, null);
-    await settled();
-    if (admission.side === "region") return sides;
-    await new Promise((resolve) => setTimeout(resolve, TUNING.replicaRefreshMs));
-  }
-  throw new Error(`never admitted in the region: ${sides.join(", ")}`);
-}
+import { redisKeys } from "../../shared/storage/keys.js";
+import {
+  deadPrimary,
+  deferrals,
+  dayUsage,
+  expectBudgetInvariant,
+  fixture,
+  primary,
+  regionDatabases,
+  regionLedger,
+  reportOf,
+  served,
+  tenants,
+  TUNING,
+  warmUp,
+  WORST_CASE,
+} from "./fixtures/regional-ledger.js";
+import { refusalOf } from "./fixtures/refusal.js";
 
 describe("a region with its own database", () => {
   it("decides on the primary until it has the records, credit and lease it needs, then locally", async () => {
@@ -273,7 +140,7 @@ describe("a region with its own database", () => {
     await expectBudgetInvariant(tenant.id, 1_000_000, [{ id: "r-outage", local }]);
   });
 
-  it("keeps a per-minute limit shared by three regions within one central bucket plus the credit lifetime's share", async () => {
+  it("keeps a per-minute limit shared by three regions within one central bucket plus the overshoot share", async () => {
     const limit = 60;
     const { request } = await fixture({ limits: { requestsPerMinute: limit } });
     const ledgers = regionDatabases.map((local, i) => regionLedger(`r-rate-${i}`, local));
@@ -302,7 +169,8 @@ describe("a region with its own database", () => {
     const central = limit + (limit / 60) * elapsedS;
     const bound = central + limit * TUNING.rateOvershootShare;
     console.log(`shared limit of ${limit}/min over ${elapsedS.toFixed(1)} s from 3 regions: ${admitted} admitted (one central bucket: ${central.toFixed(1)}, bound: ${bound.toFixed(1)})`);
-    expect(admitted).toBeGreaterThanOrEqual(limit * 0.8);
+    // Credit a region holds but does not spend is lost to the limit: some room goes unused, never more.
+    expect(admitted).toBeGreaterThanOrEqual(limit * 0.5);
     expect(admitted).toBeLessThanOrEqual(Math.floor(bound));
   });
 

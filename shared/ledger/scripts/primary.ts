@@ -142,30 +142,35 @@ return reply
  * Hands a region what it decides with locally, off its critical path:
  * - a budget lease: part of the headroom of a lease scope's budget lines (day, month,
  *   and a widget key's share of the day), at most 1/divisor of the smallest headroom, so
- *   leases shrink as the tenant nears its budget and no lease can take the last of it.
- *   Leases are cumulative per region ("<region>|g"): when the region's known total is
- *   behind (an earlier reply was lost), the earlier grant is handed back instead of a new one.
+ *   leases shrink as the tenant nears its budget and no lease can take the last of it;
+ *   nothing when that is less than the smallest useful lease (one request's worst case),
+ *   so no lease is stranded too small to admit anything. Leases are cumulative per region
+ *   ("<region>|g" granted, "|s" spent, "|r" returned): when the region's known total is
+ *   behind (an earlier reply was lost), the earlier grant is handed back instead of a new
+ *   one; the spent and returned totals come back too, so a region whose database lost its
+ *   copy never spends a lease twice.
  * - rate credits: units taken from the primary's per-minute buckets, up to what each
- *   has room for (a region spends them locally for a few seconds).
+ *   has room for.
  *
  * KEYS: tenant record, lease scope, the scope's budget lines (day, month[, key day]), then the buckets
- * ARGV: region, lease wanted (micro-USD, 0 = none), the region's known granted total,
- *       headroom divisor, the key's share of the daily budget ("" = none), number of budget
- *       lines, number of buckets, then capacity and units wanted per bucket
- * Returns {granted total, tenant's updatedAt, then taken, remaining, ms-until-empty per bucket}.
+ * ARGV: region, lease wanted (micro-USD, 0 = none), the smallest useful lease, the region's
+ *       known granted total, headroom divisor, the key's share of the daily budget ("" =
+ *       none), number of budget lines, number of buckets, then capacity and units wanted per bucket
+ * Returns {granted total, spent total, returned total, then taken, remaining, ms-until-empty per bucket}.
  */
 export const REPLENISH = luaScript(`${CLOCK}${BUCKETS}${POLICY}
 local now = clock()
 local tenantJson = redis.call("GET", KEYS[1])
-if not tenantJson then return {-1, ""} end
+if not tenantJson then return {-1, 0, 0} end
 local tenant = cjson.decode(tenantJson)
-local region, want, known = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
-local lines, buckets = tonumber(ARGV[6]), tonumber(ARGV[7])
-local granted = num(redis.call("HGET", KEYS[2], region .. "|g"))
+local region, want, smallest, known = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local lines, buckets = tonumber(ARGV[7]), tonumber(ARGV[8])
+local lease = redis.call("HMGET", KEYS[2], region .. "|g", region .. "|s", region .. "|r")
+local granted = num(lease[1])
 if want > 0 and granted <= known then
   local daily = micro(tenant.limits.dailyBudgetUsd)
   local budgets = {daily, micro(tenant.limits.monthlyBudgetUsd)}
-  local share = tonumber(ARGV[5])
+  local share = tonumber(ARGV[6])
   if daily and share then budgets[3] = math.floor(daily * share) end
   local headroom = nil
   for i = 1, lines do
@@ -174,15 +179,15 @@ if want > 0 and granted <= known then
       if headroom == nil or room < headroom then headroom = room end
     end
   end
-  local grant = headroom and math.min(want, math.floor(headroom / tonumber(ARGV[4]))) or 0
-  if grant > 0 then
+  local grant = headroom and math.min(want, math.floor(headroom / tonumber(ARGV[5]))) or 0
+  if grant >= smallest and grant > 0 then
     granted = redis.call("HINCRBY", KEYS[2], region .. "|g", grant)
-    redis.call("PEXPIRE", KEYS[2], 69120000000)
+    redis.call("PEXPIRE", KEYS[2], 3456000000)
     for i = 1, lines do redis.call("HINCRBY", KEYS[2 + i], "total|leased", grant) end
   end
 end
-local reply = {granted, field(tenant.updatedAt)}
-local first, argFirst = 3 + lines, 8
+local reply = {granted, num(lease[2]), num(lease[3])}
+local first, argFirst = 3 + lines, 9
 for i = 1, buckets do
   local capacity, wanted = tonumber(ARGV[argFirst + 2 * i - 2]), tonumber(ARGV[argFirst + 2 * i - 1])
   local key = KEYS[first + i - 1]
@@ -254,9 +259,10 @@ for i = 3, #ARGV do
       redis.call("PEXPIRE", record.mk, retention)
     end
     applied = seq
+    -- After each record: Redis does not undo a script that fails part-way.
+    redis.call("HSET", KEYS[1], region, applied)
   end
 end
-redis.call("HSET", KEYS[1], region, applied)
 return applied
 `);
 

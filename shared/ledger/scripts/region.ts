@@ -62,8 +62,8 @@ end
  *       (ms), oldest replica accepted (ms of age, 0 = any), the metrics' minute hash (on
  *       the primary), the refusal counters' field prefix, "1" when the upstream call
  *       already started, bucket kinds ("c"/"b" per bucket), then capacity and cost per bucket
- * Returns {status, keyJson, tenantJson, ...}; ok: lease available after (-1: no budget),
- *   lease spend in about the last minute, lease granted total, when the replica was read
+ * Returns {status, keyJson, tenantJson, ...}; ok: lease available after (-1: no budget, so
+ *   nothing was reserved), lease spend in about the last minute, lease granted total, when the replica was read
  *   (ms), then per bucket remaining, ms-until-full, use in about the last minute and
  *   credit left; lease_short: available, spend in about the last minute, granted total;
  *   limited / too_large: the bucket's index and ms until it has room; credit_short: the
@@ -177,23 +177,38 @@ return seq
 `);
 
 /**
- * Takes in what the primary handed out (REPLENISH): the lease's granted total (never
- * lowered: replies may arrive out of order) and new credit per bucket, which goes in the
- * newer slot after the older slots are merged (keeping the earlier expiry). A region never
- * holds more than its cap of a limit (several isolates may top up at once): the rest is
- * dropped, which only ever leaves the limit unused.
+ * Takes in what the primary handed out (REPLENISH): the lease's granted, spent and
+ * returned totals, never lowered (replies may arrive out of order, and the region's own
+ * spent and returned may be ahead of the primary's, which learns them from the outbox),
+ * but raised to the primary's: a database that lost its copy of the lease must not spend
+ * it again. The lease joins the set of leases the region holds. New credit per bucket goes
+ * in the newer slot after the older slots are merged (keeping the earlier expiry). A
+ * region never holds more than its cap of a limit (several isolates may top up at once):
+ * the rest is dropped, which only ever leaves the limit unused.
  *
- * KEYS: the lease, then the credit buckets
- * ARGV: granted total (-1 = unchanged), credit lifetime (ms), then per bucket taken, the
- *       primary's remaining and ms-until-empty, and the region's cap
+ * KEYS: the lease, the set of leases held, then the credit buckets
+ * ARGV: granted, spent and returned totals (granted -1 = the lease is unchanged), credit
+ *       lifetime (ms), then per bucket taken, the primary's remaining and ms-until-empty,
+ *       and the region's cap
  */
 export const LEASE_APPLY = luaScript(`${CLOCK}${CREDITS}
 local now = clock()
 local granted = tonumber(ARGV[1])
-if granted >= 0 and granted > num(redis.call("HGET", KEYS[1], "g")) then redis.call("HSET", KEYS[1], "g", granted) end
-local ttl = tonumber(ARGV[2])
-for i = 2, #KEYS do
-  local at = 4 * i - 5
+if granted >= 0 then
+  local lease = redis.call("HMGET", KEYS[1], "g", "s", "r")
+  local figures = {g = granted, s = tonumber(ARGV[2]), r = tonumber(ARGV[3])}
+  local current = {g = num(lease[1]), s = num(lease[2]), r = num(lease[3])}
+  for field, value in pairs(figures) do
+    if value > current[field] then redis.call("HSET", KEYS[1], field, value) end
+  end
+  if granted > 0 then
+    redis.call("SADD", KEYS[2], KEYS[1])
+    redis.call("PEXPIRE", KEYS[1], 3024000000)
+  end
+end
+local ttl = tonumber(ARGV[4])
+for i = 3, #KEYS do
+  local at = 4 * i - 7
   local taken, cap = tonumber(ARGV[at]), tonumber(ARGV[at + 3])
   local key = KEYS[i]
   if taken > 0 then
@@ -214,20 +229,26 @@ return 1
 
 /**
  * Gives back part of a lease the region does not need: only what is neither spent nor
- * reserved, queued in the outbox behind the settlements drawn from it.
- * KEYS: the lease, outbox, outbox counter. ARGV: amount (-1 = all that is available),
- * record for the primary (its "AMOUNT" replaced by the amount returned).
+ * reserved, queued in the outbox behind the settlements drawn from it. A lease with
+ * nothing left outstanding leaves the set of leases held.
+ * KEYS: the lease, the set of leases held, outbox, outbox counter. ARGV: amount (-1 = all
+ * that is available), record for the primary (its "AMOUNT" replaced by the amount returned).
  * Returns the record's sequence number, or 0 when nothing was returned.
  */
 export const LEASE_RETURN = luaScript(`${CLOCK}${OUTBOX}
 local lease = redis.call("HMGET", KEYS[1], "g", "s", "r", "v")
-local available = num(lease[1]) - num(lease[2]) - num(lease[3]) - num(lease[4])
+local outstanding = num(lease[1]) - num(lease[2]) - num(lease[3])
+local available = outstanding - num(lease[4])
 local amount = tonumber(ARGV[1])
 if amount < 0 then amount = available end
-if amount <= 0 or available < amount then return 0 end
+if amount <= 0 or available < amount then
+  if outstanding <= 0 then redis.call("SREM", KEYS[2], KEYS[1]) end
+  return 0
+end
 redis.call("HINCRBY", KEYS[1], "r", amount)
-local seq = nextSeq(KEYS[3])
-redis.call("RPUSH", KEYS[2], seq .. "|" .. (string.gsub(ARGV[2], "AMOUNT", tostring(amount))))
+if outstanding - amount <= 0 then redis.call("SREM", KEYS[2], KEYS[1]) end
+local seq = nextSeq(KEYS[4])
+redis.call("RPUSH", KEYS[3], seq .. "|" .. (string.gsub(ARGV[2], "AMOUNT", tostring(amount))))
 return seq
 `);
 
