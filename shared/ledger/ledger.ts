@@ -37,6 +37,8 @@ export interface LedgerOptions {
   spool: (settlement: Settlement) => Promise<void>;
   /** Asks the spool to drain the outbox later (the primary did not answer). */
   scheduleDrain: () => Promise<void>;
+  /** Sees each request's settlement as it is made, before it is written (the isolate's own metrics). */
+  onSettled?: (settlement: Settlement) => void;
 }
 
 export interface AdmissionOutcome {
@@ -348,6 +350,7 @@ export class Ledger {
       if (settling) return null;
       settling = true;
       const settlement = settlementOf(subjectOf(admission), served, report);
+      this.options.onSettled?.(settlement);
       const write = (): Promise<unknown> =>
         settlement.side === "region" ? writeLocalSettlement(region!.redis, settlement) : writeSettlement(primary, settlement);
       for (let attempt = 0; ; attempt++) {

@@ -15,6 +15,7 @@ import { statusOfAnthropicError } from "../../../shared/openai/errors.js";
 import { LIST_PRICE_BASIS_POINTS, NO_USAGE, type PricedModel, type PriceTable, worstCaseCostMicroUsd } from "../../../shared/pricing/cost.js";
 import { checkRequestFeatures, LONG_CONTEXT_BETA, tokenBound } from "../../../shared/request-policy/features.js";
 import { fallbackChain, routeRequest, routingHeaders, withTierCap } from "../../../shared/routing/policy.js";
+import { withFirstTokenTarget } from "../../../shared/routing/slo.js";
 import type { SseEvent } from "../../../shared/sse/parser.js";
 import type { Tenant } from "../../../shared/tenants/model.js";
 import { type AttemptRecord, type OpenedUpstream, openUpstream, type UpstreamFailure, type UpstreamResult } from "../../../shared/upstream/attempts.js";
@@ -110,7 +111,9 @@ async function serveAs(
     config.features,
   );
   const policy = widget ? withTierCap(caller.tenant.modelPolicy, widget.maxTier) : caller.tenant.modelPolicy;
-  const decision = routeRequest(request, policy, config.routing);
+  const routed = routeRequest(request, policy, config.routing);
+  const target = caller.tenant.firstTokenTargetMs ?? null;
+  const decision = target === null ? routed : withFirstTokenTarget(routed, target, policy, config.routing, context.services.firstTokens.reader(context.waitUntil));
   const chain = pricedChain(fallbackChain(decision, policy, config.routing), prices, features.longContext);
   log.set({
     model_requested: request.model,
@@ -119,6 +122,7 @@ async function serveAs(
     score: round(decision.score, 3),
     reasons: decision.reasons.slice(0, 3).join(","),
     downgraded_from: decision.downgrade?.from,
+    slo_from: decision.slo?.moved ? decision.slo.from : undefined,
     features: features.used.join(",") || undefined,
   });
 
