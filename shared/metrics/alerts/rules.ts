@@ -91,7 +91,7 @@ export function evaluateRules(scope: string, kind: keyof typeof SUBJECTS, rules:
       for (const level of thresholds.budgetLevels) {
         if (spent < budget.budgetUsd * level) continue;
         const subject = `${kind === "operator" ? `${budget.tenant} ` : ""}${budget.period} budget ${Math.round(level * 100)}%`;
-        add("budget", subject, `${budget.period} budget ${Math.round(level * 100)}% reached: $${spent.toFixed(2)} of $${budget.budgetUsd.toFixed(2)} spent`);
+        add("budget", subject, `${budget.period} budget ${Math.round(level * 100)}% reached: ${usd(spent)} of ${usd(budget.budgetUsd)} spent`);
       }
     }
   }
@@ -109,6 +109,10 @@ function grouped(fields: ReadonlyMap<string, number>, by: readonly Dimension[]):
     for (const [bucket, value] of figures.ttft) group.ttft.set(bucket, (group.ttft.get(bucket) ?? 0) + value);
   }
   return groups;
+}
+
+function usd(amount: number): string {
+  return `$${amount < 1 ? amount.toPrecision(3) : amount.toFixed(2)}`;
 }
 
 function percent(share: number): string {
