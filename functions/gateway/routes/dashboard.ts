@@ -29,6 +29,7 @@ const PAGE = `<!doctype html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>edgegate dashboard</title>
+<link rel="icon" href="data:,">
 <link rel="stylesheet" href="/dashboard/uplot.css">
 <link rel="stylesheet" href="/dashboard/dashboard.css">
 <script src="/dashboard/uplot.js" defer></script>
