@@ -13,6 +13,8 @@ export interface RoundTripResult {
   before: { mean: number; min: number; max: number };
   /** Upstash requests after the upstream call until the request's log line (settlement), per API request. */
   after: { mean: number; min: number; max: number };
+  /** Median ms the bridge and Redis took to answer the settlement (arrival -> response finished): off the critical path. */
+  settlementUpstash: number;
   /** Medians in ms of where one sequential gateway request's time to first byte goes, on the shared clock. */
   gatewaySegments: {
     /** Send -> the Upstash request reaches the bridge (proxy, Worker start, body, auth, admission set-up). */
@@ -72,6 +74,7 @@ export async function measureRoundTrips(
   const clock = new ResponseClock(bridge.port);
   const counts: Array<{ before: number; after: number }> = [];
   const segments: Array<RoundTripResult["gatewaySegments"]> = [];
+  const settlements: number[] = [];
   const directs: Traced[] = [];
   try {
     for (let i = 0; i < requests; i++) {
@@ -83,6 +86,9 @@ export async function measureRoundTrips(
       const arrivals = bridge.stats().arrivals.filter((at) => at >= exchange.sentAt && at <= loggedAt);
       const before = arrivals.filter((at) => at < startedAt);
       counts.push({ before: before.length, after: arrivals.length - before.length });
+      const settlementArrival = arrivals.find((at) => at > startedAt);
+      const settlementAnswered = clock.finishes.find((at) => settlementArrival !== undefined && at >= settlementArrival);
+      if (settlementArrival !== undefined && settlementAnswered !== undefined) settlements.push(settlementAnswered - settlementArrival);
       const lastArrival = before[before.length - 1];
       const answered = clock.finishes.filter((at) => lastArrival !== undefined && at >= lastArrival && at < startedAt)[0];
       if (before[0] === undefined || lastArrival === undefined || answered === undefined) continue;
@@ -115,6 +121,7 @@ export async function measureRoundTrips(
     requests: counts.length,
     before: stat(counts.map((count) => count.before)),
     after: stat(counts.map((count) => count.after)),
+    settlementUpstash: median(settlements),
     gatewaySegments: {
       toUpstash: medianOf(segments, (s) => s.toUpstash),
       upstash: medianOf(segments, (s) => s.upstash),

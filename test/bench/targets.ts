@@ -60,6 +60,12 @@ export function checkTargets(results: BenchResults, paths: readonly string[]): T
       figure: trips && trips.requests > 0 ? `mean ${trips.before.mean.toFixed(2)} (min ${trips.before.min}, max ${trips.before.max}) over ${trips.requests}` : "n/a",
       verdict: !trips || trips.requests === 0 ? "n/a" : trips.before.min === exact && trips.before.max === exact ? "pass" : "miss",
     });
+    checks.push({
+      target: "exactly 1 Upstash round trip after it (the settlement, metrics included)",
+      path,
+      figure: trips && trips.requests > 0 ? `mean ${trips.after.mean.toFixed(2)} (min ${trips.after.min}, max ${trips.after.max}) over ${trips.requests}` : "n/a",
+      verdict: !trips || trips.requests === 0 ? "n/a" : trips.after.min === 1 && trips.after.max === 1 ? "pass" : "miss",
+    });
   }
   const classifier = results.classifier;
   const us = (value: number): string => `${value.toFixed(1)} us`;
