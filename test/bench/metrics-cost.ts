@@ -74,11 +74,12 @@ function table(runs: CostRun[]): string {
       return found ? `${f(found.added.p50)} / ${f(found.added.p90)} / ${f(found.added.p99)}` : "n/a";
     };
     const cpu = (concurrency: number) => Object.values(run.levels.find((one) => one.concurrency === concurrency)?.cpuMsPerRequest ?? {}).map(f).join(", ");
-    return `| ${run.label} (${run.commit}) | ${f(trips.before.mean)} (${trips.before.min}-${trips.before.max}) | ${f(trips.after.mean)} (${trips.after.min}-${trips.after.max}) | ${f(trips.settlementUpstash)} | ${f(trips.gatewaySegments.upstash)} | ${level(1)} | ${level(16)} | ${cpu(16)} | ${f(run.loadAverage.before)} -> ${f(run.loadAverage.after)} |`;
+    const range = (stat: { mean: number; min: number; max: number }) => `${f(stat.mean)} (${stat.min}-${stat.max})`;
+    return `| ${run.label} (${run.commit}) | ${range(trips.total)} | ${range(trips.before)} / ${range(trips.after)} | ${f(trips.settlementUpstash)} | ${level(1)} | ${level(16)} | ${cpu(1)} / ${cpu(16)} | ${f(run.loadAverage.before)} -> ${f(run.loadAverage.after)} |`;
   });
   return [
-    "| run | Upstash trips before upstream, mean (min-max) | after upstream | settlement Upstash answer, median ms | admission Upstash answer, median ms | ADDED TTFB c=1 p50/p90/p99 ms | ADDED TTFB c=16 p50/p90/p99 ms | workerd CPU ms/request c=16 | load avg |",
-    "|---|---|---|---|---|---|---|---|---|",
+    "| run | Upstash requests per API request, mean (min-max) | before / after the upstream call | settlement's Upstash time, median ms | ADDED TTFB c=1 p50/p90/p99 ms | ADDED TTFB c=16 p50/p90/p99 ms | workerd CPU ms/request c=1 / c=16 | load avg |",
+    "|---|---|---|---|---|---|---|---|",
     ...rows,
   ].join("\n");
 }

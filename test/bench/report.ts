@@ -151,7 +151,7 @@ function roundTripSection(results: BenchResults): Section {
     ]),
     notes: [
       "Bridge arrivals (bridge.stats().arrivals) before vs after the simulator ledger's startedAt; 'Upstash answer' = arrival -> the bridge finished its response (Node diagnostics channel).",
-      "After upstream = the settlement (usage, cost, limit corrections and the request's metrics, in one script), off the critical path; 'settlement Upstash answer' is its bridge time.",
+      "The settlement (usage, cost, limit corrections and the request's metrics, in one script) is the request's last call, off the critical path; 'settlement Upstash answer' is its bridge time. With a head start the admission, too, comes after the upstream call started.",
       "Server-Timing comes from the Worker, whose performance.now() only advances on I/O.",
     ],
   };
