@@ -61,7 +61,7 @@ export function histogramCount(counts: ReadonlyMap<number, number>): number {
 }
 
 /** The quantiles charts and alerts use. */
-export function quantiles(histogram: Histogram, counts: ReadonlyMap<number, number>): { p50: number | null; p95: number | null; count: number } {
+function quantiles(histogram: Histogram, counts: ReadonlyMap<number, number>): { p50: number | null; p95: number | null; count: number } {
   return { p50: quantile(histogram, counts, 0.5), p95: quantile(histogram, counts, 0.95), count: histogramCount(counts) };
 }
 
@@ -125,7 +125,7 @@ export function seriesOverTime(steps: ReadonlyArray<ReadonlyMap<string, number>>
   };
 }
 
-export function windowFigures(figures: SeriesFigures): WindowFigures {
+function windowFigures(figures: SeriesFigures): WindowFigures {
   const histogram = (bounds: Histogram, counts: ReadonlyMap<number, number>): HistogramFigures => ({
     ...quantiles(bounds, counts),
     buckets: Object.fromEntries([...counts].sort(([a], [b]) => a - b).map(([bucket, count]) => [String(bucket), count])),

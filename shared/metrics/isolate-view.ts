@@ -11,6 +11,7 @@ const MAX_FIELDS_PER_MINUTE = 20_000;
  */
 export class IsolateMetrics {
   private readonly minutes = new Map<number, Map<string, number>>();
+  /** Increments left out because their minute was full (reported with the isolate's answers). */
   dropped = 0;
 
   record(minute: number, increments: Increments): void {

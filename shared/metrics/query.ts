@@ -128,6 +128,9 @@ export async function runMetricsQuery(query: MetricsQuery, store: MetricsStore, 
     window_seconds: points * stepMinutes * 60,
     histograms,
     series,
-    truncated: { series: droppedSeries, fields: periods.reduce((sum, period) => sum + period.dropped, 0) },
+    truncated: {
+      series: droppedSeries,
+      fields: periods.reduce((sum, period) => sum + period.dropped, query.source === "isolate" ? isolate.dropped : 0),
+    },
   };
 }

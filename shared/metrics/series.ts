@@ -46,12 +46,6 @@ export interface Projection {
   keep: readonly Dimension[];
 }
 
-export const EVERY_SERIES: Projection = {
-  filter: { region: null, tenant: null, model: null, provider: null },
-  metricPrefixes: [],
-  keep: DIMENSIONS,
-};
-
 /** The same projection as the stored one (metrics/store.ts), over fields in memory. */
 export function projectFields(fields: ReadonlyMap<string, number>, projection: Projection, limit: number): { fields: Map<string, number>; dropped: number } {
   const projected = new Map<string, number>();

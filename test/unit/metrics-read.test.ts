@@ -7,7 +7,7 @@ import { prometheusText } from "../../shared/metrics/prometheus.js";
 import { parseMetricsQuery, runMetricsQuery } from "../../shared/metrics/query.js";
 import { RecentFirstTokens } from "../../shared/metrics/recent-first-tokens.js";
 import { type RequestSample, sampleIncrements } from "../../shared/metrics/samples.js";
-import { EVERY_SERIES, projectFields } from "../../shared/metrics/series.js";
+import { DIMENSIONS, type Projection, projectFields } from "../../shared/metrics/series.js";
 import { MetricsStore } from "../../shared/metrics/store.js";
 import { redisKeys } from "../../shared/storage/keys.js";
 import { redisClient } from "../../shared/storage/redis.js";
@@ -15,6 +15,7 @@ import { redisClient } from "../../shared/storage/redis.js";
 const bindings = env as unknown as { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string };
 const redis = redisClient({ url: bindings.UPSTASH_REDIS_REST_URL, token: bindings.UPSTASH_REDIS_REST_TOKEN });
 const store = new MetricsStore(redis);
+const EVERY_SERIES: Projection = { filter: { region: null, tenant: null, model: null, provider: null }, metricPrefixes: [], keep: DIMENSIONS };
 
 function sample(region: string, fields: Partial<RequestSample> = {}): RequestSample {
   return {

@@ -98,7 +98,7 @@ export async function evaluateAlerts(services: AlertServices, now: number): Prom
   return { scopes: effective.length, holding: holding.length, delivered, undelivered: changes.length - delivered };
 }
 
-export function scopeName(settings: Pick<EffectiveAlertSettings, "scope">): string {
+function scopeName(settings: Pick<EffectiveAlertSettings, "scope">): string {
   return settings.scope === "operator" ? "operator" : `tenant:${settings.scope.tenant}`;
 }
 

@@ -34,7 +34,7 @@ export const DEFAULT_THRESHOLDS = {
 export type AlertThresholds = typeof DEFAULT_THRESHOLDS;
 
 const share = z.number().check(z.positive(), z.maximum(1));
-export const thresholdsSchema = z.strictObject({
+const thresholdsSchema = z.strictObject({
   errorRate: z.optional(share),
   minRequests: z.optional(z.int().check(z.minimum(1), z.maximum(1_000_000))),
   ttftRatio: z.optional(z.number().check(z.minimum(1), z.maximum(100))),
