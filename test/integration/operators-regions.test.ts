@@ -1,18 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Deployment, startStack, type Stack } from "../stack/stack.js";
 import { ANTHROPIC_VERSION, newTenant } from "./helpers.js";
-import { metricsJson } from "./operators.js";
+import { metricsJson, startWebhookReceiver } from "./operators.js";
 import { ledgerRecord } from "./traffic.js";
 
 let stack: Stack;
+let receiver: Awaited<ReturnType<typeof startWebhookReceiver>>;
 
 beforeAll(async () => {
+  receiver = await startWebhookReceiver();
   // Regions with their own databases, as deployed; real timing, so first tokens take what the directives say.
-  stack = await startStack({ topology: "regions", timeScale: 1, vars: { SLO_REFRESH_MS: "500", SLO_MIN_SAMPLES: "5" } });
+  stack = await startStack({
+    topology: "regions",
+    timeScale: 1,
+    vars: { SLO_REFRESH_MS: "500", SLO_MIN_SAMPLES: "5", ALERT_WEBHOOK_URL: `${receiver.url}/operator` },
+  });
 });
 
 afterAll(async () => {
   await stack?.stop();
+  await receiver?.close();
 });
 
 const region = (id: string): Deployment => stack.deployments.find((deployment) => deployment.region === id)!;
@@ -80,5 +87,39 @@ describe("SLO-aware routing", () => {
     await many(usEast, other.key, "claude-opus-4-7", Array.from({ length: 150 }, (_, index) => `fast ${index} sim:ttft=30 sim:tokens=2`), 8);
     await expect.poll(async () => (await routed(usEast, tenant.key)).slo, { timeout: 10_000 }).toBeNull();
     expect(await routed(usEast, tenant.key)).toMatchObject({ model: "claude-opus-4-7", tier: "deep", served: "claude-opus-4-7" });
+  });
+});
+
+describe("alerts across regions", () => {
+  it("are announced once whichever region's trigger runs, at the same minute or later ones", async () => {
+    const tenant = await newTenant(stack);
+    const euWest = region("eu-west");
+    // 24 requests in eu-west, 6 of them failing upstream (25%), settled through the region's outbox.
+    await many(euWest, tenant.key, "claude-sonnet-4-6", Array.from({ length: 18 }, (_, index) => `fine ${index} sim:tokens=2`), 6);
+    const failing = await Promise.all(Array.from({ length: 6 }, (_, index) => send(euWest, tenant.key, "claude-sonnet-4-6", `failing ${index} sim:fault=500`)));
+    expect(failing.map((response) => response.status)).toEqual([500, 500, 500, 500, 500, 500]);
+    await Promise.all(failing.map((response) => response.text()));
+    const counted = async () =>
+      Object.entries((await metricsJson(`${euWest.gateway.url}/admin/metrics`, stack.adminToken, { tenant: tenant.id, group: "" })).series[0]?.window.counters ?? {}).reduce(
+        (sum, [metric, value]) => sum + (metric.startsWith("requests:") ? value : 0),
+        0,
+      );
+    await expect.poll(counted, { timeout: 10_000 }).toBe(24);
+
+    const at = Date.now();
+    // Every region's trigger fires at the same minute: one run takes it, the others skip.
+    await Promise.all(stack.deployments.map((deployment) => stack.scheduled({ region: deployment.region, at: new Date(at) })));
+    // Later minutes, in other regions, while the errors are still in the window: nothing new.
+    await stack.scheduled({ region: "ap-southeast", at: new Date(at + 60_000) });
+    await stack.scheduled({ region: "us-east", at: new Date(at + 120_000) });
+    // After the window: resolved, once.
+    await stack.scheduled({ region: "ap-southeast", at: new Date(at + 7 * 60_000) });
+    await stack.scheduled({ region: "eu-west", at: new Date(at + 8 * 60_000) });
+    expect(receiver.received.map((alert) => `${alert.headers["x-edgegate-alert-status"]} ${alert.headers["x-edgegate-alert"]}`)).toEqual([
+      "firing operator/error_rate/eu-west",
+      "resolved operator/error_rate/eu-west",
+    ]);
+    // The region's traffic: this test's and the SLO test's few requests in eu-west.
+    expect(receiver.received[0]!.body.text).toMatch(/error_rate · eu-west: error rate \d+% over 5 min \(6 of 2\d requests\)/);
   });
 });
