@@ -1,3 +1,4 @@
+import { canonicalModel } from "../pricing/cost.js";
 import { quantile, TTFT_MS } from "./histogram.js";
 import { type Increments, minuteOf } from "./samples.js";
 import { parseField } from "./series.js";
@@ -22,7 +23,8 @@ const MAX_MODELS = 200;
  * without a storage call on any request's critical path: the region's per-minute figures
  * (every isolate's requests, from the primary) are read in the background when they
  * are older than refreshMs, and this isolate's own first tokens since that read are
- * added from memory.
+ * added from memory. Models are matched without a date suffix: the answer may name the
+ * dated id of the model routing chose (claude-haiku-4-5-20251001 for claude-haiku-4-5).
  */
 export class RecentFirstTokens {
   private stored: { readAt: number; minutes: Map<number, Map<string, Map<number, number>>> } | null = null;
@@ -41,7 +43,7 @@ export class RecentFirstTokens {
     for (const [field, count] of increments) {
       const parsed = parseField(field);
       if (!parsed || parsed.name !== "ttft" || parsed.region !== this.region) continue;
-      for (let i = 0; i < count; i++) this.local.push({ at: now, model: parsed.model, bucket: Number(parsed.label) });
+      for (let i = 0; i < count; i++) this.local.push({ at: now, model: canonicalModel(parsed.model), bucket: Number(parsed.label) });
     }
     if (this.local.length > MAX_LOCAL_SAMPLES) this.local.splice(0, this.local.length - MAX_LOCAL_SAMPLES);
   }
@@ -61,7 +63,8 @@ export class RecentFirstTokens {
     return (model) => this.p95(model, now);
   }
 
-  p95(model: string, now = Date.now()): number | null {
+  p95(routed: string, now = Date.now()): number | null {
+    const model = canonicalModel(routed);
     const last = minuteOf(now);
     const first = last - this.tuning.windowMinutes + 1;
     const counts = new Map<number, number>();
@@ -91,9 +94,10 @@ export class RecentFirstTokens {
       for (const [field, count] of fields) {
         const parsed = parseField(field);
         if (!parsed) continue;
-        let buckets = models.get(parsed.model);
-        if (!buckets) models.set(parsed.model, (buckets = new Map()));
-        buckets.set(Number(parsed.label), count);
+        const model = canonicalModel(parsed.model);
+        let buckets = models.get(model);
+        if (!buckets) models.set(model, (buckets = new Map()));
+        buckets.set(Number(parsed.label), (buckets.get(Number(parsed.label)) ?? 0) + count);
       }
       minutes.set(minuteOf(startMs), models);
     }

@@ -147,6 +147,9 @@ describe("recent first tokens (SLO routing)", () => {
     view.record(sampleIncrements(sample("us-east", { ttftMs: 100 })), now);
     expect(view.p95("claude-sonnet-4-6", now + 1)).toBe(TTFT_MS.bounds[bucketOf(TTFT_MS, 900)]);
     expect(view.p95("claude-haiku-4-5", now + 1)).toBeNull();
+    // Answers may name the dated id of the model routing chose.
+    for (let i = 0; i < 10; i++) view.record(sampleIncrements(sample("us-east", { ttftMs: 300, dimensions: { region: "us-east", tenant: "acme", model: "claude-haiku-4-5-20251001", provider: "anthropic" } })), now);
+    expect(view.p95("claude-haiku-4-5", now + 1)).toBe(TTFT_MS.bounds[bucketOf(TTFT_MS, 300)]);
     // Out of the window, they no longer count.
     expect(view.p95("claude-sonnet-4-6", now + 6 * 60_000)).toBeNull();
   });
