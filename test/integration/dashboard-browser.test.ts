@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { MetricsAnswer } from "../../shared/metrics/query.js";
 import { startStack, type Stack } from "../stack/stack.js";
 import { newTenant } from "./helpers.js";
@@ -27,11 +27,20 @@ beforeAll(async () => {
   // Traffic for every chart: two tenants, three tiers (auto), slow and fast first tokens, upstream errors, rate refusals.
   tenants = [await newTenant(stack), await newTenant(stack, { limits: { requestsPerMinute: 12 } })];
   const ttft = [200, 400, 700, 1_200, 2_000];
-  // Plain short questions (no directives: the classifier keeps them light).
-  await sendTimed(stack, tenants[0]!.key, Array.from({ length: 12 }, () => EASY), 4, { model: "auto" });
-  await sendTimed(stack, tenants[0]!.key, Array.from({ length: 6 }, (_, index) => `${HARD} ${index} sim:tokens=30`), 3, { model: "auto", max_tokens: 8_000, thinking: { type: "enabled", budget_tokens: 4_000 } });
-  await sendTimed(stack, tenants[0]!.key, Array.from({ length: 20 }, (_, index) => `plain ${index} sim:ttft=${ttft[index % 5]} sim:tokens=25 ${index % 5 === 0 ? "sim:fault=error-mid" : ""}`), 4);
-  await sendTimed(stack, tenants[1]!.key, Array.from({ length: 20 }, (_, index) => `other ${index} sim:tokens=10 ${index % 4 === 0 ? "sim:fault=500" : ""}`), 4);
+  const sent = [
+    // Plain short questions (no directives: the classifier keeps them light).
+    ...(await sendTimed(stack, tenants[0]!.key, Array.from({ length: 12 }, () => EASY), 4, { model: "auto" })),
+    ...(await sendTimed(stack, tenants[0]!.key, Array.from({ length: 6 }, (_, index) => `${HARD} ${index} sim:tokens=30`), 3, { model: "auto", max_tokens: 8_000, thinking: { type: "enabled", budget_tokens: 4_000 } })),
+    ...(await sendTimed(stack, tenants[0]!.key, Array.from({ length: 20 }, (_, index) => `plain ${index} sim:ttft=${ttft[index % 5]} sim:tokens=25 ${index % 5 === 0 ? "sim:fault=error-mid" : ""}`), 4)),
+    ...(await sendTimed(stack, tenants[1]!.key, Array.from({ length: 20 }, (_, index) => `other ${index} sim:tokens=10 ${index % 4 === 0 ? "sim:fault=500" : ""}`), 4)),
+  ];
+  // Failed requests settle just after their answer: the page is opened once every request is counted.
+  const admitted = sent.filter((request) => request.status !== 429).length;
+  expect(sent.length - admitted).toBeGreaterThan(0);
+  await vi.waitFor(
+    async () => expect(total(await metricsJson(`${stack.gateway.url}/admin/metrics`, stack.adminToken, { group: "" }), (metric) => metric.startsWith("requests:"))).toBe(admitted),
+    { timeout: 15_000, interval: 250 },
+  );
 });
 
 afterAll(async () => {
