@@ -7,6 +7,11 @@ import { REGIONS } from "../../shared/geo/regions.js";
 import { HeadroomView } from "../../shared/ledger/headroom.js";
 import { Ledger } from "../../shared/ledger/ledger.js";
 import type { Settlement } from "../../shared/ledger/settlement.js";
+import { AlertSettingsStore } from "../../shared/metrics/alerts/settings.js";
+import { AlertState } from "../../shared/metrics/alerts/state.js";
+import { IsolateMetrics } from "../../shared/metrics/isolate-view.js";
+import { RecentFirstTokens } from "../../shared/metrics/recent-first-tokens.js";
+import { MetricsStore } from "../../shared/metrics/store.js";
 import { type PricedModel, type PriceTable, priceTable } from "../../shared/pricing/cost.js";
 import { ProviderConfigError } from "../../shared/providers/chain-config.js";
 import { redisClient } from "../../shared/storage/redis.js";
@@ -33,6 +38,12 @@ export interface Services {
   unknownKeys: UnknownKeys;
   authFailures: FailureThrottle;
   adminFailures: FailureThrottle;
+  /** The stored metrics (primary), this isolate's own, and each model's recent first tokens in this region (SLO routing). */
+  metrics: MetricsStore;
+  isolateMetrics: IsolateMetrics;
+  firstTokens: RecentFirstTokens;
+  alertSettings: AlertSettingsStore;
+  alertState: AlertState;
 }
 
 /** Failed authentications a client network may make per minute, with API keys and with the admin token. */
@@ -45,7 +56,8 @@ const UNKNOWN_KEY_MEMORY_MS = 30_000;
 
 let cached: { config: GatewayConfig; services: Services } | null = null;
 
-function services(config: GatewayConfig, env: GatewayEnv): Services {
+/** The isolate's services for `config` (built on first use). */
+export function gatewayServices(config: GatewayConfig, env: GatewayEnv): Services {
   if (cached?.config !== config) {
     if (!config.redis.url || !config.redis.token) {
       throw new GatewayError(
@@ -63,6 +75,9 @@ function services(config: GatewayConfig, env: GatewayEnv): Services {
         status: 503,
       });
     }
+    const metrics = new MetricsStore(redis);
+    const isolateMetrics = new IsolateMetrics();
+    const firstTokens = new RecentFirstTokens(config.region, metrics, config.firstTokens);
     cached = {
       config,
       services: {
@@ -80,12 +95,22 @@ function services(config: GatewayConfig, env: GatewayEnv): Services {
           spool: (settlement) => spoolOf(env, config.region, settlement)?.add(settlement) ?? Promise.resolve(),
           scheduleDrain: () => spoolOf(env, config.region, null)?.drainLater() ?? Promise.resolve(),
           keepReplicaFresh: () => spoolOf(env, config.region, null)?.keepReplicaFresh() ?? Promise.resolve(),
+          onSettled: ({ metrics: sample }) => {
+            if (!sample) return;
+            isolateMetrics.record(sample.minute, sample.increments);
+            firstTokens.record(sample.increments);
+          },
         }),
         upstream: new EndpointPool(endpointsOf(config, env)),
         headroom: new HeadroomView(HEAD_START_VIEW_MS),
         unknownKeys: new UnknownKeys(UNKNOWN_KEY_MEMORY_MS),
         authFailures: new FailureThrottle("auth", AUTH_FAILURES_PER_MINUTE),
         adminFailures: new FailureThrottle("admin", ADMIN_FAILURES_PER_MINUTE),
+        metrics,
+        isolateMetrics,
+        firstTokens,
+        alertSettings: new AlertSettingsStore(redis),
+        alertState: new AlertState(redis),
       },
     };
   }
@@ -117,6 +142,6 @@ function spoolOf(env: GatewayEnv, region: string, settlement: Settlement | null)
 
 /** Provides the services to routes that need storage (everything but /healthz). */
 export const withServices = createMiddleware<GatewayAppEnv>(async (c, next) => {
-  c.set("services", services(c.get("config"), c.env));
+  c.set("services", gatewayServices(c.get("config"), c.env));
   await next();
 });

@@ -1,6 +1,8 @@
 import { DEFAULT_THRESHOLDS, type Tier } from "../classify/index.js";
 import { DEFAULT_LEASE_TUNING, type LeaseTuning } from "../ledger/leases.js";
 import type { UsageSpool } from "../ledger/usage-spool.js";
+import { type OperatorAlertDefaults, parseThresholds } from "../metrics/alerts/settings.js";
+import type { FirstTokenTuning } from "../metrics/recent-first-tokens.js";
 import { DEFAULT_PRICES, type ModelPrice } from "../pricing/prices.js";
 import type { FeatureConfig } from "../request-policy/features.js";
 import type { BodyLimits } from "../http/body.js";
@@ -90,6 +92,14 @@ export interface GatewayEnv {
   GATEWAY_SECRET?: string;
   /** Cloudflare Turnstile's siteverify endpoint (a local stand-in in development). */
   TURNSTILE_VERIFY_URL?: string;
+  /** Secret: the operator's alert webhook (Slack incoming webhook or any receiver of its JSON); unset, operator alerts need one set by the admin API. */
+  ALERT_WEBHOOK_URL?: string;
+  /** JSON: alert thresholds over the defaults, e.g. {"errorRate":0.05,"windowMinutes":10} (README: Alerts). */
+  ALERT_THRESHOLDS?: string;
+  /** SLO-aware routing: the recent window of the p95 time to first token (minutes), how often an isolate re-reads the region's figures (ms), and the fewest first tokens that tell. */
+  SLO_WINDOW_MINUTES?: string;
+  SLO_REFRESH_MS?: string;
+  SLO_MIN_SAMPLES?: string;
 }
 
 export type PerTier = Record<Tier, number>;
@@ -118,6 +128,8 @@ export interface GatewayConfig {
   routing: RoutingDefaults;
   turnstileVerifyUrl: string;
   gatewaySecret: string;
+  alerts: OperatorAlertDefaults;
+  firstTokens: FirstTokenTuning;
 }
 
 export const DEFAULTS = {
@@ -133,6 +145,7 @@ export const DEFAULTS = {
   tokensPerMinute: 2_000_000,
   tierModels: { light: "claude-haiku-4-5", standard: "claude-sonnet-4-6", deep: "claude-opus-4-7" },
   turnstileVerifyUrl: "https://challenges.cloudflare.com/turnstile/v0/siteverify",
+  firstTokens: { windowMinutes: 5, refreshMs: 15_000, minSamples: 20 },
 } as const;
 
 const cache = new WeakMap<GatewayEnv, GatewayConfig>();
@@ -196,6 +209,12 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
       },
       turnstileVerifyUrl: env.TURNSTILE_VERIFY_URL || DEFAULTS.turnstileVerifyUrl,
       gatewaySecret: env.GATEWAY_SECRET ?? "",
+      alerts: { webhookUrl: env.ALERT_WEBHOOK_URL || null, thresholds: parseThresholds(env.ALERT_THRESHOLDS) },
+      firstTokens: {
+        windowMinutes: positiveInt(env.SLO_WINDOW_MINUTES, DEFAULTS.firstTokens.windowMinutes),
+        refreshMs: positiveInt(env.SLO_REFRESH_MS, DEFAULTS.firstTokens.refreshMs),
+        minSamples: positiveInt(env.SLO_MIN_SAMPLES, DEFAULTS.firstTokens.minSamples),
+      },
     };
     cache.set(env, config);
   }

@@ -39,6 +39,8 @@ export interface LedgerOptions {
   scheduleDrain: () => Promise<void>;
   /** Asks the region's background worker to keep the replica fresh while requests use it. */
   keepReplicaFresh: () => Promise<void>;
+  /** Sees each request's settlement as it is made, before it is written (the isolate's own metrics). */
+  onSettled?: (settlement: Settlement) => void;
 }
 
 export interface AdmissionOutcome {
@@ -409,6 +411,7 @@ export class Ledger {
       if (settling) return null;
       settling = true;
       const settlement = settlementOf(subjectOf(admission), served, report);
+      this.options.onSettled?.(settlement);
       const write = (): Promise<unknown> =>
         settlement.side === "region" ? writeLocalSettlement(region!.redis, settlement) : writeSettlement(primary, settlement);
       for (let attempt = 0; ; attempt++) {

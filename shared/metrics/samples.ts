@@ -6,7 +6,9 @@ import { bucketOf, TOKENS_PER_SECOND, TTFT_MS } from "./histogram.js";
  * dimensions "<region>|<tenant>|<model>|<provider>" ("-" where one does not apply).
  * Per-minute hashes (for charts, rates and alerts) and a cumulative one (for scrapers)
  * get the same increments, in the writes that already happen: the settlement, and the
- * admission script for refusals. Histogram metrics are "ttft:<bucket>" and "tps:<bucket>".
+ * admission script for refusals. Histogram metrics are "ttft:<bucket>" and "tps:<bucket>",
+ * with their sums beside them ("ttft_ms_sum" in whole ms, "tps_milli_sum" in thousandths
+ * of a token per second: Redis counters are integers) for exporters' _sum.
  */
 export interface SeriesDimensions {
   region: string;
@@ -58,8 +60,15 @@ export function sampleIncrements(sample: RequestSample): Increments {
     [`${prefix}|cost_micro_usd`, sample.costMicroUsd],
     [`${prefix}|strongest_cost_micro_usd`, sample.strongestCostMicroUsd],
   ];
-  if (sample.ttftMs !== null) increments.push([`${prefix}|ttft:${bucketOf(TTFT_MS, sample.ttftMs)}`, 1]);
-  if (sample.outputTokensPerSecond !== null) increments.push([`${prefix}|tps:${bucketOf(TOKENS_PER_SECOND, sample.outputTokensPerSecond)}`, 1]);
+  if (sample.ttftMs !== null) {
+    increments.push([`${prefix}|ttft:${bucketOf(TTFT_MS, sample.ttftMs)}`, 1], [`${prefix}|ttft_ms_sum`, Math.round(sample.ttftMs)]);
+  }
+  if (sample.outputTokensPerSecond !== null) {
+    increments.push(
+      [`${prefix}|tps:${bucketOf(TOKENS_PER_SECOND, sample.outputTokensPerSecond)}`, 1],
+      [`${prefix}|tps_milli_sum`, Math.round(sample.outputTokensPerSecond * 1000)],
+    );
+  }
   if (sample.upstreamError) increments.push([`${prefix}|upstream_errors:${sample.upstreamError}`, 1]);
   if (sample.headStart) increments.push([`${prefix}|head_starts`, 1]);
   return increments.filter(([, amount]) => amount !== 0);

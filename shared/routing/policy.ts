@@ -21,6 +21,18 @@ export interface RoutingDecision {
   downgrade: { from: string; reason: string } | null;
   /** Set when the request is one of the tenant's audit sample: served a tier above the classifier's choice. */
   audit: { chosen: Tier } | null;
+  /** Set when the tenant's first-token target was exceeded (routing/slo.ts). */
+  slo?: SloNote;
+}
+
+/** Why a first-token target changed (or could not change) an auto request's model. */
+export interface SloNote {
+  /** The model routing chose before the target was applied. */
+  from: string;
+  p95Ms: number;
+  targetMs: number;
+  /** False when no faster tier could take it (none allowed, or it is slow too). */
+  moved: boolean;
 }
 
 /**
@@ -122,6 +134,11 @@ export function routingHeaders(decision: RoutingDecision): Record<string, string
     headers["x-edgegate-downgraded"] = `${decision.downgrade.from} -> ${decision.model} (${decision.downgrade.reason})`;
   }
   if (decision.audit) headers["x-edgegate-audit"] = `${decision.audit.chosen} -> ${decision.tier} (audit sample)`;
+  if (decision.slo) {
+    const { from, p95Ms, targetMs, moved } = decision.slo;
+    const why = `recent p95 time to first token ${Math.round(p95Ms)} ms is over the ${targetMs} ms target`;
+    headers["x-edgegate-slo"] = moved ? `${from} -> ${decision.model} (${why})` : `kept ${from} (${why}; no faster tier available)`;
+  }
   return headers;
 }
 

@@ -46,6 +46,14 @@ export const redisKeys = {
   /** Metrics (primary): one hash per UTC minute since the epoch, and the running totals. */
   metricsMinute: (minute: number) => `eg:mx:${minute}`,
   metricsTotal: () => "eg:mx:all",
+  /** Metrics (primary): hourly rollups the cron folds from the minutes, and the last minute folded. */
+  metricsHour: (hour: number) => `eg:mx:h:${hour}`,
+  metricsFolded: () => "eg:mx:folded",
+  /** Alerts (primary): each alert's state (hash id -> JSON), alert settings (hash "operator" / tenant id -> JSON). */
+  alertState: () => "eg:al:state",
+  alertSettings: () => "eg:al:cfg",
+  /** Held by the one scheduled run (of any region) that does a minute's work. */
+  scheduledRun: (minute: number) => `eg:cron:${minute}`,
   outbox: () => "eg:outbox",
   outboxSeq: () => "eg:outbox:seq",
 } as const;

@@ -32,6 +32,7 @@ const unitInterval = z.number().check(z.minimum(0), z.maximum(1));
 const thresholdBounds = z
   .strictObject({ min: unitInterval, max: unitInterval })
   .check(z.refine((bounds) => bounds.min <= bounds.max, "min must not exceed max"));
+const firstTokenTarget = z.nullable(z.int().check(z.minimum(50, "at least 50 ms"), z.maximum(120_000, "at most 120000 ms")));
 
 export const modelPolicySchema = z.strictObject({
   /** Models the tenant may call explicitly; null = any model. */
@@ -70,6 +71,8 @@ export const tenantInputSchema = z.strictObject({
   /** Features with costs beyond the request's own tokens that this tenant may use (see README). */
   allowedFeatures: z._default(z.array(z.enum(OPT_IN_FEATURES)), []),
   promptCaching: z._default(z.boolean(), true),
+  /** SLO-aware routing (opt-in): above this recent p95 time to first token, auto requests go one tier down; null = off. */
+  firstTokenTargetMs: z._default(firstTokenTarget, null),
   /** When storage is down: serve and settle later ("open") or refuse ("closed"); null = by key kind. */
   storageFailMode: z._default(z.nullable(z.enum(["open", "closed"])), null),
   disabled: z._default(z.boolean(), false),
@@ -82,6 +85,7 @@ export const tenantUpdateSchema = z.strictObject({
   regionPin: z.optional(regionPin),
   allowedFeatures: z.optional(z.array(z.enum(OPT_IN_FEATURES))),
   promptCaching: z.optional(z.boolean()),
+  firstTokenTargetMs: z.optional(firstTokenTarget),
   storageFailMode: z.optional(z.nullable(z.enum(["open", "closed"]))),
   disabled: z.optional(z.boolean()),
 });

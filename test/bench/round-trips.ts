@@ -13,6 +13,10 @@ export interface RoundTripResult {
   before: { mean: number; min: number; max: number };
   /** Upstash requests after the upstream call until the request's log line (settlement), per API request. */
   after: { mean: number; min: number; max: number };
+  /** Upstash requests from send to log line, per API request (the admission and the settlement). */
+  total: { mean: number; min: number; max: number };
+  /** Median ms the bridge and Redis took to answer the settlement, the request's last call (arrival -> response finished): off the critical path. */
+  settlementUpstash: number;
   /** Medians in ms of where one sequential gateway request's time to first byte goes, on the shared clock. */
   gatewaySegments: {
     /** Send -> the Upstash request reaches the bridge (proxy, Worker start, body, auth, admission set-up). */
@@ -72,6 +76,7 @@ export async function measureRoundTrips(
   const clock = new ResponseClock(bridge.port);
   const counts: Array<{ before: number; after: number }> = [];
   const segments: Array<RoundTripResult["gatewaySegments"]> = [];
+  const settlements: number[] = [];
   const directs: Traced[] = [];
   try {
     for (let i = 0; i < requests; i++) {
@@ -83,6 +88,10 @@ export async function measureRoundTrips(
       const arrivals = bridge.stats().arrivals.filter((at) => at >= exchange.sentAt && at <= loggedAt);
       const before = arrivals.filter((at) => at < startedAt);
       counts.push({ before: before.length, after: arrivals.length - before.length });
+      // The settlement is the last call (with a head start, the admission too comes after the upstream call).
+      const settlementArrival = arrivals.length > before.length ? arrivals.at(-1) : undefined;
+      const settlementAnswered = clock.finishes.find((at) => settlementArrival !== undefined && at >= settlementArrival);
+      if (settlementArrival !== undefined && settlementAnswered !== undefined) settlements.push(settlementAnswered - settlementArrival);
       const lastArrival = before[before.length - 1];
       const answered = clock.finishes.filter((at) => lastArrival !== undefined && at >= lastArrival && at < startedAt)[0];
       if (before[0] === undefined || lastArrival === undefined || answered === undefined) continue;
@@ -115,6 +124,8 @@ export async function measureRoundTrips(
     requests: counts.length,
     before: stat(counts.map((count) => count.before)),
     after: stat(counts.map((count) => count.after)),
+    total: stat(counts.map((count) => count.before + count.after)),
+    settlementUpstash: median(settlements),
     gatewaySegments: {
       toUpstash: medianOf(segments, (s) => s.toUpstash),
       upstash: medianOf(segments, (s) => s.upstash),

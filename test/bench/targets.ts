@@ -61,6 +61,12 @@ export function checkTargets(results: BenchResults, paths: readonly string[]): T
       figure: trips && trips.requests > 0 ? `mean ${trips.before.mean.toFixed(2)} (min ${trips.before.min}, max ${trips.before.max}) over ${trips.requests}` : "n/a",
       verdict: !trips || trips.requests === 0 ? "n/a" : trips.before.min === exact && trips.before.max === exact ? "pass" : "miss",
     });
+    checks.push({
+      target: "exactly 2 Upstash round trips per request in all: the admission and the settlement (metrics included)",
+      path,
+      figure: trips && trips.requests > 0 ? `mean ${trips.total.mean.toFixed(2)} (min ${trips.total.min}, max ${trips.total.max}) over ${trips.requests}` : "n/a",
+      verdict: !trips || trips.requests === 0 ? "n/a" : trips.total.min === 2 && trips.total.max === 2 ? "pass" : "miss",
+    });
   }
   const classifier = results.classifier;
   const us = (value: number): string => `${value.toFixed(1)} us`;

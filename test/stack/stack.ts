@@ -62,6 +62,8 @@ export interface StackOptions {
   logLimit?: number;
   /** Echo everything the Workers write to the terminal. */
   echo?: boolean;
+  /** Run the gateways' Cron Trigger every minute, as Cloudflare does (`npm start`); tests call stack.scheduled() instead. */
+  cron?: boolean;
 }
 
 /** One Worker as the stack serves it on its own loopback port. */
@@ -115,6 +117,8 @@ export interface Stack {
   turnstile: TurnstileStandIn;
   /** Rebuilds the bundles from the current sources and, if any changed, restarts the Workers on the same ports; true if it did. */
   rebuild(): Promise<boolean>;
+  /** Runs a gateway's Cron Trigger (scheduled handler) for the moment `at` (default now); the first deployment's unless `region` names another. */
+  scheduled(options?: { region?: string; at?: Date }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -126,6 +130,8 @@ const simulatorProviderKeys = (count: number): string[] =>
   Array.from({ length: count }, (_, index) => `sk-ant-simulator-${index}`);
 const BRIDGE_TOKEN = "edgegate-local-upstash-token";
 const EDGE_ENVIRONMENT = "edge";
+/** The gateways' Cron Trigger (wrangler.toml [triggers]). */
+const CRON = "* * * * *";
 
 /**
  * Starts the local stack on loopback: redis-server, the Upstash bridge, and per region
@@ -272,6 +278,18 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       return true;
     };
 
+    const scheduled = ({ region, at }: { region?: string; at?: Date } = {}): Promise<void> => {
+      const { environment } = regions.find((candidate) => candidate.region === (region ?? regions[0]!.region)) ?? {};
+      if (environment === undefined) throw new Error(`no region "${region}" in this stack`);
+      return workerd.scheduled(workerName(environment), at ?? new Date(), CRON);
+    };
+    if (options.cron) {
+      // Each region's trigger fires at the start of every minute, as deployed.
+      const everyMinute = setInterval(() => {
+        for (const { region } of regions) scheduled({ region }).catch((error: unknown) => options.onWorkerOutput?.({ level: "error", message: String(error) }));
+      }, 60_000);
+      started.push(async () => clearInterval(everyMinute));
+    }
     const admin = new AdminClient(deployments[0]!.gateway.url, ADMIN_TOKEN);
     await admin.createTenant({
       id: DEV_TENANT_ID,
@@ -308,6 +326,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       widgetKey,
       turnstile,
       rebuild,
+      scheduled,
       stop,
     };
   } catch (error) {

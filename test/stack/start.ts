@@ -72,6 +72,7 @@ try {
     },
     devTenantLimits: Object.fromEntries(Object.entries(devLimits).filter(([, value]) => value !== null)),
     logLimit: 1_000,
+    cron: true,
     onRequestLog: (line) => {
       if (printing) console.log(terminal ? summarizeRequest(line) : JSON.stringify(line));
     },

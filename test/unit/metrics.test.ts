@@ -54,7 +54,9 @@ describe("a request's increments", () => {
       [`${series}|cost_micro_usd`]: 486,
       [`${series}|strongest_cost_micro_usd`]: 810,
       [`${series}|ttft:${bucketOf(TTFT_MS, 480)}`]: 1,
+      [`${series}|ttft_ms_sum`]: 480,
       [`${series}|tps:${bucketOf(TOKENS_PER_SECOND, 95)}`]: 1,
+      [`${series}|tps_milli_sum`]: 95_000,
       [`${series}|head_starts`]: 1,
     });
     expect(refusalField("us-east", "acme", "budget")).toBe("us-east|acme|-|-|refused:budget");

@@ -15,6 +15,7 @@ import { statusOfAnthropicError } from "../../../shared/openai/errors.js";
 import { LIST_PRICE_BASIS_POINTS, NO_USAGE, type PricedModel, type PriceTable, worstCaseCostMicroUsd } from "../../../shared/pricing/cost.js";
 import { checkRequestFeatures, LONG_CONTEXT_BETA, tokenBound } from "../../../shared/request-policy/features.js";
 import { fallbackChain, routeRequest, routingHeaders, tierScope, withAuditSample, withTierCap } from "../../../shared/routing/policy.js";
+import { withFirstTokenTarget } from "../../../shared/routing/slo.js";
 import type { SseEvent } from "../../../shared/sse/parser.js";
 import type { Tenant } from "../../../shared/tenants/model.js";
 import { type AttemptRecord, type OpenedUpstream, openUpstream, type UpstreamFailure, type UpstreamResult } from "../../../shared/upstream/attempts.js";
@@ -110,7 +111,11 @@ async function serveAs(
     config.features,
   );
   const policy = widget ? withTierCap(caller.tenant.modelPolicy, widget.maxTier) : caller.tenant.modelPolicy;
-  const decision = withAuditSample(routeRequest(request, policy, config.routing), policy, config.routing, Math.random);
+  const routed = routeRequest(request, policy, config.routing);
+  const target = caller.tenant.firstTokenTargetMs ?? null;
+  const timed = target === null ? routed : withFirstTokenTarget(routed, target, policy, config.routing, context.services.firstTokens.reader(context.waitUntil));
+  // An audit sample measures the tier above the classifier's choice; a request already moved for speed is not one.
+  const decision = timed.slo ? timed : withAuditSample(timed, policy, config.routing, Math.random);
   const chain = pricedChain(fallbackChain(decision, policy, config.routing), prices, features.longContext);
   log.set({
     model_requested: request.model,
@@ -120,6 +125,7 @@ async function serveAs(
     reasons: decision.reasons.slice(0, 3).join(","),
     downgraded_from: decision.downgrade?.from,
     audited_from: decision.audit?.chosen,
+    slo_from: decision.slo?.moved ? decision.slo.from : undefined,
     features: features.used.join(",") || undefined,
   });
 

@@ -13,6 +13,7 @@ import {
 import { redactedWidgetConfig } from "../../../shared/widget/config.js";
 import type { GatewayAppEnv } from "../context.js";
 import { adminAuth } from "../middleware/admin-auth.js";
+import { operators } from "./operators.js";
 
 /** Admin bodies are small; an empty body means "no fields". */
 const ADMIN_BODY_LIMITS = { maxBytes: 64 * 1024, timeoutMs: 10_000 };
@@ -27,6 +28,7 @@ function found<T>(value: T | null, what: string): T {
 /** Operators' API: tenants, their keys and their usage. */
 export const admin = new Hono<GatewayAppEnv>()
   .use(adminAuth)
+  .route("/", operators)
   .post("/tenants", async (c) => {
     const input = await body(c.req.raw, tenantInputSchema);
     const tenant = await c.get("services").tenants.createTenant(input);

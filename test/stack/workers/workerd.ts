@@ -19,6 +19,8 @@ export interface WorkerOutput {
 export interface Workerd {
   /** http://127.0.0.1:<port> of each Worker's socket, by Worker name. */
   urls: ReadonlyMap<string, string>;
+  /** Runs a Worker's scheduled handler (its Cron Trigger) for `scheduledTime`, as Cloudflare would; rejects unless it ended ok. */
+  scheduled(workerName: string, scheduledTime: Date, cron: string): Promise<void>;
   /** Serves `workers` (the same names) instead, on the same ports: workerd restarts; requests in flight are dropped. */
   update(workers: readonly LocalWorker[]): Promise<void>;
   /** Ends the workerd process and frees every port. */
@@ -50,6 +52,11 @@ export async function startWorkerd(workers: readonly LocalWorker[], onOutput: (o
     }
     return {
       urls,
+      scheduled: async (workerName, scheduledTime, cron) => {
+        const worker = await miniflare.getWorker(workerName);
+        const { outcome } = await worker.scheduled({ scheduledTime, cron });
+        if (outcome !== "ok") throw new Error(`${workerName}'s scheduled handler ended with "${outcome}"`);
+      },
       update: (served) => miniflare.setOptions(miniflareOptions(served)),
       stop: () => miniflare.dispose(),
     };

@@ -1,0 +1,120 @@
+import type { Redis } from "@upstash/redis";
+import { redisKeys, usagePeriods } from "../../storage/keys.js";
+import type { TenantStore } from "../../tenants/store.js";
+import { addFields } from "../aggregate.js";
+import { minuteOf } from "../samples.js";
+import { parseField, type Projection } from "../series.js";
+import type { MetricsStore } from "../store.js";
+import { type BudgetFigures, type Condition, evaluateRules, type RuleInput } from "./rules.js";
+import { type AlertSettingsStore, effectiveSettings, type EffectiveAlertSettings, type OperatorAlertDefaults } from "./settings.js";
+import type { AlertState } from "./state.js";
+import { deliver } from "./webhook.js";
+
+export interface AlertServices {
+  redis: Redis;
+  metrics: MetricsStore;
+  state: AlertState;
+  settings: AlertSettingsStore;
+  tenants: TenantStore;
+  defaults: OperatorAlertDefaults;
+  /** Names the gateway in messages (its region). */
+  gateway: string;
+}
+
+export interface AlertRun {
+  scopes: number;
+  holding: number;
+  delivered: number;
+  undelivered: number;
+}
+
+/** Fields one projected hash may answer for alerts. */
+const FIELD_LIMIT = 50_000;
+/** Tenants whose budgets one evaluation looks at. */
+const MAX_TENANTS = 10_000;
+/** Messages one evaluation sends; the rest wait for the next. */
+const MAX_DELIVERIES = 50;
+
+const RULE_METRICS = ["requests:", "upstream_errors:", "refused:", "ttft:"];
+const byRegionTenantModel = (metricPrefixes: string[]): Projection => ({
+  filter: { region: null, tenant: null, model: null, provider: null },
+  metricPrefixes,
+  keep: ["region", "tenant", "model"],
+});
+
+/**
+ * Evaluates every scope's alert rules at `now` (the scheduled time) and announces what
+ * changed. The window is the last whole minutes before `now`; the refusal baseline the
+ * minutes before the window; the first-token baseline the whole hours before the
+ * current one (hourly rollups).
+ */
+export async function evaluateAlerts(services: AlertServices, now: number): Promise<AlertRun> {
+  const effective = effectiveSettings(services.defaults, await services.settings.all());
+  const reads = new Map<string, Promise<Map<string, number>>>();
+  const once = (key: string, read: () => Promise<Map<string, number>>) => {
+    let found = reads.get(key);
+    if (!found) reads.set(key, (found = read()));
+    return found;
+  };
+  const sum = (periods: ReadonlyArray<{ fields: ReadonlyMap<string, number> }>) => periods.reduce((all, period) => addFields(all, period.fields), new Map<string, number>());
+  const last = minuteOf(now - 1);
+  const budgets = effective.some((settings) => settings.rules.includes("budget")) ? await budgetFigures(services, now) : [];
+
+  const holding: Array<Condition & { scope: string }> = [];
+  for (const settings of effective) {
+    const { windowMinutes, refusalBaselineMinutes, baselineHours } = settings.thresholds;
+    const first = last - windowMinutes + 1;
+    const currentHour = Math.floor(minuteOf(now) / 60);
+    const [window, refusalBaseline, ttftBaseline] = await Promise.all([
+      once(`w${windowMinutes}`, async () => sum(await services.metrics.minutes(first, last, byRegionTenantModel(RULE_METRICS), FIELD_LIMIT))),
+      once(`r${windowMinutes}/${refusalBaselineMinutes}`, async () =>
+        sum(await services.metrics.minutes(first - refusalBaselineMinutes, first - 1, byRegionTenantModel(["requests:", "refused:"]), FIELD_LIMIT)),
+      ),
+      once(`t${baselineHours}`, async () => sum(await services.metrics.hours(currentHour - baselineHours, currentHour - 1, byRegionTenantModel(["ttft:"]), FIELD_LIMIT))),
+    ]);
+    const tenant = settings.scope === "operator" ? null : settings.scope.tenant;
+    const input: RuleInput = {
+      window: ofTenant(window, tenant),
+      refusalBaseline: ofTenant(refusalBaseline, tenant),
+      ttftBaseline: ofTenant(ttftBaseline, tenant),
+      budgets: tenant === null ? budgets : budgets.filter((budget) => budget.tenant === tenant),
+    };
+    const scope = scopeName(settings);
+    for (const condition of evaluateRules(scope, tenant === null ? "operator" : "tenant", settings.rules, settings.thresholds, input)) {
+      holding.push({ ...condition, scope });
+    }
+  }
+
+  const changes = await services.state.apply(now, effective.map(scopeName), holding);
+  const urls = new Map(effective.map((settings) => [scopeName(settings), settings.webhookUrl]));
+  let delivered = 0;
+  for (const change of changes.slice(0, MAX_DELIVERIES)) {
+    const url = urls.get(change.alert.scope);
+    if (url && (await deliver(url, change, services.gateway))) {
+      await services.state.delivered(change);
+      delivered++;
+    }
+  }
+  return { scopes: effective.length, holding: holding.length, delivered, undelivered: changes.length - delivered };
+}
+
+function scopeName(settings: Pick<EffectiveAlertSettings, "scope">): string {
+  return settings.scope === "operator" ? "operator" : `tenant:${settings.scope.tenant}`;
+}
+
+function ofTenant(fields: ReadonlyMap<string, number>, tenant: string | null): ReadonlyMap<string, number> {
+  if (tenant === null) return fields;
+  return new Map([...fields].filter(([field]) => parseField(field)?.tenant === tenant));
+}
+
+/** Each budgeted tenant's settled spend today and this month. */
+async function budgetFigures(services: AlertServices, now: number): Promise<BudgetFigures[]> {
+  const tenants = (await services.tenants.listTenants()).slice(0, MAX_TENANTS);
+  const periods = usagePeriods(new Date(now));
+  const budgeted = tenants.flatMap((tenant) => [
+    ...(tenant.limits.dailyBudgetUsd !== null ? [{ tenant: tenant.id, period: "daily" as const, budgetUsd: tenant.limits.dailyBudgetUsd, key: redisKeys.dailyUsage(tenant.id, periods.day) }] : []),
+    ...(tenant.limits.monthlyBudgetUsd !== null ? [{ tenant: tenant.id, period: "monthly" as const, budgetUsd: tenant.limits.monthlyBudgetUsd, key: redisKeys.monthlyUsage(tenant.id, periods.month) }] : []),
+  ]);
+  const spent = await Promise.all(budgeted.map((budget) => services.redis.hget<string | number>(budget.key, "total|cost")));
+  return budgeted.map(({ key: _key, ...budget }, index) => ({ ...budget, spentMicroUsd: Number(spent[index] ?? 0) }));
+}

@@ -1,0 +1,38 @@
+import type { Increments } from "./samples.js";
+
+/** Minutes an isolate keeps in memory. */
+export const ISOLATE_MINUTES = 60;
+/** Fields one minute may hold in memory; increments beyond are counted as dropped. */
+const MAX_FIELDS_PER_MINUTE = 20_000;
+
+/**
+ * The metrics of the requests this isolate settled, per minute, as the settlement wrote
+ * them: the same fields, so they read like the stored ones. Lost when the isolate goes.
+ */
+export class IsolateMetrics {
+  private readonly minutes = new Map<number, Map<string, number>>();
+  /** Increments left out because their minute was full (reported with the isolate's answers). */
+  dropped = 0;
+
+  record(minute: number, increments: Increments): void {
+    let fields = this.minutes.get(minute);
+    if (!fields) {
+      fields = new Map();
+      this.minutes.set(minute, fields);
+      for (const old of this.minutes.keys()) if (old <= minute - ISOLATE_MINUTES) this.minutes.delete(old);
+    }
+    for (const [field, amount] of increments) {
+      const current = fields.get(field);
+      if (current === undefined && fields.size >= MAX_FIELDS_PER_MINUTE) this.dropped++;
+      else fields.set(field, (current ?? 0) + amount);
+    }
+  }
+
+  /** Minutes first..last, each with its fields (empty where nothing was settled). */
+  range(first: number, last: number): Array<{ startMs: number; fields: ReadonlyMap<string, number> }> {
+    return Array.from({ length: Math.max(0, last - first + 1) }, (_, index) => ({
+      startMs: (first + index) * 60_000,
+      fields: this.minutes.get(first + index) ?? new Map<string, number>(),
+    }));
+  }
+}

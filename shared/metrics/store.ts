@@ -1,0 +1,136 @@
+import type { Redis } from "@upstash/redis";
+import { redisKeys } from "../storage/keys.js";
+import { luaScript, runScript } from "../storage/scripts.js";
+import { type Dimension, DIMENSIONS, type Projection } from "./series.js";
+
+/**
+ * Reads one metrics hash, keeping the fields that pass the filter and summing over the
+ * dimensions not kept, on the server: the answer is as small as the query, and each hash
+ * is its own command (other clients' commands run between them).
+ * KEYS: the hash. ARGV: region, tenant, model, provider ("" = any), which to keep ("1"/"0"
+ * per dimension), most fields answered, then metric prefixes (none = every metric).
+ * Returns {fields left out for the limit, field, value, field, value...}.
+ */
+const PROJECT = luaScript(`
+local filter = {ARGV[1], ARGV[2], ARGV[3], ARGV[4]}
+local keep, limit = ARGV[5], tonumber(ARGV[6])
+local prefixes = {}
+for i = 7, #ARGV do prefixes[#prefixes + 1] = ARGV[i] end
+local sums, order, dropped = {}, {}, 0
+local all = redis.call("HGETALL", KEYS[1])
+for i = 1, #all, 2 do
+  local field, parts, start, ok = all[i], {}, 1, true
+  for d = 1, 4 do
+    local bar = string.find(field, "|", start, true)
+    if not bar then ok = false break end
+    local value = string.sub(field, start, bar - 1)
+    if filter[d] ~= "" and filter[d] ~= value then ok = false break end
+    parts[d] = string.sub(keep, d, d) == "1" and value or "*"
+    start = bar + 1
+  end
+  local metric = string.sub(field, start)
+  if ok and #prefixes > 0 then
+    ok = false
+    for _, prefix in ipairs(prefixes) do
+      if string.sub(metric, 1, #prefix) == prefix then ok = true break end
+    end
+  end
+  if ok then
+    local key = table.concat(parts, "|") .. "|" .. metric
+    local amount = tonumber(all[i + 1])
+    if sums[key] then sums[key] = sums[key] + amount
+    elseif #order < limit then sums[key] = amount; order[#order + 1] = key
+    else dropped = dropped + 1 end
+  end
+end
+local reply = {dropped}
+for _, key in ipairs(order) do
+  reply[#reply + 1] = key
+  reply[#reply + 1] = string.format("%.0f", sums[key])
+end
+return reply
+`);
+
+/**
+ * Adds closed minutes to their hours' rollups, each minute once (in order: the cursor
+ * holds the last minute folded), so long windows and 24-hour baselines read 24 hashes,
+ * not 1,440.
+ * KEYS: the cursor, then per minute its hash and its hour's. ARGV: the hours' retention
+ * (ms), then the minutes, ascending. Returns the number of minutes folded now.
+ */
+const FOLD = luaScript(`
+local last = tonumber(redis.call("GET", KEYS[1]) or "-1")
+local folded = 0
+for i = 2, #ARGV do
+  local minute = tonumber(ARGV[i])
+  if minute > last then
+    local minuteKey, hourKey = KEYS[2 * i - 2], KEYS[2 * i - 1]
+    local all = redis.call("HGETALL", minuteKey)
+    for f = 1, #all, 2 do redis.call("HINCRBY", hourKey, all[f], all[f + 1]) end
+    if #all > 0 then redis.call("PEXPIRE", hourKey, ARGV[1]) end
+    last = minute
+    folded = folded + 1
+  end
+end
+if folded > 0 then redis.call("SET", KEYS[1], last) end
+return folded
+`);
+
+/** Hourly rollups are kept this long (charts over a week). */
+export const HOURLY_RETENTION_MS = 8 * 24 * 3_600_000;
+
+/** A projected hash: its fields and how many were left out for the limit. */
+export interface Projected {
+  fields: Map<string, number>;
+  dropped: number;
+}
+
+/** A period's projected figures: a minute's or an hour's (start in ms since the epoch). */
+export interface Period extends Projected {
+  startMs: number;
+}
+
+/** Reads the metrics the settlement and admission scripts write on the primary. */
+export class MetricsStore {
+  constructor(private readonly redis: Redis) {}
+
+  /** The running totals since the metrics began. */
+  totals(projection: Projection, limit: number): Promise<Projected> {
+    return this.project(redisKeys.metricsTotal(), projection, limit);
+  }
+
+  /** Minutes first..last (UTC minutes since the epoch), one command each in one request. */
+  minutes(first: number, last: number, projection: Projection, limit: number): Promise<Period[]> {
+    return this.periods(first, last, 60_000, redisKeys.metricsMinute, projection, limit);
+  }
+
+  /** Hourly rollups first..last (UTC hours since the epoch). */
+  hours(first: number, last: number, projection: Projection, limit: number): Promise<Period[]> {
+    return this.periods(first, last, 3_600_000, redisKeys.metricsHour, projection, limit);
+  }
+
+  /** Folds the given closed minutes (ascending) into their hours; those folded before are skipped. */
+  fold(minutes: readonly number[]): Promise<number> {
+    if (minutes.length === 0) return Promise.resolve(0);
+    const keys = [redisKeys.metricsFolded(), ...minutes.flatMap((minute) => [redisKeys.metricsMinute(minute), redisKeys.metricsHour(Math.floor(minute / 60))])];
+    return runScript<number>(this.redis, FOLD, keys, [HOURLY_RETENTION_MS, ...minutes]);
+  }
+
+  private periods(first: number, last: number, unitMs: number, keyOf: (n: number) => string, projection: Projection, limit: number): Promise<Period[]> {
+    const numbers = Array.from({ length: Math.max(0, last - first + 1) }, (_, index) => first + index);
+    return Promise.all(numbers.map(async (n) => ({ startMs: n * unitMs, ...(await this.project(keyOf(n), projection, limit)) })));
+  }
+
+  private async project(key: string, projection: Projection, limit: number): Promise<Projected> {
+    const args = [
+      ...DIMENSIONS.map((dimension) => projection.filter[dimension] ?? ""),
+      DIMENSIONS.map((dimension: Dimension) => (projection.keep.includes(dimension) ? "1" : "0")).join(""),
+      limit,
+      ...projection.metricPrefixes,
+    ];
+    const [dropped, ...flat] = await runScript<Array<string | number>>(this.redis, PROJECT, [key], args);
+    const fields = new Map<string, number>();
+    for (let index = 0; index + 1 < flat.length; index += 2) fields.set(String(flat[index]), Number(flat[index + 1]));
+    return { fields, dropped: Number(dropped) };
+  }
+}

@@ -1,0 +1,156 @@
+import { env } from "cloudflare:workers";
+import { describe, expect, it } from "vitest";
+import { seriesOverTime } from "../../shared/metrics/aggregate.js";
+import { bucketOf, TOKENS_PER_SECOND, TTFT_MS } from "../../shared/metrics/histogram.js";
+import { IsolateMetrics } from "../../shared/metrics/isolate-view.js";
+import { prometheusText } from "../../shared/metrics/prometheus.js";
+import { parseMetricsQuery, runMetricsQuery } from "../../shared/metrics/query.js";
+import { RecentFirstTokens } from "../../shared/metrics/recent-first-tokens.js";
+import { type RequestSample, sampleIncrements } from "../../shared/metrics/samples.js";
+import { DIMENSIONS, type Projection, projectFields } from "../../shared/metrics/series.js";
+import { MetricsStore } from "../../shared/metrics/store.js";
+import { redisKeys } from "../../shared/storage/keys.js";
+import { redisClient } from "../../shared/storage/redis.js";
+
+const bindings = env as unknown as { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string };
+const redis = redisClient({ url: bindings.UPSTASH_REDIS_REST_URL, token: bindings.UPSTASH_REDIS_REST_TOKEN });
+const store = new MetricsStore(redis);
+const EVERY_SERIES: Projection = { filter: { region: null, tenant: null, model: null, provider: null }, metricPrefixes: [], keep: DIMENSIONS };
+
+function sample(region: string, fields: Partial<RequestSample> = {}): RequestSample {
+  return {
+    dimensions: { region, tenant: "acme", model: "claude-sonnet-4-6", provider: "anthropic" },
+    outcome: "completed",
+    tier: "standard",
+    ttftMs: 420,
+    outputTokensPerSecond: 80,
+    upstreamError: null,
+    headStart: false,
+    inputTokens: 100,
+    outputTokens: 50,
+    cacheReadTokens: 0,
+    cacheWriteTokens: 0,
+    costMicroUsd: 1_050,
+    strongestCostMicroUsd: 1_750,
+    ...fields,
+  };
+}
+
+async function write(key: string, samples: RequestSample[]): Promise<void> {
+  for (const one of samples) for (const [field, amount] of sampleIncrements(one)) await redis.hincrby(key, field, amount);
+}
+
+describe("stored metrics", () => {
+  it("are read per minute, filtered and summed over the dimensions not kept, on the server, within a field limit", async () => {
+    const region = `r-${crypto.randomUUID().slice(0, 6)}`;
+    const minute = 20_000_000 + Math.floor(Math.random() * 1_000);
+    await write(redisKeys.metricsMinute(minute), [sample(region), sample(region, { dimensions: { region, tenant: "other", model: "claude-sonnet-4-6", provider: "vertex:europe-west1" } })]);
+    await write(redisKeys.metricsMinute(minute + 1), [sample(region, { outcome: "upstream_error", ttftMs: null, outputTokensPerSecond: null, upstreamError: "529", outputTokens: 0 })]);
+    await write(redisKeys.metricsMinute(minute), [sample("elsewhere")]);
+
+    const periods = await store.minutes(minute, minute + 1, { ...EVERY_SERIES, filter: { ...EVERY_SERIES.filter, region }, keep: ["region", "model"] }, 1_000);
+    expect(periods.map((period) => period.startMs)).toEqual([minute * 60_000, (minute + 1) * 60_000]);
+    const first = periods[0]!.fields;
+    expect(first.get(`${region}|*|claude-sonnet-4-6|*|requests:completed`)).toBe(2);
+    expect(first.get(`${region}|*|claude-sonnet-4-6|*|input_tokens`)).toBe(200);
+    expect(first.get(`${region}|*|claude-sonnet-4-6|*|ttft:${bucketOf(TTFT_MS, 420)}`)).toBe(2);
+    expect([...first.keys()].every((field) => field.startsWith(`${region}|*|`))).toBe(true);
+    expect(periods[1]!.fields.get(`${region}|*|claude-sonnet-4-6|*|upstream_errors:529`)).toBe(1);
+
+    const limited = await store.minutes(minute, minute, { ...EVERY_SERIES, filter: { ...EVERY_SERIES.filter, region }, metricPrefixes: ["ttft:", "tps:"] }, 3);
+    expect(limited[0]!.fields.size).toBe(3);
+    expect(limited[0]!.dropped).toBe(1);
+    // The same projection over fields in memory (this isolate's view) gives the same answer.
+    const raw = new Map(Object.entries((await redis.hgetall<Record<string, number>>(redisKeys.metricsMinute(minute)))!).map(([field, value]) => [field, Number(value)]));
+    const inMemory = projectFields(raw, { ...EVERY_SERIES, filter: { ...EVERY_SERIES.filter, region }, keep: ["region", "model"] }, 1_000);
+    expect(inMemory.fields).toEqual(first);
+  });
+
+  it("fold closed minutes into hourly rollups once each", async () => {
+    const region = `r-${crypto.randomUUID().slice(0, 6)}`;
+    const hour = 400_000 + Math.floor(Math.random() * 1_000);
+    const minutes = [hour * 60 + 1, hour * 60 + 2];
+    await write(redisKeys.metricsMinute(minutes[0]!), [sample(region)]);
+    await write(redisKeys.metricsMinute(minutes[1]!), [sample(region), sample(region)]);
+    await redis.del(redisKeys.metricsFolded());
+    expect(await store.fold(minutes)).toBe(2);
+    expect(await store.fold(minutes)).toBe(0);
+    const [rollup] = await store.hours(hour, hour, { ...EVERY_SERIES, filter: { ...EVERY_SERIES.filter, region }, keep: [] }, 1_000);
+    expect(rollup!.fields.get("*|*|*|*|requests:completed")).toBe(3);
+    expect(rollup!.startMs).toBe(hour * 3_600_000);
+  });
+});
+
+describe("an export", () => {
+  const region = "us-east";
+  const fields = new Map<string, number>();
+  for (const ttftMs of [100, 200, 300, 400, 2_000]) for (const [field, amount] of sampleIncrements(sample(region, { ttftMs }))) fields.set(field, (fields.get(field) ?? 0) + amount);
+  fields.set(`${region}|acme|-|-|refused:rate`, 2);
+
+  it("is Prometheus text: counters, savings, cumulative histogram buckets with _sum and _count", async () => {
+    const { series } = seriesOverTime([fields], 10);
+    const text = prometheusText({ source: "totals", times: [], step_seconds: null, window_seconds: null, histograms: { ttft_ms: TTFT_MS.bounds, tokens_per_second: TOKENS_PER_SECOND.bounds }, series, truncated: { series: 0, fields: 0 } });
+    const labels = 'region="us-east",tenant="acme",model="claude-sonnet-4-6",provider="anthropic"';
+    expect(text).toContain("# TYPE edgegate_requests_total counter");
+    expect(text).toContain(`edgegate_requests_total{${labels},outcome="completed"} 5`);
+    expect(text).toContain(`edgegate_cost_usd_total{${labels}} 0.00525`);
+    expect(text).toContain(`edgegate_routing_savings_usd_total{${labels}} 0.0035`);
+    expect(text).toContain(`edgegate_refusals_total{region="us-east",tenant="acme",model="-",provider="-",kind="rate"} 2`);
+    expect(text).toContain("# TYPE edgegate_time_to_first_token_seconds histogram");
+    expect(text).toContain(`edgegate_time_to_first_token_seconds_bucket{${labels},le="+Inf"} 5`);
+    expect(text).toContain(`edgegate_time_to_first_token_seconds_sum{${labels}} 3`);
+    expect(text).toContain(`edgegate_time_to_first_token_seconds_count{${labels}} 5`);
+    const buckets = [...text.matchAll(/edgegate_time_to_first_token_seconds_bucket\{[^}]*le="([\d.]+)"\} (\d+)/g)].map((match) => [Number(match[1]), Number(match[2])] as const);
+    expect(buckets.length).toBe(TTFT_MS.bounds.length);
+    for (let index = 1; index < buckets.length; index++) expect(buckets[index]![1]).toBeGreaterThanOrEqual(buckets[index - 1]![1]);
+    expect(buckets.find(([le]) => le >= 0.4)![1]).toBe(4);
+  });
+
+  it("reads this isolate's memory with the same query, and bounds windows, steps and groups", async () => {
+    const isolate = new IsolateMetrics();
+    const now = Date.now();
+    isolate.record(Math.floor(now / 60_000), [...fields]);
+    const query = parseMetricsQuery(new URLSearchParams({ source: "isolate", window: "5m", group: "region" }), "acme");
+    const answer = await runMetricsQuery(query, store, isolate, now);
+    expect(answer.source).toBe("isolate");
+    expect(answer.times).toHaveLength(5);
+    const [only] = answer.series;
+    expect(only).toMatchObject({ region, tenant: "*", model: "*", provider: "*" });
+    expect(only!.values["requests:completed"]).toEqual([0, 0, 0, 0, 5]);
+    expect(only!.window.ttft_ms.p50).toBe(TTFT_MS.bounds[bucketOf(TTFT_MS, 300)]);
+    const other = await runMetricsQuery(parseMetricsQuery(new URLSearchParams({ source: "isolate" }), "someone-else"), store, isolate, now);
+    expect(other.series).toEqual([]);
+
+    for (const [params, message] of [
+      [{ window: "9d" }, /window/],
+      [{ window: "6h", step: "30s" }, /window|step/],
+      [{ window: "1h", step: "1h30m" }, /step/],
+      [{ window: "24h", step: "1m" }, /step/],
+      [{ group: "colour" }, /group/],
+      [{ limit: "100000" }, /limit/],
+      [{ tenant: "a|b" }, /tenant/],
+    ] as const) {
+      expect(() => parseMetricsQuery(new URLSearchParams(params)), JSON.stringify(params)).toThrow(message);
+    }
+    expect(parseMetricsQuery(new URLSearchParams({ window: "24h" })).window).toEqual({ minutes: 1_440, stepMinutes: 60, unit: "hour" });
+    expect(parseMetricsQuery(new URLSearchParams({ window: "6h" })).window).toEqual({ minutes: 360, stepMinutes: 1, unit: "minute" });
+  });
+});
+
+describe("recent first tokens (SLO routing)", () => {
+  it("answer a model's p95 in this region from this isolate's own requests once enough tell, before the stored figures are read", () => {
+    const view = new RecentFirstTokens("us-east", store, { windowMinutes: 5, refreshMs: 60_000, minSamples: 10 });
+    const now = Date.now();
+    for (let i = 0; i < 9; i++) view.record(sampleIncrements(sample("us-east", { ttftMs: 900 })), now);
+    view.record(sampleIncrements(sample("eu-west", { ttftMs: 50 })), now);
+    expect(view.p95("claude-sonnet-4-6", now + 1)).toBeNull();
+    view.record(sampleIncrements(sample("us-east", { ttftMs: 100 })), now);
+    expect(view.p95("claude-sonnet-4-6", now + 1)).toBe(TTFT_MS.bounds[bucketOf(TTFT_MS, 900)]);
+    expect(view.p95("claude-haiku-4-5", now + 1)).toBeNull();
+    // Answers may name the dated id of the model routing chose.
+    for (let i = 0; i < 10; i++) view.record(sampleIncrements(sample("us-east", { ttftMs: 300, dimensions: { region: "us-east", tenant: "acme", model: "claude-haiku-4-5-20251001", provider: "anthropic" } })), now);
+    expect(view.p95("claude-haiku-4-5", now + 1)).toBe(TTFT_MS.bounds[bucketOf(TTFT_MS, 300)]);
+    // Out of the window, they no longer count.
+    expect(view.p95("claude-sonnet-4-6", now + 6 * 60_000)).toBeNull();
+  });
+});
