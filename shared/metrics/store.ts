@@ -51,34 +51,6 @@ end
 return reply
 `);
 
-/**
- * Adds closed minutes to their hours' rollups, each minute once (in order: the cursor
- * holds the last minute folded), so long windows and 24-hour baselines read 24 hashes,
- * not 1,440.
- * KEYS: the cursor, then per minute its hash and its hour's. ARGV: the hours' retention
- * (ms), then the minutes, ascending. Returns the number of minutes folded now.
- */
-const FOLD = luaScript(`
-local last = tonumber(redis.call("GET", KEYS[1]) or "-1")
-local folded = 0
-for i = 2, #ARGV do
-  local minute = tonumber(ARGV[i])
-  if minute > last then
-    local minuteKey, hourKey = KEYS[2 * i - 2], KEYS[2 * i - 1]
-    local all = redis.call("HGETALL", minuteKey)
-    for f = 1, #all, 2 do redis.call("HINCRBY", hourKey, all[f], all[f + 1]) end
-    if #all > 0 then redis.call("PEXPIRE", hourKey, ARGV[1]) end
-    last = minute
-    folded = folded + 1
-  end
-end
-if folded > 0 then redis.call("SET", KEYS[1], last) end
-return folded
-`);
-
-/** Hourly rollups are kept this long (charts over a week). */
-export const HOURLY_RETENTION_MS = 8 * 24 * 3_600_000;
-
 /** A projected hash: its fields and how many were left out for the limit. */
 export interface Projected {
   fields: Map<string, number>;
@@ -90,7 +62,10 @@ export interface Period extends Projected {
   startMs: number;
 }
 
-/** Reads the metrics the settlement and admission scripts write on the primary. */
+/**
+ * Reads the metrics the settlement and admission scripts write on the primary (METRICS in
+ * ledger/scripts/lua-parts.ts).
+ */
 export class MetricsStore {
   constructor(private readonly redis: Redis) {}
 
@@ -104,16 +79,9 @@ export class MetricsStore {
     return this.periods(first, last, 60_000, redisKeys.metricsMinute, projection, limit);
   }
 
-  /** Hourly rollups first..last (UTC hours since the epoch). */
+  /** Hours first..last (UTC hours since the epoch). */
   hours(first: number, last: number, projection: Projection, limit: number): Promise<Period[]> {
     return this.periods(first, last, 3_600_000, redisKeys.metricsHour, projection, limit);
-  }
-
-  /** Folds the given closed minutes (ascending) into their hours; those folded before are skipped. */
-  fold(minutes: readonly number[]): Promise<number> {
-    if (minutes.length === 0) return Promise.resolve(0);
-    const keys = [redisKeys.metricsFolded(), ...minutes.flatMap((minute) => [redisKeys.metricsMinute(minute), redisKeys.metricsHour(Math.floor(minute / 60))])];
-    return runScript<number>(this.redis, FOLD, keys, [HOURLY_RETENTION_MS, ...minutes]);
   }
 
   private periods(first: number, last: number, unitMs: number, keyOf: (n: number) => string, projection: Projection, limit: number): Promise<Period[]> {
@@ -134,3 +102,4 @@ export class MetricsStore {
     return { fields, dropped: Number(dropped) };
   }
 }
+
