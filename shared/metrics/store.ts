@@ -4,7 +4,7 @@ import { luaScript, runScript } from "../storage/scripts.js";
 import { type Dimension, DIMENSIONS, type Projection } from "./series.js";
 
 /**
- * Reads one metrics hash, keeping the fields that pass the filter and summing over the
+ * Reads one metrics hash (the narrowest that answers: see MetricsStore), keeping the fields that pass the filter and summing over the
  * dimensions not kept, on the server: the answer is as small as the query, and each hash
  * is its own command (other clients' commands run between them).
  * KEYS: the hash. ARGV: region, tenant, model, provider ("" = any), which to keep ("1"/"0"
@@ -64,7 +64,9 @@ export interface Period extends Projected {
 
 /**
  * Reads the metrics the settlement and admission scripts write on the primary (METRICS in
- * ledger/scripts/lua-parts.ts).
+ * ledger/scripts/lua-parts.ts). Each period is read from the narrowest of its hashes that
+ * answers the projection: one tenant's when it filters on a tenant, the pooled one when it
+ * sums over tenants, the full one only for a breakdown by tenant (an operator's).
  */
 export class MetricsStore {
   constructor(private readonly redis: Redis) {}
@@ -89,7 +91,8 @@ export class MetricsStore {
     return Promise.all(numbers.map(async (n) => ({ startMs: n * unitMs, ...(await this.project(keyOf(n), projection, limit)) })));
   }
 
-  private async project(key: string, projection: Projection, limit: number): Promise<Projected> {
+  private async project(hashKey: string, projection: Projection, limit: number): Promise<Projected> {
+    const key = narrowest(hashKey, projection);
     const args = [
       ...DIMENSIONS.map((dimension) => projection.filter[dimension] ?? ""),
       DIMENSIONS.map((dimension: Dimension) => (projection.keep.includes(dimension) ? "1" : "0")).join(""),
@@ -103,3 +106,9 @@ export class MetricsStore {
   }
 }
 
+/** Which of a period's hashes a projection reads. */
+export function narrowest(hashKey: string, projection: Projection): string {
+  if (projection.filter.tenant !== null) return redisKeys.metricsOfTenant(hashKey, projection.filter.tenant);
+  if (!projection.keep.includes("tenant")) return redisKeys.metricsPooled(hashKey);
+  return hashKey;
+}
