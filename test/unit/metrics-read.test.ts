@@ -4,7 +4,7 @@ import { seriesOverTime } from "../../shared/metrics/aggregate.js";
 import { bucketOf, TOKENS_PER_SECOND, TTFT_MS } from "../../shared/metrics/histogram.js";
 import { IsolateMetrics } from "../../shared/metrics/isolate-view.js";
 import { prometheusText } from "../../shared/metrics/prometheus.js";
-import { parseMetricsQuery, runMetricsQuery } from "../../shared/metrics/query.js";
+import { hashesRead, parseMetricsQuery, runMetricsQuery } from "../../shared/metrics/query.js";
 import { RecentFirstTokens } from "../../shared/metrics/recent-first-tokens.js";
 import { HOURLY_RETENTION_MS, type Increments, METRICS_RETENTION_MS, minuteOf, refusalField, type RequestSample, sampleIncrements } from "../../shared/metrics/samples.js";
 import { DIMENSIONS, type Projection, projectFields } from "../../shared/metrics/series.js";
@@ -219,6 +219,12 @@ describe("an export", () => {
     }
     expect(parseMetricsQuery(new URLSearchParams({ window: "24h" })).window).toEqual({ minutes: 1_440, stepMinutes: 60, unit: "hour" });
     expect(parseMetricsQuery(new URLSearchParams({ window: "6h" })).window).toEqual({ minutes: 360, stepMinutes: 1, unit: "minute" });
+    // A tenant's own query reads minutes for an hour at most, hours beyond, and is charged by the hashes it reads.
+    const own = (params: Record<string, string>) => parseMetricsQuery(new URLSearchParams(params), "acme");
+    expect(own({ window: "6h" }).window).toEqual({ minutes: 360, stepMinutes: 60, unit: "hour" });
+    expect(() => own({ window: "6h", step: "1m" })).toThrow(/windows over 1h are read by the hour/);
+    expect([own({}), own({ window: "1h" }), own({ window: "6h" }), own({ window: "8d" }), own({ source: "isolate" })].map(hashesRead)).toEqual([1, 60, 6, 192, 0]);
+    expect(hashesRead(parseMetricsQuery(new URLSearchParams({ window: "6h" })))).toBe(360);
   });
 });
 
