@@ -143,11 +143,13 @@ describe("stored metrics", () => {
 
   it("are read by a tenant from its own hashes only: another tenant's 10,000 fields cost it nothing", async () => {
     const region = `r-${crypto.randomUUID().slice(0, 6)}`;
-    const minute = minuteOf(Date.now());
+    // One moment for every read: a minute boundary between them would move the window.
+    const now = Date.now();
+    const minute = minuteOf(now);
     const tenant = `t-${region}`;
     await write(minute, [sample(region, { dimensions: { region, tenant, model: "claude-sonnet-4-6", provider: "anthropic" } })]);
     const query = parseMetricsQuery(new URLSearchParams({ window: "5m" }), tenant);
-    const before = await runMetricsQuery(query, counting.store, new IsolateMetrics(), Date.now());
+    const before = await runMetricsQuery(query, counting.store, new IsolateMetrics(), now);
     const scannedBefore = await counting.fieldsScanned();
 
     // A big neighbour: 10,000 fields of its own in the same minute.
@@ -155,13 +157,13 @@ describe("stored metrics", () => {
     for (let at = 0; at < big.length; at += 1_000) await settleMetrics(redis, minute, big.slice(at, at + 1_000));
     expect(Number(await redis.hlen(redisKeys.metricsMinute(minute)))).toBeGreaterThan(10_000);
 
-    const after = await runMetricsQuery(query, counting.store, new IsolateMetrics(), Date.now());
+    const after = await runMetricsQuery(query, counting.store, new IsolateMetrics(), now);
     expect(after.series).toEqual(before.series);
     expect(await counting.fieldsScanned()).toBe(scannedBefore);
     expect(counting.keysRead.every((key) => key.includes(`:t:${tenant}`))).toBe(true);
     // The operator's pooled view (no tenant breakdown) reads the pooled hashes: the neighbour's fields, summed.
     counting.keysRead.length = 0;
-    await runMetricsQuery(parseMetricsQuery(new URLSearchParams({ window: "5m", region, group: "region,model" })), counting.store, new IsolateMetrics(), Date.now());
+    await runMetricsQuery(parseMetricsQuery(new URLSearchParams({ window: "5m", region, group: "region,model" })), counting.store, new IsolateMetrics(), now);
     expect(counting.keysRead.every((key) => key.endsWith(":p"))).toBe(true);
   });
 });
