@@ -11,6 +11,8 @@ import { DIMENSIONS, type Projection, projectFields } from "../../shared/metrics
 import { MetricsStore } from "../../shared/metrics/store.js";
 import { redisKeys } from "../../shared/storage/keys.js";
 import { redisClient } from "../../shared/storage/redis.js";
+import { scheduled } from "../../functions/gateway/scheduled.js";
+import type { GatewayEnv } from "../../shared/config/env.js";
 import { applyMetrics, settleMetrics } from "./fixtures/metrics-writes.js";
 
 const bindings = env as unknown as { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string };
@@ -139,6 +141,18 @@ describe("stored metrics", () => {
     expect(rollup!.startMs).toBe(hour * 3_600_000);
     const answer = await runMetricsQuery(parseMetricsQuery(new URLSearchParams({ window: "24h", region, group: "" })), store, new IsolateMetrics(), Date.now());
     expect(answer.series[0]!.values["requests:completed"]!.reduce<number>((sum, value) => sum + (value ?? 0), 0)).toBe(1);
+  });
+
+  it("count once in their hour: the Cron Trigger adds nothing to it (hours are written at settlement)", async () => {
+    const region = `r-${crypto.randomUUID().slice(0, 6)}`;
+    const now = Date.now();
+    const minute = minuteOf(now) - 10;
+    await write(minute, [sample(region)]);
+    await redis.del(redisKeys.scheduledRun(minuteOf(now)));
+    await scheduled({ scheduledTime: now, cron: "* * * * *", noRetry: () => {} }, env as unknown as GatewayEnv);
+    const hour = Math.floor(minute / 60);
+    const [rollup] = await store.hours(hour, hour, { ...EVERY_SERIES, filter: { ...EVERY_SERIES.filter, region }, keep: [] }, 1_000);
+    expect(rollup!.fields.get("*|*|*|*|requests:completed")).toBe(1);
   });
 
   it("are read by a tenant from its own hashes only: another tenant's 10,000 fields cost it nothing", async () => {
