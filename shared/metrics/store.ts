@@ -107,7 +107,7 @@ export class MetricsStore {
 }
 
 /** Which of a period's hashes a projection reads. */
-export function narrowest(hashKey: string, projection: Projection): string {
+function narrowest(hashKey: string, projection: Projection): string {
   if (projection.filter.tenant !== null) return redisKeys.metricsOfTenant(hashKey, projection.filter.tenant);
   if (!projection.keep.includes("tenant")) return redisKeys.metricsPooled(hashKey);
   return hashKey;
