@@ -65,7 +65,7 @@ export function parseMetricsQuery(params: URLSearchParams, forcedTenant: string 
   if (rawWindow !== null || source === "isolate") {
     const minutes = minutesOf("window", rawWindow ?? "15m");
     const limit = source === "isolate" ? ISOLATE_MINUTES : QUERY_LIMITS.hourWindowMax * 60;
-    if (minutes < 1 || minutes > limit) throw invalid(`window: at most ${limit / 60} hours${source === "isolate" ? " for this isolate's memory" : ""}.`);
+    if (minutes < 1 || minutes > limit) throw invalid(`window: at most ${limit / 60} hour${limit === 60 ? "" : "s"}${source === "isolate" ? " for this isolate's memory" : ""}.`);
     const unit = source === "stored" && minutes > QUERY_LIMITS.minuteWindowMax ? "hour" : "minute";
     const unitMinutes = unit === "hour" ? 60 : 1;
     const rawStep = params.get("step");

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { app } from "../../functions/gateway/app.js";
 import { DEFAULT_THRESHOLDS as CLASSIFIER_THRESHOLDS } from "../../shared/classify/index.js";
 import { evaluateRules, type RuleInput } from "../../shared/metrics/alerts/rules.js";
-import { alertSettingsSchema, DEFAULT_THRESHOLDS, effectiveSettings } from "../../shared/metrics/alerts/settings.js";
+import { alertSettingsSchema, DEFAULT_THRESHOLDS, effectiveSettings, parseThresholds, parseWebhookUrl } from "../../shared/metrics/alerts/settings.js";
 import { AlertState } from "../../shared/metrics/alerts/state.js";
 import { alertMessage } from "../../shared/metrics/alerts/webhook.js";
 import { bucketOf, TTFT_MS } from "../../shared/metrics/histogram.js";
@@ -93,6 +94,18 @@ describe("alert settings", () => {
       [{ tenant: "acme" }, "https://hooks.example/t", 0.1, 10],
     ]);
     expect(alertSettingsSchema.safeParse({ webhookUrl: "javascript:alert(1)" }).success).toBe(false);
+    // https, or plain http only to this machine.
+    expect(alertSettingsSchema.safeParse({ webhookUrl: "http://hooks.example/t" }).success).toBe(false);
+    expect(alertSettingsSchema.safeParse({ webhookUrl: "http://127.0.0.1:9000/t" }).success).toBe(true);
+  });
+
+  it("from the environment are checked, and a bad one answers 503 without saying why to the caller", async () => {
+    expect(() => parseWebhookUrl("http://hooks.example/t")).toThrow(/ALERT_WEBHOOK_URL is invalid/);
+    expect(() => parseThresholds("{errorRate: 0.1")).toThrow(/ALERT_THRESHOLDS is invalid: not JSON/);
+    const response = await app.fetch(new Request("http://gateway/healthz"), { ...env, ALERT_THRESHOLDS: "{errorRate: 0.1" });
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { error: { type: string; message: string } };
+    expect(body.error).toEqual({ type: "api_error", message: "The gateway's configuration is invalid; its operator can find the reason in the gateway's log." });
     expect(alertSettingsSchema.safeParse({ rules: ["everything"] }).success).toBe(false);
   });
 });
