@@ -3,13 +3,13 @@
  * event. Starts the bench stack with workerd's V8 inspector open (never on a measured
  * path: the bench and the tests run without it), warms up, then samples the gateway
  * isolate's CPU profile (Chrome DevTools Protocol, 50 µs interval) over a batch of short
- * streams at concurrency 1, and over a batch of long streams for the per-event cost.
+ * streams (at concurrency 1 unless told), and over a batch of long streams for the per-event cost.
  * Samples are attributed to source files through the bundle's source map; time the
  * runtime spends outside JavaScript (I/O, HTTP, streams' native side) shows as
  * "(program)". The profiler slows JavaScript down: read shares, not absolute times.
  *
  * Options: --requests <n> (per batch, default 300), --long-tokens <n> (default 200),
- * --save <dir> (also writes the raw .cpuprofile files, for Chrome DevTools).
+ * --concurrency <n> (default 1), --save <dir> (also writes the raw .cpuprofile files, for Chrome DevTools).
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -24,6 +24,7 @@ const { values: args } = parseArgs({
   options: {
     requests: { type: "string", default: "300" },
     "long-tokens": { type: "string", default: "200" },
+    concurrency: { type: "string", default: "1" },
     save: { type: "string" },
   },
 });
@@ -137,7 +138,7 @@ async function main(): Promise<void> {
     ];
     for (const batch of batches) {
       await inspector.send("Profiler.start");
-      const run = await runInterleaved(client, [gateway], streamingBody(batch.directives), { concurrency: 1, perEndpoint: requests });
+      const run = await runInterleaved(client, [gateway], streamingBody(batch.directives), { concurrency: Number(args.concurrency), perEndpoint: requests });
       await Promise.all(run.exchanges.map((exchange) => bench.gateway.waitForLog(header(exchange, "x-request-id") ?? "")));
       const { profile } = await inspector.send<{ profile: CpuProfile }>("Profiler.stop");
       const ok = run.exchanges.filter((exchange) => exchange.status === 200);
