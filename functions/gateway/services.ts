@@ -75,7 +75,7 @@ export function gatewayServices(config: GatewayConfig, env: GatewayEnv): Service
         status: 503,
       });
     }
-    const metrics = new MetricsStore(redis);
+    const metrics = new MetricsStore(redisClient(config.redis, "background"));
     const isolateMetrics = new IsolateMetrics();
     const firstTokens = new RecentFirstTokens(config.region, metrics, config.firstTokens);
     cached = {

@@ -1,7 +1,7 @@
 import { DEFAULT_THRESHOLDS, type Tier } from "../classify/index.js";
 import { DEFAULT_LEASE_TUNING, type LeaseTuning } from "../ledger/leases.js";
 import type { UsageSpool } from "../ledger/usage-spool.js";
-import { type OperatorAlertDefaults, parseThresholds } from "../metrics/alerts/settings.js";
+import { type OperatorAlertDefaults, parseThresholds, parseWebhookUrl } from "../metrics/alerts/settings.js";
 import type { FirstTokenTuning } from "../metrics/recent-first-tokens.js";
 import { DEFAULT_PRICES, type ModelPrice } from "../pricing/prices.js";
 import type { FeatureConfig } from "../request-policy/features.js";
@@ -209,7 +209,7 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
       },
       turnstileVerifyUrl: env.TURNSTILE_VERIFY_URL || DEFAULTS.turnstileVerifyUrl,
       gatewaySecret: env.GATEWAY_SECRET ?? "",
-      alerts: { webhookUrl: env.ALERT_WEBHOOK_URL || null, thresholds: parseThresholds(env.ALERT_THRESHOLDS) },
+      alerts: { webhookUrl: parseWebhookUrl(env.ALERT_WEBHOOK_URL), thresholds: parseThresholds(env.ALERT_THRESHOLDS) },
       firstTokens: {
         windowMinutes: positiveInt(env.SLO_WINDOW_MINUTES, DEFAULTS.firstTokens.windowMinutes),
         refreshMs: positiveInt(env.SLO_REFRESH_MS, DEFAULTS.firstTokens.refreshMs),

@@ -2,8 +2,11 @@ import type { Increments } from "./samples.js";
 
 /** Minutes an isolate keeps in memory. */
 export const ISOLATE_MINUTES = 60;
-/** Fields one minute may hold in memory; increments beyond are counted as dropped. */
-const MAX_FIELDS_PER_MINUTE = 20_000;
+/**
+ * Fields all kept minutes may hold together (about 17 MB of a 128 MB isolate); increments
+ * of fields beyond are counted as dropped.
+ */
+const MAX_FIELDS = 100_000;
 
 /**
  * The metrics of the requests this isolate settled, per minute, as the settlement wrote
@@ -11,6 +14,7 @@ const MAX_FIELDS_PER_MINUTE = 20_000;
  */
 export class IsolateMetrics {
   private readonly minutes = new Map<number, Map<string, number>>();
+  private fieldCount = 0;
   /** Increments left out because their minute was full (reported with the isolate's answers). */
   dropped = 0;
 
@@ -19,12 +23,20 @@ export class IsolateMetrics {
     if (!fields) {
       fields = new Map();
       this.minutes.set(minute, fields);
-      for (const old of this.minutes.keys()) if (old <= minute - ISOLATE_MINUTES) this.minutes.delete(old);
+      for (const [old, oldFields] of this.minutes) {
+        if (old > minute - ISOLATE_MINUTES) continue;
+        this.fieldCount -= oldFields.size;
+        this.minutes.delete(old);
+      }
     }
     for (const [field, amount] of increments) {
       const current = fields.get(field);
-      if (current === undefined && fields.size >= MAX_FIELDS_PER_MINUTE) this.dropped++;
-      else fields.set(field, (current ?? 0) + amount);
+      if (current !== undefined) fields.set(field, current + amount);
+      else if (this.fieldCount >= MAX_FIELDS) this.dropped++;
+      else {
+        fields.set(field, amount);
+        this.fieldCount++;
+      }
     }
   }
 

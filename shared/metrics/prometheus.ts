@@ -58,7 +58,7 @@ export function prometheusText(answer: MetricsAnswer): string {
       let cumulative = 0;
       bounds.forEach((bound, bucket) => {
         cumulative += figures.buckets[String(bucket)] ?? 0;
-        lines.push(sample(`${spec.name}_bucket`, { ...labels, le: String(bound * spec.boundScale) }, cumulative));
+        lines.push(sample(`${spec.name}_bucket`, { ...labels, le: String(Number((bound * spec.boundScale).toPrecision(12))) }, cumulative));
       });
       lines.push(sample(`${spec.name}_bucket`, { ...labels, le: "+Inf" }, figures.count));
       lines.push(sample(`${spec.name}_sum`, labels, (counters[spec.sum] ?? 0) * spec.sumScale));

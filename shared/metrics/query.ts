@@ -72,7 +72,7 @@ export function parseMetricsQuery(params: URLSearchParams, forcedTenant: string 
   if (rawWindow !== null || source === "isolate") {
     const minutes = minutesOf("window", rawWindow ?? "15m");
     const limit = source === "isolate" ? ISOLATE_MINUTES : QUERY_LIMITS.hourWindowMax * 60;
-    if (minutes < 1 || minutes > limit) throw invalid(`window: at most ${limit / 60} hours${source === "isolate" ? " for this isolate's memory" : ""}.`);
+    if (minutes < 1 || minutes > limit) throw invalid(`window: at most ${limit / 60} hour${limit === 60 ? "" : "s"}${source === "isolate" ? " for this isolate's memory" : ""}.`);
     const minuteWindowMax = forcedTenant === null ? QUERY_LIMITS.minuteWindowMax : QUERY_LIMITS.tenantMinuteWindowMax;
     const unit = source === "stored" && minutes > minuteWindowMax ? "hour" : "minute";
     const unitMinutes = unit === "hour" ? 60 : 1;

@@ -1,4 +1,4 @@
-import { TIERS, type Tier } from "../classify/types.js";
+import type { Tier } from "../classify/types.js";
 import type { ModelPolicy } from "../tenants/model.js";
 import { AUTO_MODEL, type RoutingDecision, type RoutingDefaults } from "./policy.js";
 
@@ -7,10 +7,13 @@ export type RecentP95 = (model: string) => number | null;
 
 /**
  * SLO-aware routing: when the model routing chose for an `auto` request has a recent p95
- * time to first token above the tenant's target, the request goes one tier down (the
- * next lower tier whose model the tenant allows), unless that model is over the target
- * too. It comes back by itself once the recent p95 is within the target again (or too
- * few requests remain to tell). Explicitly named models are never moved.
+ * time to first token above the tenant's target, a deep request goes to the standard
+ * tier's model, unless that model is over the target too, the tenant does not allow it,
+ * or it cannot serve the request (`serves`: priced, long context where asked). It comes
+ * back by itself once the recent p95 is within the target again (or too few requests
+ * remain to tell). Explicitly named models are never moved, and nothing is ever moved to
+ * the light tier: that tier takes only what the classifier is confident is simple, and a
+ * request moved for speed is not.
  */
 export function withFirstTokenTarget(
   decision: RoutingDecision,
@@ -18,24 +21,22 @@ export function withFirstTokenTarget(
   policy: ModelPolicy,
   defaults: RoutingDefaults,
   recentP95: RecentP95,
+  serves: (model: string) => boolean,
 ): RoutingDecision {
   if (targetMs === null || decision.requestedModel !== AUTO_MODEL) return decision;
   const p95Ms = recentP95(decision.model);
   if (p95Ms === null || p95Ms <= targetMs) return decision;
-  const lower = lowerTier(decision, policy, defaults);
-  const lowerP95 = lower ? recentP95(lower.model) : null;
-  if (!lower || (lowerP95 !== null && lowerP95 > targetMs)) {
+  const faster = fasterTier(decision, policy, defaults, serves);
+  const fasterP95 = faster ? recentP95(faster.model) : null;
+  if (!faster || (fasterP95 !== null && fasterP95 > targetMs)) {
     return { ...decision, slo: { from: decision.model, p95Ms, targetMs, moved: false } };
   }
-  return { ...decision, ...lower, slo: { from: decision.model, p95Ms, targetMs, moved: true } };
+  return { ...decision, ...faster, slo: { from: decision.model, p95Ms, targetMs, moved: true } };
 }
 
-function lowerTier(decision: RoutingDecision, policy: ModelPolicy, defaults: RoutingDefaults): { tier: Tier; model: string } | null {
-  const tierModels = { ...defaults.tierModels, ...policy.tierModels };
-  for (let index = TIERS.indexOf(decision.tier) - 1; index >= 0; index--) {
-    const tier = TIERS[index]!;
-    const model = tierModels[tier];
-    if (model !== decision.model && (policy.allowedModels === null || policy.allowedModels.includes(model))) return { tier, model };
-  }
-  return null;
+function fasterTier(decision: RoutingDecision, policy: ModelPolicy, defaults: RoutingDefaults, serves: (model: string) => boolean): { tier: Tier; model: string } | null {
+  if (decision.tier !== "deep") return null;
+  const model = { ...defaults.tierModels, ...policy.tierModels }.standard;
+  const allowed = policy.allowedModels === null || policy.allowedModels.includes(model);
+  return model !== decision.model && allowed && serves(model) ? { tier: "standard", model } : null;
 }

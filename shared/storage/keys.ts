@@ -59,6 +59,8 @@ export const redisKeys = {
   alertSettings: () => "eg:al:cfg",
   /** Held by the one scheduled run (of any region) that does a minute's work. */
   scheduledRun: (minute: number) => `eg:cron:${minute}`,
+  /** Held by the alert evaluation running now (one at a time across regions). */
+  alertEvaluation: () => "eg:al:running",
   outbox: () => "eg:outbox",
   outboxSeq: () => "eg:outbox:seq",
 } as const;

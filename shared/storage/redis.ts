@@ -8,13 +8,16 @@ export interface RedisConnection {
 const clients = new Map<string, Redis>();
 
 /**
- * One client per isolate and database (a region talks to its own and the primary). Auto-pipelining batches the commands issued in the same
- * tick into one HTTP request, which is how the hot path stays at one round trip.
+ * One client per isolate, database and lane (a region talks to its own and the primary).
+ * Auto-pipelining batches the commands issued in the same tick into one HTTP request,
+ * which is how the hot path stays at one round trip. Background reads (metrics) take
+ * their own lane, so they are batched among themselves but never join, and never slow,
+ * a request's admission.
  * Records are stored as JSON strings; the client's automatic deserialisation may
  * hand them back parsed, which `parse` in tenants/store.ts accepts either way.
  */
-export function redisClient(connection: RedisConnection): Redis {
-  const key = `${connection.url}\n${connection.token}`;
+export function redisClient(connection: RedisConnection, lane: "requests" | "background" = "requests"): Redis {
+  const key = `${lane}\n${connection.url}\n${connection.token}`;
   let redis = clients.get(key);
   if (!redis) {
     redis = new Redis({

@@ -1,4 +1,4 @@
-import { type Stack, startStack } from "../stack/stack.js";
+import { type Stack, type StackOptions, startStack } from "../stack/stack.js";
 import type { Simulator } from "../stack/simulator/server.js";
 import type { Endpoint } from "./load.js";
 import type { ProcessRole } from "./processes.js";
@@ -32,8 +32,8 @@ export interface BenchStack {
  * The local stack (single gateway) at real time (timeScale 1; requests ask for
  * sim:ttft=0 themselves) plus a tenant whose limits never refuse and no budget.
  */
-export async function startBenchStack(): Promise<BenchStack> {
-  const { started: stack, workerdPid } = await withNewWorkerd(() => startStack({ timeScale: 1 }));
+export async function startBenchStack(options: Pick<StackOptions, "inspectorPort"> = {}): Promise<BenchStack> {
+  const { started: stack, workerdPid } = await withNewWorkerd(() => startStack({ ...options, timeScale: 1 }));
   try {
     if (!stack.simulator) throw new Error("the bench needs the simulator");
     await stack.admin.createTenant({

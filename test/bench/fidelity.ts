@@ -54,7 +54,7 @@ export async function measureFidelity(
   };
 }
 
-function fidelityArm(exchanges: readonly Exchange[], simulator: Simulator): FidelityArm {
+export function fidelityArm(exchanges: readonly Exchange[], simulator: Simulator): FidelityArm {
   const distortions: number[] = [];
   const delays: number[] = [];
   let unmatched = 0;

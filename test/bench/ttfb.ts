@@ -133,7 +133,7 @@ async function settled(path: GatewayPath, exchanges: readonly Exchange[]): Promi
   await Promise.allSettled(ids.map((id) => path.waitForLog(id)));
 }
 
-function armResult(exchanges: readonly Exchange[], wallMs: number, simulator: Simulator): ArmResult {
+export function armResult(exchanges: readonly Exchange[], wallMs: number, simulator: Simulator): ArmResult {
   const ok = exchanges.filter(isOk);
   const traced = ok.flatMap((exchange) => {
     const record = simulator.ledger.get(header(exchange, "request-id") ?? "");

@@ -1,3 +1,4 @@
+import Redis from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startStack, type Stack } from "../stack/stack.js";
 import { newTenant } from "./helpers.js";
@@ -87,8 +88,28 @@ describe("alerts from the Cron Trigger", () => {
     expect(budget[0]!.body.text).toMatch(/daily budget 80% reached: \$0\.00\d+ of \$0\.00200 spent/);
   });
 
+  it("are announced once when a run starts while the one before is still delivering", async () => {
+    const tenant = await newTenant(stack);
+    await admin(`/tenants/${tenant.id}/alerts`, "PUT", { webhookUrl: `${receiver.url}/slow`, rules: ["error_rate"], thresholds: { minRequests: 10 } });
+    const sent = await sendTimed(stack, tenant.key, Array.from({ length: 20 }, (_, index) => `overlap ${index} ${index % 2 === 0 ? "sim:fault=500" : "sim:tokens=5"}`), 4);
+    expect(sent.filter((request) => request.status === 500)).toHaveLength(10);
+    await expect.poll(() => settled(tenant.id), { timeout: 10_000 }).toBe(20);
+    // The receiver takes 3 s to answer: the next minute's run (another region's trigger) starts while the first still waits.
+    const start = Date.now();
+    // Earlier tests' runs may have taken these minutes (each minute runs once): free them.
+    const redis = new Redis(stack.redis.url);
+    await redis.del(`eg:cron:${Math.floor(start / 60_000)}`, `eg:cron:${Math.floor(start / 60_000) + 1}`);
+    redis.disconnect();
+    const first = stack.scheduled({ at: new Date(start) });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await Promise.all([first, stack.scheduled({ at: new Date(start + 60_000) })]);
+    expect(seen(receiver.received.filter((alert) => alert.path === "/slow"))).toEqual([`/slow firing tenant:${tenant.id}/error_rate/all`]);
+  });
+
   it("take settings only from the admin API, validated", async () => {
     expect((await admin("/alerts", "PUT", { webhookUrl: "ftp://example.com/" })).status).toBe(400);
+    // Alerts carry tenants' figures: plain http only to a receiver on this machine.
+    expect((await admin("/alerts", "PUT", { webhookUrl: "http://hooks.example.com/alerts" })).status).toBe(400);
     expect((await admin("/tenants/no-such-tenant/alerts", "PUT", { webhookUrl: "https://example.com/" })).status).toBe(404);
     const tenant = await newTenant(stack);
     expect((await admin(`/tenants/${tenant.id}/alerts`, "PUT", {})).status).toBe(400);

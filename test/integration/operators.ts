@@ -62,7 +62,7 @@ export interface ReceivedAlert {
   body: { text: string; blocks: unknown[] };
 }
 
-/** A local webhook receiver (Slack's incoming-webhook shape), on a free loopback port. */
+/** A local webhook receiver (Slack's incoming-webhook shape), on a free loopback port; paths under /slow answer after 3 s. */
 export async function startWebhookReceiver(): Promise<{ url: string; received: ReceivedAlert[]; close(): Promise<void> }> {
   const received: ReceivedAlert[] = [];
   const server = createServer((request, response) => {
@@ -70,7 +70,9 @@ export async function startWebhookReceiver(): Promise<{ url: string; received: R
     request.on("data", (chunk: Buffer) => chunks.push(chunk));
     request.on("end", () => {
       received.push({ path: request.url ?? "", headers: request.headers, body: JSON.parse(Buffer.concat(chunks).toString("utf8")) as ReceivedAlert["body"] });
-      response.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      const answer = () => response.writeHead(200, { "content-type": "text/plain" }).end("ok");
+      if (request.url?.startsWith("/slow")) setTimeout(answer, 3_000);
+      else answer();
     });
   });
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));

@@ -64,6 +64,8 @@ export interface StackOptions {
   echo?: boolean;
   /** Run the gateways' Cron Trigger every minute, as Cloudflare does (`npm start`); tests call stack.scheduled() instead. */
   cron?: boolean;
+  /** Opens workerd's V8 inspector on this loopback port (profiling only; never on a measured or tested path). */
+  inspectorPort?: number;
 }
 
 /** One Worker as the stack serves it on its own loopback port. */
@@ -119,6 +121,11 @@ export interface Stack {
   rebuild(): Promise<boolean>;
   /** Runs a gateway's Cron Trigger (scheduled handler) for the moment `at` (default now); the first deployment's unless `region` names another. */
   scheduled(options?: { region?: string; at?: Date }): Promise<void>;
+  /**
+   * The stack's Workers (same bindings, storage, simulators) built from other bundles, e.g.
+   * another commit's, to serve beside these on free ports (test/bench/compare.ts).
+   */
+  workersFrom(bundles: readonly WorkerBundle[]): Promise<LocalWorker[]>;
   stop(): Promise<void>;
 }
 
@@ -250,7 +257,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       regionLogs.get(String(line.region))?.add(line);
       if (regional) entryLogs.add(line);
       options.onRequestLog?.(line);
-    });
+    }, { inspectorPort: options.inspectorPort });
     started.push(() => workerd.stop());
     const serverOf = (workerName: string, logs: RequestLogs): WorkerServer => ({
       url: workerd.urls.get(workerName)!,
@@ -327,6 +334,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       turnstile,
       rebuild,
       scheduled,
+      workersFrom: async (others) => (await localWorkers(others)).map((worker) => ({ ...worker, port: 0 })),
       stop,
     };
   } catch (error) {

@@ -1,8 +1,9 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { app } from "../../functions/gateway/app.js";
 import { DEFAULT_THRESHOLDS as CLASSIFIER_THRESHOLDS } from "../../shared/classify/index.js";
 import { evaluateRules, type RuleInput } from "../../shared/metrics/alerts/rules.js";
-import { alertSettingsSchema, DEFAULT_THRESHOLDS, effectiveSettings } from "../../shared/metrics/alerts/settings.js";
+import { alertSettingsSchema, DEFAULT_THRESHOLDS, effectiveSettings, parseThresholds, parseWebhookUrl } from "../../shared/metrics/alerts/settings.js";
 import { AlertState } from "../../shared/metrics/alerts/state.js";
 import { alertMessage } from "../../shared/metrics/alerts/webhook.js";
 import { bucketOf, TTFT_MS } from "../../shared/metrics/histogram.js";
@@ -93,6 +94,18 @@ describe("alert settings", () => {
       [{ tenant: "acme" }, "https://hooks.example/t", 0.1, 10],
     ]);
     expect(alertSettingsSchema.safeParse({ webhookUrl: "javascript:alert(1)" }).success).toBe(false);
+    // https, or plain http only to this machine.
+    expect(alertSettingsSchema.safeParse({ webhookUrl: "http://hooks.example/t" }).success).toBe(false);
+    expect(alertSettingsSchema.safeParse({ webhookUrl: "http://127.0.0.1:9000/t" }).success).toBe(true);
+  });
+
+  it("from the environment are checked, and a bad one answers 503 without saying why to the caller", async () => {
+    expect(() => parseWebhookUrl("http://hooks.example/t")).toThrow(/ALERT_WEBHOOK_URL is invalid/);
+    expect(() => parseThresholds("{errorRate: 0.1")).toThrow(/ALERT_THRESHOLDS is invalid: not JSON/);
+    const response = await app.fetch(new Request("http://gateway/healthz"), { ...env, ALERT_THRESHOLDS: "{errorRate: 0.1" });
+    expect(response.status).toBe(503);
+    const body = (await response.json()) as { error: { type: string; message: string } };
+    expect(body.error).toEqual({ type: "api_error", message: "The gateway's configuration is invalid; its operator can find the reason in the gateway's log." });
     expect(alertSettingsSchema.safeParse({ rules: ["everything"] }).success).toBe(false);
   });
 });
@@ -129,27 +142,43 @@ describe("SLO-aware routing", () => {
     thinking: { type: "enabled", budget_tokens: 4000 },
     messages: [{ role: "user", content: "Prove rigorously that every finite group of prime order is cyclic, then derive the consequences step by step and compare two proof strategies in depth." }],
   };
+  const servesAll = () => true;
   const slow = (model: string) => (model === "claude-opus-4-7" ? 2_400 : model === "claude-sonnet-4-6" ? 600 : null);
 
   it("moves an auto request one tier down while its model's recent p95 is over the tenant's target, and says why", () => {
     const routed = routeRequest({ ...hard, model: "auto" }, policy, defaults);
     expect(routed.model).toBe("claude-opus-4-7");
-    const moved = withFirstTokenTarget(routed, 1_500, policy, defaults, slow);
+    const moved = withFirstTokenTarget(routed, 1_500, policy, defaults, slow, servesAll);
     expect(moved).toMatchObject({ model: "claude-sonnet-4-6", tier: "standard", slo: { from: "claude-opus-4-7", p95Ms: 2_400, targetMs: 1_500, moved: true } });
     expect(routingHeaders(moved)["x-edgegate-slo"]).toBe("claude-opus-4-7 -> claude-sonnet-4-6 (recent p95 time to first token 2400 ms is over the 1500 ms target)");
     // Recovered, unknown, or no target: as routed.
-    expect(withFirstTokenTarget(routed, 3_000, policy, defaults, slow)).toBe(routed);
-    expect(withFirstTokenTarget(routed, 1_500, policy, defaults, () => null)).toBe(routed);
-    expect(withFirstTokenTarget(routed, null, policy, defaults, slow)).toBe(routed);
+    expect(withFirstTokenTarget(routed, 3_000, policy, defaults, slow, servesAll)).toBe(routed);
+    expect(withFirstTokenTarget(routed, 1_500, policy, defaults, () => null, servesAll)).toBe(routed);
+    expect(withFirstTokenTarget(routed, null, policy, defaults, slow, servesAll)).toBe(routed);
     // The lower tier is over the target too: kept, and said so. A named model is never moved.
-    const kept = withFirstTokenTarget(routed, 500, policy, defaults, slow);
+    const kept = withFirstTokenTarget(routed, 500, policy, defaults, slow, servesAll);
     expect(kept).toMatchObject({ model: "claude-opus-4-7", slo: { moved: false } });
     expect(routingHeaders(kept)["x-edgegate-slo"]).toContain("kept claude-opus-4-7");
     const named = routeRequest({ ...hard, model: "claude-opus-4-7" }, policy, defaults);
-    expect(withFirstTokenTarget(named, 500, policy, defaults, slow)).toBe(named);
+    expect(withFirstTokenTarget(named, 500, policy, defaults, slow, servesAll)).toBe(named);
     // Only models the tenant allows.
     const noSonnet = modelPolicySchema.parse({ allowedModels: ["claude-opus-4-7", "claude-haiku-4-5"] });
-    expect(withFirstTokenTarget(routed, 1_500, noSonnet, defaults, slow)).toMatchObject({ model: "claude-haiku-4-5", tier: "light" });
+    expect(withFirstTokenTarget(routed, 1_500, noSonnet, defaults, slow, servesAll)).toMatchObject({ model: "claude-opus-4-7", slo: { moved: false } });
+    // Only to a model that can serve the request (priced, long context where asked).
+    expect(withFirstTokenTarget(routed, 1_500, policy, defaults, slow, (model) => model !== "claude-sonnet-4-6")).toMatchObject({
+      model: "claude-opus-4-7",
+      slo: { moved: false },
+    });
+  });
+
+  it("never sends a request to the light tier, nor skips a tier", () => {
+    const allSlow = (model: string) => (model === "claude-haiku-4-5" ? 200 : 2_400);
+    const standard = routeRequest({ model: "auto", max_tokens: 1000, messages: [{ role: "user", content: "Write a cover letter for a junior accountant position at a mid-size firm." }] }, policy, defaults);
+    expect(standard.tier).toBe("standard");
+    expect(withFirstTokenTarget(standard, 1_500, policy, defaults, allSlow, servesAll)).toMatchObject({ model: "claude-sonnet-4-6", slo: { moved: false } });
+    const deep = routeRequest({ ...hard, model: "auto" }, policy, defaults);
+    const sonnetIsOpus = modelPolicySchema.parse({ tierModels: { standard: "claude-opus-4-7" } });
+    expect(withFirstTokenTarget(deep, 1_500, sonnetIsOpus, defaults, allSlow, servesAll)).toMatchObject({ model: "claude-opus-4-7", slo: { moved: false } });
   });
 
   it("takes a target from 50 ms to 120 s on the tenant, or null to turn it off", () => {

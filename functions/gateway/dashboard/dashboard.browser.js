@@ -52,6 +52,10 @@
   }
 
   async function start(token) {
+    if (token.startsWith("pk-eg-")) {
+      say("A publishable key cannot open the dashboard: use the tenant's secret key (sk-eg-…) or the admin token.", true);
+      return;
+    }
     state.token = token;
     // Secret keys read their own tenant's figures; anything else is tried as the admin token.
     state.operator = !token.startsWith("sk-eg-");

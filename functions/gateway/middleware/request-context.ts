@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
-import { gatewayConfig } from "../../../shared/config/env.js";
-import { errorResponse } from "../../../shared/http/errors.js";
+import { type GatewayConfig, gatewayConfig } from "../../../shared/config/env.js";
+import { errorResponse, GatewayError } from "../../../shared/http/errors.js";
 import { checkHeaderLimits } from "../../../shared/http/header-limits.js";
 import { newRequestId } from "../../../shared/http/request-id.js";
 import { RequestLog } from "../../../shared/observability/request-log.js";
@@ -13,7 +13,14 @@ export const REQUEST_ID_HEADER = "x-request-id";
  * response and writes the log line unless a stream will write it when it ends.
  */
 export const requestContext = createMiddleware<GatewayAppEnv>(async (c, next) => {
-  const config = gatewayConfig(c.env);
+  let config: GatewayConfig;
+  try {
+    config = gatewayConfig(c.env);
+  } catch (error) {
+    // The reason (which variable, what is wrong; never a secret's value) is for the operator's log, not the caller.
+    console.error(`gateway configuration invalid: ${error instanceof Error ? error.message : String(error)}`);
+    throw new GatewayError("api_error", "The gateway's configuration is invalid; its operator can find the reason in the gateway's log.", { status: 503 });
+  }
   const log = new RequestLog(newRequestId(), performance.now());
   log.set({ region: config.region, method: c.req.method, path: c.req.path });
   c.set("config", config);

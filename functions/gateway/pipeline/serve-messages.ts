@@ -113,7 +113,12 @@ async function serveAs(
   const policy = widget ? withTierCap(caller.tenant.modelPolicy, widget.maxTier) : caller.tenant.modelPolicy;
   const routed = routeRequest(request, policy, config.routing);
   const target = caller.tenant.firstTokenTargetMs ?? null;
-  const timed = target === null ? routed : withFirstTokenTarget(routed, target, policy, config.routing, context.services.firstTokens.reader(context.waitUntil));
+  const servesRequest = (model: string) => {
+    const priced = prices.priceOf(model);
+    return priced !== null && (!features.longContext || priced.longContext !== null);
+  };
+  const timed =
+    target === null ? routed : withFirstTokenTarget(routed, target, policy, config.routing, context.services.firstTokens.reader(context.waitUntil), servesRequest);
   // An audit sample measures the tier above the classifier's choice; a request already moved for speed is not one.
   const decision = timed.slo ? timed : withAuditSample(timed, policy, config.routing, Math.random);
   const chain = pricedChain(fallbackChain(decision, policy, config.routing), prices, features.longContext);

@@ -1,5 +1,6 @@
 import type { Redis } from "@upstash/redis";
 import { redisKeys, usagePeriods } from "../../storage/keys.js";
+import { luaScript, runScript } from "../../storage/scripts.js";
 import type { TenantStore } from "../../tenants/store.js";
 import { addFields } from "../aggregate.js";
 import { minuteOf } from "../samples.js";
@@ -22,6 +23,8 @@ export interface AlertServices {
 }
 
 export interface AlertRun {
+  /** Set when another evaluation was still running: this one did nothing. */
+  skipped?: string;
   scopes: number;
   holding: number;
   delivered: number;
@@ -34,6 +37,14 @@ const FIELD_LIMIT = 50_000;
 const MAX_TENANTS = 10_000;
 /** Messages one evaluation sends; the rest wait for the next. */
 const MAX_DELIVERIES = 50;
+/**
+ * One evaluation at a time, in all regions: a run still delivering when the next minute's
+ * starts would offer the same pending changes again. Far longer than a run takes (its
+ * deliveries run side by side, each within the webhook timeout).
+ */
+const EVALUATION_LEASE_MS = 50_000;
+/** Gives the evaluation lease back, if this run still holds it. */
+const RELEASE = luaScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`);
 
 const RULE_METRICS = ["requests:", "upstream_errors:", "refused:", "ttft:"];
 /** An operator's rules read the pooled hashes (tenants summed over), a tenant's only its own. */
@@ -50,6 +61,19 @@ const ruleProjection = (tenant: string | null, metricPrefixes: string[]): Projec
  * current one (hourly rollups).
  */
 export async function evaluateAlerts(services: AlertServices, now: number): Promise<AlertRun> {
+  const holder = crypto.randomUUID();
+  const lease = redisKeys.alertEvaluation();
+  if ((await services.redis.set(lease, holder, { nx: true, px: EVALUATION_LEASE_MS })) !== "OK") {
+    return { skipped: "another evaluation is running", scopes: 0, holding: 0, delivered: 0, undelivered: 0 };
+  }
+  try {
+    return await evaluateHeld(services, now);
+  } finally {
+    await runScript(services.redis, RELEASE, [lease], [holder]);
+  }
+}
+
+async function evaluateHeld(services: AlertServices, now: number): Promise<AlertRun> {
   const effective = effectiveSettings(services.defaults, await services.settings.all());
   const reads = new Map<string, Promise<Map<string, number>>>();
   const once = (key: string, read: () => Promise<Map<string, number>>) => {
@@ -90,14 +114,15 @@ export async function evaluateAlerts(services: AlertServices, now: number): Prom
 
   const changes = await services.state.apply(now, effective.map(scopeName), holding);
   const urls = new Map(effective.map((settings) => [scopeName(settings), settings.webhookUrl]));
-  let delivered = 0;
-  for (const change of changes.slice(0, MAX_DELIVERIES)) {
-    const url = urls.get(change.alert.scope);
-    if (url && (await deliver(url, change, services.gateway))) {
+  const outcomes = await Promise.all(
+    changes.slice(0, MAX_DELIVERIES).map(async (change) => {
+      const url = urls.get(change.alert.scope);
+      if (!url || !(await deliver(url, change, services.gateway))) return false;
       await services.state.delivered(change);
-      delivered++;
-    }
-  }
+      return true;
+    }),
+  );
+  const delivered = outcomes.filter(Boolean).length;
   return { scopes: effective.length, holding: holding.length, delivered, undelivered: changes.length - delivered };
 }
 

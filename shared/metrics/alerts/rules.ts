@@ -88,8 +88,10 @@ export function evaluateRules(scope: string, kind: keyof typeof SUBJECTS, rules:
   if (rules.includes("budget")) {
     for (const budget of input.budgets) {
       const spent = budget.spentMicroUsd / 1e6;
+      // In whole micro-dollars, as the ledger counts (floats would let 80% of $0.35 read as not reached).
+      const budgetMicroUsd = Math.round(budget.budgetUsd * 1e6);
       for (const level of thresholds.budgetLevels) {
-        if (spent < budget.budgetUsd * level) continue;
+        if (budget.spentMicroUsd < Math.ceil(budgetMicroUsd * level - 1e-6)) continue;
         const subject = `${kind === "operator" ? `${budget.tenant} ` : ""}${budget.period} budget ${Math.round(level * 100)}%`;
         add("budget", subject, `${budget.period} budget ${Math.round(level * 100)}% reached: ${usd(spent)} of ${usd(budget.budgetUsd)} spent`);
       }

@@ -50,16 +50,26 @@ const thresholdsSchema = z.strictObject({
 
 const webhookUrl = z.string().check(
   z.maxLength(2048),
-  z.refine((value) => /^https?:\/\/[^\s/]+/.test(value) && parsesAsUrl(value), "an http(s) URL"),
+  z.refine(isWebhookUrl, "an https URL (plain http only to this machine: localhost, 127.0.0.1, [::1])"),
 );
 
-function parsesAsUrl(value: string): boolean {
+/** Alerts carry tenants' figures, and Slack's webhook paths are secrets: https, or a receiver on this machine. */
+function isWebhookUrl(value: string): boolean {
+  if (!/^https?:\/\/[^\s/]+/.test(value)) return false;
   try {
-    new URL(value);
-    return true;
+    const url = new URL(value);
+    return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
   } catch {
     return false;
   }
+}
+
+/** The operator's webhook from the environment (ALERT_WEBHOOK_URL), checked as stored ones are. */
+export function parseWebhookUrl(raw: string | undefined): string | null {
+  if (!raw) return null;
+  const parsed = webhookUrl.safeParse(raw);
+  if (!parsed.success) throw new Error(`ALERT_WEBHOOK_URL is invalid: ${parsed.error.issues.map((issue) => issue.message).join("; ")}`);
+  return parsed.data;
 }
 
 /** Alert settings of the operator or of one tenant. */
@@ -89,7 +99,13 @@ export interface OperatorAlertDefaults {
 
 export function parseThresholds(raw: string | undefined): Partial<AlertThresholds> {
   if (!raw) return {};
-  const parsed = thresholdsSchema.safeParse(JSON.parse(raw));
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new Error("ALERT_THRESHOLDS is invalid: not JSON (an object such as {\"errorRate\": 0.05})");
+  }
+  const parsed = thresholdsSchema.safeParse(json);
   if (!parsed.success) throw new Error(`ALERT_THRESHOLDS is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
   return parsed.data;
 }

@@ -35,6 +35,8 @@ export async function deliver(url: string, change: AlertChange, gateway: string)
       headers: { "content-type": "application/json", "x-edgegate-alert": change.id, "x-edgegate-alert-status": change.alert.status },
       body: JSON.stringify(alertMessage(change, gateway)),
       signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      // A redirect is not followed (it could lead anywhere): the receiver did not take the alert.
+      redirect: "manual",
     });
     await response.body?.cancel();
     return response.ok;

@@ -35,13 +35,19 @@ export interface Workerd {
  * header into `request.cf` (local only: Cloudflare never honours it), so clients
  * can say where they are.
  */
-export async function startWorkerd(workers: readonly LocalWorker[], onOutput: (output: WorkerOutput) => void): Promise<Workerd> {
+export async function startWorkerd(
+  workers: readonly LocalWorker[],
+  onOutput: (output: WorkerOutput) => void,
+  options: { inspectorPort?: number } = {},
+): Promise<Workerd> {
   const miniflareOptions = (served: readonly LocalWorker[]): MiniflareOptions => ({
     workers: served.map(({ options, port }) => ({ ...options, unsafeDirectSockets: [{ host: "127.0.0.1", port }] })),
     // Miniflare's own entry socket is unused (clients use the Workers' sockets) but always opened: keep it on loopback.
     host: "127.0.0.1",
     port: 0,
     handleStructuredLogs: (output: WorkerOutput) => onOutput(output),
+    // Only for profiling (test/bench/profile.ts): the inspector stays off on every measured or tested path.
+    ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
   });
   const miniflare = new Miniflare(miniflareOptions(workers));
   try {
