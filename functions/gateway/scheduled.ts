@@ -4,18 +4,13 @@ import { minuteOf } from "../../shared/metrics/samples.js";
 import { redisKeys } from "../../shared/storage/keys.js";
 import { gatewayServices } from "./services.js";
 
-/** A minute is folded into its hour this long after it ends (outbox records of regions land shortly after their requests). */
-const FOLD_LAG_MINUTES = 3;
-/** Minutes one run folds at most (a run after an outage catches up this far back). */
-const FOLD_BATCH = 30;
 /** How long a run holds its minute. */
 const RUN_LOCK_SECONDS = 600;
 
 /**
  * The Cron Trigger (every minute, in every region): the first run to take the minute on
- * the primary does the minute's work for all regions, off every request's path: folds
- * closed minutes into hourly rollups, then evaluates the alert rules and delivers what
- * changed. `scheduledTime` is the moment evaluated.
+ * the primary does the minute's work for all regions, off every request's path: evaluates
+ * the alert rules and delivers what changed. `scheduledTime` is the moment evaluated.
  */
 export async function scheduled(controller: ScheduledController, env: GatewayEnv): Promise<void> {
   const config = gatewayConfig(env);
@@ -27,9 +22,6 @@ export async function scheduled(controller: ScheduledController, env: GatewayEnv
     console.log(JSON.stringify({ msg: "scheduled", region: config.region, minute, skipped: "another run has this minute" }));
     return;
   }
-  // Never past the present, whatever time the trigger names: a minute still filling is not folded.
-  const foldUpTo = Math.min(minute, minuteOf(Date.now())) - FOLD_LAG_MINUTES;
-  const folded = await services.metrics.fold(Array.from({ length: FOLD_BATCH }, (_, index) => foldUpTo - FOLD_BATCH + 1 + index));
   const alerts = await evaluateAlerts(
     {
       redis: services.redis,
@@ -42,5 +34,5 @@ export async function scheduled(controller: ScheduledController, env: GatewayEnv
     },
     now,
   );
-  console.log(JSON.stringify({ msg: "scheduled", region: config.region, minute, folded, ...alerts }));
+  console.log(JSON.stringify({ msg: "scheduled", region: config.region, minute, ...alerts }));
 }

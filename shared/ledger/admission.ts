@@ -1,6 +1,6 @@
 import type { Redis } from "@upstash/redis";
 import { GatewayError } from "../http/errors.js";
-import { METRICS_RETENTION_MS, minuteOf, refusalField } from "../metrics/samples.js";
+import { minuteOf, refusalField } from "../metrics/samples.js";
 import { redisKeys, usagePeriods } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
 import { keyRefusals, pinRefusal } from "../tenants/key-refusals.js";
@@ -112,8 +112,6 @@ export async function admitOnPrimary(redis: Redis, defaults: DefaultLimits, requ
       redisKeys.reservationExpiry(key.tenantId),
       redisKeys.keyDailyUsage(key.tenantId, key.id, periods.day),
       redisKeys.settled(request.reservationId),
-      redisKeys.metricsMinute(minuteOf(Date.now())),
-      redisKeys.metricsTotal(),
       ...buckets.map(bucketKey),
     ],
     [
@@ -124,7 +122,7 @@ export async function admitOnPrimary(redis: Redis, defaults: DefaultLimits, requ
       share,
       request.checkPolicy ? policyVersion(key, tenant) : "",
       request.region,
-      METRICS_RETENTION_MS,
+      minuteOf(Date.now()),
       refusalPrefix(request),
       request.headStart ? "1" : "",
       buckets.length,

@@ -1,5 +1,4 @@
 import type { Redis } from "@upstash/redis";
-import { METRICS_RETENTION_MS } from "../metrics/samples.js";
 import { redisKeys } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
 import { type LeaseScope, leaseScopeOfLocalKey } from "./regional-plan.js";
@@ -20,7 +19,7 @@ export async function drainOutbox(local: Redis, primary: Redis, region: string):
   for (let round = 0; round < DRAIN_ROUNDS; round++) {
     const records = await local.lrange<string>(redisKeys.outbox(), 0, DRAIN_BATCH - 1);
     if (records.length === 0) return 0;
-    const applied = await runScript<number>(primary, APPLY, [redisKeys.appliedOutbox(), redisKeys.metricsTotal()], [region, METRICS_RETENTION_MS, ...records.map(String)]);
+    const applied = await runScript<number>(primary, APPLY, [redisKeys.appliedOutbox()], [region, ...records.map(String)]);
     left = await runScript<number>(local, OUTBOX_TRIM, [redisKeys.outbox()], [applied]);
     if (left === 0) return 0;
   }

@@ -4,7 +4,7 @@ import { type BilledUsage, costMicroUsd, NO_USAGE, type PricedModel, type PriceT
 import { redisKeys } from "../storage/keys.js";
 import { runScript } from "../storage/scripts.js";
 import type { Bucket } from "./buckets.js";
-import { type Increments, METRICS_RETENTION_MS, minuteOf, type RequestReport, sampleIncrements } from "../metrics/samples.js";
+import { type Increments, minuteOf, type RequestReport, sampleIncrements } from "../metrics/samples.js";
 import type { LeaseScope } from "./regional-plan.js";
 import { SETTLE } from "./scripts/primary.js";
 import { LOCAL_SETTLE } from "./scripts/region.js";
@@ -210,8 +210,6 @@ export function writeSettlement(redis: Redis, settlement: Settlement): Promise<u
       redisKeys.settled(reservationId),
       keyDay!,
       redisKeys.keyLastUsed(keyId),
-      redisKeys.metricsMinute(settlement.metrics?.minute ?? 0),
-      redisKeys.metricsTotal(),
       settlement.requestRecord?.key ?? redisKeys.requestRecord(""),
       ...settlement.tokenCorrections.map((correction) => correction.bucket),
     ],
@@ -226,7 +224,7 @@ export function writeSettlement(redis: Redis, settlement: Settlement): Promise<u
       ...named.flat(),
       settlement.tokenCorrections.length,
       ...correctionArgs(settlement.tokenCorrections),
-      METRICS_RETENTION_MS,
+      settlement.metrics?.minute ?? 0,
       settlement.metrics?.increments.length ?? 0,
       ...(settlement.metrics?.increments.flat() ?? []),
     ],

@@ -6,9 +6,16 @@ import { minuteOf } from "./samples.js";
 import { type Dimension, DIMENSIONS, type Projection, projectFields } from "./series.js";
 import type { MetricsStore, Period } from "./store.js";
 
-/** Query bounds: windows read at most this many minute hashes, or hourly rollups beyond. */
+/**
+ * Query bounds: windows read at most this many minute hashes, or hours beyond. A tenant's
+ * own query (GET /v1/metrics) reads only its own hashes (metrics/store.ts), reads minutes
+ * for at most an hour and hours beyond, and counts in its request limit as one request per
+ * `hashesPerRequest` hashes it reads, so what it makes the primary do grows with its limit.
+ */
 export const QUERY_LIMITS = {
   minuteWindowMax: 6 * 60,
+  tenantMinuteWindowMax: 60,
+  hashesPerRequest: 60,
   hourWindowMax: 8 * 24,
   maxPoints: 360,
   defaultSeries: 500,
@@ -66,13 +73,14 @@ export function parseMetricsQuery(params: URLSearchParams, forcedTenant: string 
     const minutes = minutesOf("window", rawWindow ?? "15m");
     const limit = source === "isolate" ? ISOLATE_MINUTES : QUERY_LIMITS.hourWindowMax * 60;
     if (minutes < 1 || minutes > limit) throw invalid(`window: at most ${limit / 60} hour${limit === 60 ? "" : "s"}${source === "isolate" ? " for this isolate's memory" : ""}.`);
-    const unit = source === "stored" && minutes > QUERY_LIMITS.minuteWindowMax ? "hour" : "minute";
+    const minuteWindowMax = forcedTenant === null ? QUERY_LIMITS.minuteWindowMax : QUERY_LIMITS.tenantMinuteWindowMax;
+    const unit = source === "stored" && minutes > minuteWindowMax ? "hour" : "minute";
     const unitMinutes = unit === "hour" ? 60 : 1;
     const rawStep = params.get("step");
     const fewestSteps = Math.ceil(minutes / QUERY_LIMITS.maxPoints / unitMinutes) * unitMinutes;
     const stepMinutes = rawStep === null ? Math.max(fewestSteps, unitMinutes) : minutesOf("step", rawStep);
     if (stepMinutes % unitMinutes !== 0 || stepMinutes < fewestSteps || stepMinutes > minutes) {
-      throw invalid(`step: a multiple of 1${unit === "hour" ? "h (windows over 6h are read by the hour)" : "m"}, between ${fewestSteps}m (at most ${QUERY_LIMITS.maxPoints} points) and the window.`);
+      throw invalid(`step: a multiple of 1${unit === "hour" ? `h (windows over ${minuteWindowMax / 60}h are read by the hour)` : "m"}, between ${fewestSteps}m (at most ${QUERY_LIMITS.maxPoints} points) and the window.`);
     }
     window = { minutes, stepMinutes, unit };
   }
@@ -93,6 +101,14 @@ function boundedLabel(name: string, value: string | null): string | null {
   if (value === null || value === "") return null;
   if (value.length > 200 || value.includes("|")) throw invalid(`${name}: at most 200 characters, without "|".`);
   return value;
+}
+
+/** How many stored hashes a query reads (none for this isolate's memory). */
+export function hashesRead(query: MetricsQuery): number {
+  if (query.source === "isolate") return 0;
+  if (!query.window) return 1;
+  const { minutes, stepMinutes, unit } = query.window;
+  return (Math.ceil(minutes / stepMinutes) * stepMinutes) / (unit === "hour" ? 60 : 1);
 }
 
 /** Runs a query against the stored metrics or this isolate's memory. */

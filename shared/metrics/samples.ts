@@ -86,5 +86,12 @@ export function minuteOf(ms: number): number {
   return Math.floor(ms / 60_000);
 }
 
-/** Per-minute metrics are kept this long: the alerts' 24-hour baselines, with a day to spare. */
-export const METRICS_RETENTION_MS = 48 * 3_600_000;
+/**
+ * Per-minute metrics are kept this long: the longest read of minutes is an alert's window
+ * (at most 60 minutes) with the refusal baseline before it (at most 360; alerts/settings.ts),
+ * longer than a query's (6 hours; query.ts), with a few minutes to spare. Longer reads use hours.
+ */
+export const METRICS_RETENTION_MS = (60 + 360 + 10) * 60_000;
+
+/** Hourly metrics are kept this long (charts over a week, baselines of up to a week). */
+export const HOURLY_RETENTION_MS = 8 * 24 * 3_600_000;

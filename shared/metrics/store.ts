@@ -4,7 +4,7 @@ import { luaScript, runScript } from "../storage/scripts.js";
 import { type Dimension, DIMENSIONS, type Projection } from "./series.js";
 
 /**
- * Reads one metrics hash, keeping the fields that pass the filter and summing over the
+ * Reads one metrics hash (the narrowest that answers: see MetricsStore), keeping the fields that pass the filter and summing over the
  * dimensions not kept, on the server: the answer is as small as the query, and each hash
  * is its own command (other clients' commands run between them).
  * KEYS: the hash. ARGV: region, tenant, model, provider ("" = any), which to keep ("1"/"0"
@@ -51,34 +51,6 @@ end
 return reply
 `);
 
-/**
- * Adds closed minutes to their hours' rollups, each minute once (in order: the cursor
- * holds the last minute folded), so long windows and 24-hour baselines read 24 hashes,
- * not 1,440.
- * KEYS: the cursor, then per minute its hash and its hour's. ARGV: the hours' retention
- * (ms), then the minutes, ascending. Returns the number of minutes folded now.
- */
-const FOLD = luaScript(`
-local last = tonumber(redis.call("GET", KEYS[1]) or "-1")
-local folded = 0
-for i = 2, #ARGV do
-  local minute = tonumber(ARGV[i])
-  if minute > last then
-    local minuteKey, hourKey = KEYS[2 * i - 2], KEYS[2 * i - 1]
-    local all = redis.call("HGETALL", minuteKey)
-    for f = 1, #all, 2 do redis.call("HINCRBY", hourKey, all[f], all[f + 1]) end
-    if #all > 0 then redis.call("PEXPIRE", hourKey, ARGV[1]) end
-    last = minute
-    folded = folded + 1
-  end
-end
-if folded > 0 then redis.call("SET", KEYS[1], last) end
-return folded
-`);
-
-/** Hourly rollups are kept this long (charts over a week). */
-export const HOURLY_RETENTION_MS = 8 * 24 * 3_600_000;
-
 /** A projected hash: its fields and how many were left out for the limit. */
 export interface Projected {
   fields: Map<string, number>;
@@ -90,7 +62,12 @@ export interface Period extends Projected {
   startMs: number;
 }
 
-/** Reads the metrics the settlement and admission scripts write on the primary. */
+/**
+ * Reads the metrics the settlement and admission scripts write on the primary (METRICS in
+ * ledger/scripts/lua-parts.ts). Each period is read from the narrowest of its hashes that
+ * answers the projection: one tenant's when it filters on a tenant, the pooled one when it
+ * sums over tenants, the full one only for a breakdown by tenant (an operator's).
+ */
 export class MetricsStore {
   constructor(private readonly redis: Redis) {}
 
@@ -104,16 +81,9 @@ export class MetricsStore {
     return this.periods(first, last, 60_000, redisKeys.metricsMinute, projection, limit);
   }
 
-  /** Hourly rollups first..last (UTC hours since the epoch). */
+  /** Hours first..last (UTC hours since the epoch). */
   hours(first: number, last: number, projection: Projection, limit: number): Promise<Period[]> {
     return this.periods(first, last, 3_600_000, redisKeys.metricsHour, projection, limit);
-  }
-
-  /** Folds the given closed minutes (ascending) into their hours; those folded before are skipped. */
-  fold(minutes: readonly number[]): Promise<number> {
-    if (minutes.length === 0) return Promise.resolve(0);
-    const keys = [redisKeys.metricsFolded(), ...minutes.flatMap((minute) => [redisKeys.metricsMinute(minute), redisKeys.metricsHour(Math.floor(minute / 60))])];
-    return runScript<number>(this.redis, FOLD, keys, [HOURLY_RETENTION_MS, ...minutes]);
   }
 
   private periods(first: number, last: number, unitMs: number, keyOf: (n: number) => string, projection: Projection, limit: number): Promise<Period[]> {
@@ -121,7 +91,8 @@ export class MetricsStore {
     return Promise.all(numbers.map(async (n) => ({ startMs: n * unitMs, ...(await this.project(keyOf(n), projection, limit)) })));
   }
 
-  private async project(key: string, projection: Projection, limit: number): Promise<Projected> {
+  private async project(hashKey: string, projection: Projection, limit: number): Promise<Projected> {
+    const key = narrowest(hashKey, projection);
     const args = [
       ...DIMENSIONS.map((dimension) => projection.filter[dimension] ?? ""),
       DIMENSIONS.map((dimension: Dimension) => (projection.keep.includes(dimension) ? "1" : "0")).join(""),
@@ -133,4 +104,11 @@ export class MetricsStore {
     for (let index = 0; index + 1 < flat.length; index += 2) fields.set(String(flat[index]), Number(flat[index + 1]));
     return { fields, dropped: Number(dropped) };
   }
+}
+
+/** Which of a period's hashes a projection reads. */
+function narrowest(hashKey: string, projection: Projection): string {
+  if (projection.filter.tenant !== null) return redisKeys.metricsOfTenant(hashKey, projection.filter.tenant);
+  if (!projection.keep.includes("tenant")) return redisKeys.metricsPooled(hashKey);
+  return hashKey;
 }

@@ -43,12 +43,17 @@ export const redisKeys = {
   /** Region: credit taken from a primary rate bucket {c = units, x = expiry ms, rem/reset as the primary saw them}. */
   rateCredit: (bucketKey: string) => `eg:cr:${bucketKey}`,
   /** Region: settlements waiting to be applied on the primary, in order, and their sequence counter. */
-  /** Metrics (primary): one hash per UTC minute since the epoch, and the running totals. */
+  /**
+   * Metrics (primary): one hash per UTC minute and per UTC hour since the epoch, and the
+   * running totals; each also split by tenant (that tenant's fields only) and pooled (the
+   * tenant summed over as "*"), so a read touches no more than it answers. The settlement
+   * scripts build these names in Lua from the same templates (metricsKeysLua below).
+   */
   metricsMinute: (minute: number) => `eg:mx:${minute}`,
-  metricsTotal: () => "eg:mx:all",
-  /** Metrics (primary): hourly rollups the cron folds from the minutes, and the last minute folded. */
   metricsHour: (hour: number) => `eg:mx:h:${hour}`,
-  metricsFolded: () => "eg:mx:folded",
+  metricsTotal: () => "eg:mx:all",
+  metricsOfTenant: (hashKey: string, tenantId: string) => `${hashKey}:t:${tenantId}`,
+  metricsPooled: (hashKey: string) => `${hashKey}:p`,
   /** Alerts (primary): each alert's state (hash id -> JSON), alert settings (hash "operator" / tenant id -> JSON). */
   alertState: () => "eg:al:state",
   alertSettings: () => "eg:al:cfg",
@@ -59,6 +64,28 @@ export const redisKeys = {
   outbox: () => "eg:outbox",
   outboxSeq: () => "eg:outbox:seq",
 } as const;
+
+/**
+ * The metrics key templates above as Lua functions (metricsMinuteKey(minute),
+ * metricsHourKey(hour), metricsTotalKey(), metricsOfTenantKey(key, tenant),
+ * metricsPooledKey(key)) and metricsMinuteOfKey(key), the minute a minute's key names.
+ */
+export const metricsKeysLua = (() => {
+  const mark = "\u0000";
+  const [minuteBefore = "", minuteAfter = ""] = redisKeys.metricsMinute(Number.NaN).split("NaN");
+  const [hourBefore = "", hourAfter = ""] = redisKeys.metricsHour(Number.NaN).split("NaN");
+  const [tenantBefore = "", tenantBetween = "", tenantAfter = ""] = redisKeys.metricsOfTenant(mark, mark).split(mark);
+  const [pooledBefore = "", pooledAfter = ""] = redisKeys.metricsPooled(mark).split(mark);
+  const lua = (text: string) => JSON.stringify(text);
+  return `
+local function metricsMinuteKey(minute) return ${lua(minuteBefore)} .. minute .. ${lua(minuteAfter)} end
+local function metricsHourKey(hour) return ${lua(hourBefore)} .. hour .. ${lua(hourAfter)} end
+local function metricsTotalKey() return ${lua(redisKeys.metricsTotal())} end
+local function metricsOfTenantKey(key, tenant) return ${lua(tenantBefore)} .. key .. ${lua(tenantBetween)} .. tenant .. ${lua(tenantAfter)} end
+local function metricsPooledKey(key) return ${lua(pooledBefore)} .. key .. ${lua(pooledAfter)} end
+local function metricsMinuteOfKey(key) return tonumber(string.sub(key, ${minuteBefore.length + 1}, #key - ${minuteAfter.length})) end
+`;
+})();
 
 /** UTC calendar day and month of a moment, as used in usage keys. */
 export function usagePeriods(now: Date): { day: string; month: string } {

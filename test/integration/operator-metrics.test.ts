@@ -115,5 +115,11 @@ describe("exported metrics after a mix of traffic with injected faults and slow 
     const tooLong = await fetch(`${admin}?window=30d`, { headers: { authorization: `Bearer ${stack.adminToken}` } });
     expect(tooLong.status).toBe(400);
     expect(((await tooLong.json()) as { error: { message: string } }).error.message).toMatch(/window: at most 192 hours/);
+    // A tenant's query counts in its request limit by the hashes it reads: 8 days of hours are 192 hashes, 4 requests.
+    const limited = await newTenant(stack, { limits: { requestsPerMinute: 4 } });
+    const read = (window: string) => fetch(`${stack.gateway.url}/v1/metrics?window=${window}&format=json`, { headers: { authorization: `Bearer ${limited.key}` } });
+    const week = await read("8d");
+    expect([week.status, week.headers.get("x-ratelimit-remaining-requests")]).toEqual([200, "0"]);
+    expect((await read("15m")).status).toBe(429);
   });
 });

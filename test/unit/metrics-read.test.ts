@@ -4,17 +4,39 @@ import { seriesOverTime } from "../../shared/metrics/aggregate.js";
 import { bucketOf, TOKENS_PER_SECOND, TTFT_MS } from "../../shared/metrics/histogram.js";
 import { IsolateMetrics } from "../../shared/metrics/isolate-view.js";
 import { prometheusText } from "../../shared/metrics/prometheus.js";
-import { parseMetricsQuery, runMetricsQuery } from "../../shared/metrics/query.js";
+import { hashesRead, parseMetricsQuery, runMetricsQuery } from "../../shared/metrics/query.js";
 import { RecentFirstTokens } from "../../shared/metrics/recent-first-tokens.js";
-import { type RequestSample, sampleIncrements } from "../../shared/metrics/samples.js";
+import { HOURLY_RETENTION_MS, type Increments, METRICS_RETENTION_MS, minuteOf, refusalField, type RequestSample, sampleIncrements } from "../../shared/metrics/samples.js";
 import { DIMENSIONS, type Projection, projectFields } from "../../shared/metrics/series.js";
 import { MetricsStore } from "../../shared/metrics/store.js";
 import { redisKeys } from "../../shared/storage/keys.js";
 import { redisClient } from "../../shared/storage/redis.js";
+import { scheduled } from "../../functions/gateway/scheduled.js";
+import type { GatewayEnv } from "../../shared/config/env.js";
+import { applyMetrics, settleMetrics } from "./fixtures/metrics-writes.js";
 
 const bindings = env as unknown as { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string };
 const redis = redisClient({ url: bindings.UPSTASH_REDIS_REST_URL, token: bindings.UPSTASH_REDIS_REST_TOKEN });
 const store = new MetricsStore(redis);
+/** A store whose reads are counted: the hashes its scripts read and the fields they held (HLEN). */
+const counting = (() => {
+  const keysRead: string[] = [];
+  const spy = new Proxy(redis, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (name !== "evalsha" && name !== "eval") return typeof value === "function" ? value.bind(target) : value;
+      return (script: string, keys: string[], args: string[]) => {
+        keysRead.push(...keys);
+        return value.call(target, script, keys, args);
+      };
+    },
+  });
+  const fieldsScanned = async () => {
+    const lengths = await Promise.all([...new Set(keysRead)].map((key) => redis.hlen(key)));
+    return lengths.reduce((sum, length) => sum + Number(length), 0);
+  };
+  return { store: new MetricsStore(spy), keysRead, fieldsScanned };
+})();
 const EVERY_SERIES: Projection = { filter: { region: null, tenant: null, model: null, provider: null }, metricPrefixes: [], keep: DIMENSIONS };
 
 function sample(region: string, fields: Partial<RequestSample> = {}): RequestSample {
@@ -36,17 +58,18 @@ function sample(region: string, fields: Partial<RequestSample> = {}): RequestSam
   };
 }
 
-async function write(key: string, samples: RequestSample[]): Promise<void> {
-  for (const one of samples) for (const [field, amount] of sampleIncrements(one)) await redis.hincrby(key, field, amount);
+/** Writes samples' increments as a settlement on the primary does. */
+async function write(minute: number, samples: RequestSample[]): Promise<void> {
+  for (const one of samples) await settleMetrics(redis, minute, sampleIncrements(one));
 }
 
 describe("stored metrics", () => {
   it("are read per minute, filtered and summed over the dimensions not kept, on the server, within a field limit", async () => {
     const region = `r-${crypto.randomUUID().slice(0, 6)}`;
     const minute = 20_000_000 + Math.floor(Math.random() * 1_000);
-    await write(redisKeys.metricsMinute(minute), [sample(region), sample(region, { dimensions: { region, tenant: "other", model: "claude-sonnet-4-6", provider: "vertex:europe-west1" } })]);
-    await write(redisKeys.metricsMinute(minute + 1), [sample(region, { outcome: "upstream_error", ttftMs: null, outputTokensPerSecond: null, upstreamError: "529", outputTokens: 0 })]);
-    await write(redisKeys.metricsMinute(minute), [sample("elsewhere")]);
+    await write(minute, [sample(region), sample(region, { dimensions: { region, tenant: "other", model: "claude-sonnet-4-6", provider: "vertex:europe-west1" } })]);
+    await write(minute + 1, [sample(region, { outcome: "upstream_error", ttftMs: null, outputTokensPerSecond: null, upstreamError: "529", outputTokens: 0 })]);
+    await write(minute, [sample("elsewhere")]);
 
     const periods = await store.minutes(minute, minute + 1, { ...EVERY_SERIES, filter: { ...EVERY_SERIES.filter, region }, keep: ["region", "model"] }, 1_000);
     expect(periods.map((period) => period.startMs)).toEqual([minute * 60_000, (minute + 1) * 60_000]);
@@ -66,18 +89,96 @@ describe("stored metrics", () => {
     expect(inMemory.fields).toEqual(first);
   });
 
-  it("fold closed minutes into hourly rollups once each", async () => {
+  it("are kept per minute, per hour and in total, each in full, per tenant and pooled, alike from a settlement and a region's record", async () => {
     const region = `r-${crypto.randomUUID().slice(0, 6)}`;
-    const hour = 400_000 + Math.floor(Math.random() * 1_000);
-    const minutes = [hour * 60 + 1, hour * 60 + 2];
-    await write(redisKeys.metricsMinute(minutes[0]!), [sample(region)]);
-    await write(redisKeys.metricsMinute(minutes[1]!), [sample(region), sample(region)]);
-    await redis.del(redisKeys.metricsFolded());
-    expect(await store.fold(minutes)).toBe(2);
-    expect(await store.fold(minutes)).toBe(0);
+    const minute = 20_100_000 + Math.floor(Math.random() * 1_000) * 60 + 59;
+    const tenants = [`a-${region}`, `b-${region}`];
+    const ofTenant = (tenant: string, fields: Partial<RequestSample> = {}) => sample(region, { dimensions: { region, tenant, model: "claude-sonnet-4-6", provider: "anthropic" }, ...fields });
+    await settleMetrics(redis, minute, sampleIncrements(ofTenant(tenants[0]!)));
+    await applyMetrics(redis, region, minute, sampleIncrements(ofTenant(tenants[1]!, { ttftMs: 3_000 })));
+    await applyMetrics(redis, region, minute, [[refusalField(region, tenants[1]!, "rate"), 1]]);
+
+    const hour = Math.floor(minute / 60);
+    const mine = { ...EVERY_SERIES, filter: { ...EVERY_SERIES.filter, region } };
+    for (const [read, full] of [
+      [(projection: Projection) => store.minutes(minute, minute, projection, 1_000).then(([period]) => period!.fields), redisKeys.metricsMinute(minute)],
+      [(projection: Projection) => store.hours(hour, hour, projection, 1_000).then(([period]) => period!.fields), redisKeys.metricsHour(hour)],
+      [(projection: Projection) => store.totals(projection, 100_000).then((totals) => totals.fields), redisKeys.metricsTotal()],
+    ] as const) {
+      const everything = await read(mine);
+      expect(everything.get(`${region}|${tenants[1]}|-|-|refused:rate`)).toBe(1);
+      // Pooled: the full hash summed over tenants.
+      const pooled = await read({ ...mine, keep: ["region", "model", "provider"] });
+      expect(pooled).toEqual(projectFields(everything, { ...mine, keep: ["region", "model", "provider"] }, 1_000).fields);
+      expect(pooled.get(`${region}|*|claude-sonnet-4-6|anthropic|requests:completed`)).toBe(2);
+      // Each tenant's own hash: exactly its part of the full one.
+      for (const tenant of tenants) {
+        const own = await read({ ...mine, filter: { ...mine.filter, tenant } });
+        expect(own).toEqual(new Map([...everything].filter(([field]) => field.split("|")[1] === tenant)));
+        expect(own.size).toBeGreaterThan(5);
+      }
+      const stored = (await redis.hgetall<Record<string, number>>(redisKeys.metricsOfTenant(full, tenants[0]!))) ?? {};
+      expect(Object.keys(stored).every((field) => field.startsWith(`${region}|${tenants[0]}|`))).toBe(true);
+    }
+    // Minutes expire after their retention, hours after theirs, totals never.
+    const ttl = async (key: string) => Number(await redis.pttl(key));
+    for (const key of [redisKeys.metricsMinute(minute), redisKeys.metricsPooled(redisKeys.metricsMinute(minute)), redisKeys.metricsOfTenant(redisKeys.metricsMinute(minute), tenants[1]!)]) {
+      expect(await ttl(key)).toBeGreaterThan(METRICS_RETENTION_MS - 60_000);
+      expect(await ttl(key)).toBeLessThanOrEqual(METRICS_RETENTION_MS);
+    }
+    for (const key of [redisKeys.metricsHour(hour), redisKeys.metricsPooled(redisKeys.metricsHour(hour)), redisKeys.metricsOfTenant(redisKeys.metricsHour(hour), tenants[0]!)]) {
+      expect(await ttl(key)).toBeGreaterThan(HOURLY_RETENTION_MS - 60_000);
+    }
+    expect(await ttl(redisKeys.metricsPooled(redisKeys.metricsTotal()))).toBe(-1);
+  });
+
+  it("land in their hour when a region's record arrives long after its minute", async () => {
+    const region = `r-${crypto.randomUUID().slice(0, 6)}`;
+    const hour = Math.floor(Date.now() / 3_600_000) - 5;
+    await applyMetrics(redis, region, hour * 60 + 7, sampleIncrements(sample(region)));
     const [rollup] = await store.hours(hour, hour, { ...EVERY_SERIES, filter: { ...EVERY_SERIES.filter, region }, keep: [] }, 1_000);
-    expect(rollup!.fields.get("*|*|*|*|requests:completed")).toBe(3);
+    expect(rollup!.fields.get("*|*|*|*|requests:completed")).toBe(1);
     expect(rollup!.startMs).toBe(hour * 3_600_000);
+    const answer = await runMetricsQuery(parseMetricsQuery(new URLSearchParams({ window: "24h", region, group: "" })), store, new IsolateMetrics(), Date.now());
+    expect(answer.series[0]!.values["requests:completed"]!.reduce<number>((sum, value) => sum + (value ?? 0), 0)).toBe(1);
+  });
+
+  it("count once in their hour: the Cron Trigger adds nothing to it (hours are written at settlement)", async () => {
+    const region = `r-${crypto.randomUUID().slice(0, 6)}`;
+    const now = Date.now();
+    const minute = minuteOf(now) - 10;
+    await write(minute, [sample(region)]);
+    await redis.del(redisKeys.scheduledRun(minuteOf(now)));
+    await scheduled({ scheduledTime: now, cron: "* * * * *", noRetry: () => {} }, env as unknown as GatewayEnv);
+    const hour = Math.floor(minute / 60);
+    const [rollup] = await store.hours(hour, hour, { ...EVERY_SERIES, filter: { ...EVERY_SERIES.filter, region }, keep: [] }, 1_000);
+    expect(rollup!.fields.get("*|*|*|*|requests:completed")).toBe(1);
+  });
+
+  it("are read by a tenant from its own hashes only: another tenant's 10,000 fields cost it nothing", async () => {
+    const region = `r-${crypto.randomUUID().slice(0, 6)}`;
+    // One moment for every read: a minute boundary between them would move the window.
+    const now = Date.now();
+    const minute = minuteOf(now);
+    const tenant = `t-${region}`;
+    await write(minute, [sample(region, { dimensions: { region, tenant, model: "claude-sonnet-4-6", provider: "anthropic" } })]);
+    const query = parseMetricsQuery(new URLSearchParams({ window: "5m" }), tenant);
+    const before = await runMetricsQuery(query, counting.store, new IsolateMetrics(), now);
+    const scannedBefore = await counting.fieldsScanned();
+
+    // A big neighbour: 10,000 fields of its own in the same minute.
+    const big: Increments = Array.from({ length: 10_000 }, (_, index) => [`${region}|big|model-${index % 100}|anthropic|ttft:${index}`, 1]);
+    for (let at = 0; at < big.length; at += 1_000) await settleMetrics(redis, minute, big.slice(at, at + 1_000));
+    expect(Number(await redis.hlen(redisKeys.metricsMinute(minute)))).toBeGreaterThan(10_000);
+
+    const after = await runMetricsQuery(query, counting.store, new IsolateMetrics(), now);
+    expect(after.series).toEqual(before.series);
+    expect(await counting.fieldsScanned()).toBe(scannedBefore);
+    expect(counting.keysRead.every((key) => key.includes(`:t:${tenant}`))).toBe(true);
+    // The operator's pooled view (no tenant breakdown) reads the pooled hashes: the neighbour's fields, summed.
+    counting.keysRead.length = 0;
+    await runMetricsQuery(parseMetricsQuery(new URLSearchParams({ window: "5m", region, group: "region,model" })), counting.store, new IsolateMetrics(), now);
+    expect(counting.keysRead.every((key) => key.endsWith(":p"))).toBe(true);
   });
 });
 
@@ -134,6 +235,12 @@ describe("an export", () => {
     }
     expect(parseMetricsQuery(new URLSearchParams({ window: "24h" })).window).toEqual({ minutes: 1_440, stepMinutes: 60, unit: "hour" });
     expect(parseMetricsQuery(new URLSearchParams({ window: "6h" })).window).toEqual({ minutes: 360, stepMinutes: 1, unit: "minute" });
+    // A tenant's own query reads minutes for an hour at most, hours beyond, and is charged by the hashes it reads.
+    const own = (params: Record<string, string>) => parseMetricsQuery(new URLSearchParams(params), "acme");
+    expect(own({ window: "6h" }).window).toEqual({ minutes: 360, stepMinutes: 60, unit: "hour" });
+    expect(() => own({ window: "6h", step: "1m" })).toThrow(/windows over 1h are read by the hour/);
+    expect([own({}), own({ window: "1h" }), own({ window: "6h" }), own({ window: "8d" }), own({ source: "isolate" })].map(hashesRead)).toEqual([1, 60, 6, 192, 0]);
+    expect(hashesRead(parseMetricsQuery(new URLSearchParams({ window: "6h" })))).toBe(360);
   });
 });
 

@@ -2,7 +2,7 @@ import { type Context, Hono } from "hono";
 import { requestBuckets } from "../../../shared/ledger/buckets.js";
 import { takeFromBuckets } from "../../../shared/ledger/limits.js";
 import { prometheusText } from "../../../shared/metrics/prometheus.js";
-import { parseMetricsQuery, runMetricsQuery } from "../../../shared/metrics/query.js";
+import { hashesRead, type MetricsQuery, parseMetricsQuery, QUERY_LIMITS, runMetricsQuery } from "../../../shared/metrics/query.js";
 import type { GatewayAppEnv } from "../context.js";
 
 const PROMETHEUS_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -16,8 +16,7 @@ function wantsJson(c: Context<GatewayAppEnv>): boolean {
   return accept.includes("application/json") && !accept.includes("text/plain");
 }
 
-async function answer(c: Context<GatewayAppEnv>, tenant: string | null, headers: Record<string, string> = {}): Promise<Response> {
-  const query = parseMetricsQuery(new URL(c.req.url).searchParams, tenant);
+async function answer(c: Context<GatewayAppEnv>, query: MetricsQuery, headers: Record<string, string> = {}): Promise<Response> {
   const { metrics, isolateMetrics } = c.get("services");
   const result = await runMetricsQuery(query, metrics, isolateMetrics, Date.now());
   const own = { ...headers, "cache-control": "no-store" };
@@ -26,11 +25,17 @@ async function answer(c: Context<GatewayAppEnv>, tenant: string | null, headers:
 }
 
 /** GET /admin/metrics: every region, tenant, model and provider (behind the admin token). */
-export const adminMetrics = new Hono<GatewayAppEnv>().get("/metrics", (c) => answer(c, null));
+export const adminMetrics = new Hono<GatewayAppEnv>().get("/metrics", (c) => answer(c, parseMetricsQuery(new URL(c.req.url).searchParams)));
 
-/** GET /v1/metrics: the calling tenant's own series (a request like any other for its limits). */
+/**
+ * GET /v1/metrics: the calling tenant's own series, counted in its request limits as one
+ * request per QUERY_LIMITS.hashesPerRequest hashes read (at most a whole minute's limit).
+ */
 export const tenantMetrics = new Hono<GatewayAppEnv>().get("/v1/metrics", async (c) => {
   const { key, tenant } = c.get("caller");
-  const headers = await takeFromBuckets(c.get("services").redis, requestBuckets(key, tenant, c.get("config").defaultLimits));
-  return answer(c, tenant.id, headers);
+  const query = parseMetricsQuery(new URL(c.req.url).searchParams, tenant.id);
+  const cost = Math.max(1, Math.ceil(hashesRead(query) / QUERY_LIMITS.hashesPerRequest));
+  const buckets = requestBuckets(key, tenant, c.get("config").defaultLimits).map((bucket) => ({ ...bucket, cost: Math.min(cost, bucket.capacity) }));
+  const headers = await takeFromBuckets(c.get("services").redis, buckets);
+  return answer(c, query, headers);
 });

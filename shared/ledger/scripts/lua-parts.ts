@@ -1,3 +1,6 @@
+import { HOURLY_RETENTION_MS, METRICS_RETENTION_MS } from "../../metrics/samples.js";
+import { metricsKeysLua } from "../../storage/keys.js";
+
 /**
  * Lua shared by the ledger's scripts, on the primary database and on a region's own.
  * Each script is assembled from these parts, so one rule is written once.
@@ -172,16 +175,34 @@ end
 `;
 
 /**
- * Adds metric increments (flattened field/amount pairs from ARGV[first]) to a minute's
- * hash, which expires after the retention, and to the running totals.
+ * Adds metric increments ({{field, amount}...}, fields "region|tenant|model|provider|metric")
+ * of a minute to that minute's hash, its hour's and the running totals, each in full, in
+ * the field's tenant's own hash and pooled (tenant "*"): readers touch only the hashes
+ * their question needs, and a figure that arrives late (a region's outbox after an outage)
+ * still lands in its hour. Minutes and hours expire after their retention; totals stay.
  */
-export const METRICS = `
-local function addMetrics(minuteKey, totalKey, first, count, retentionMs)
-  for i = 0, count - 1 do
-    local field, amount = ARGV[first + 2 * i], tonumber(ARGV[first + 2 * i + 1])
-    redis.call("HINCRBY", minuteKey, field, amount)
-    redis.call("HINCRBY", totalKey, field, amount)
+export const METRICS = `${metricsKeysLua}
+local function addMetrics(minute, increments)
+  if #increments == 0 then return end
+  local periods = {metricsMinuteKey(minute), metricsHourKey(math.floor(minute / 60)), metricsTotalKey()}
+  local retention = {${METRICS_RETENTION_MS}, ${HOURLY_RETENTION_MS}}
+  local expiring = {}
+  for _, increment in ipairs(increments) do
+    local field, amount = increment[1], tonumber(increment[2])
+    local region, tenant, rest = string.match(field, "^([^|]*)|([^|]*)|(.*)$")
+    if region then
+      local pooled = region .. "|*|" .. rest
+      for p, key in ipairs(periods) do
+        local own, pool = metricsOfTenantKey(key, tenant), metricsPooledKey(key)
+        redis.call("HINCRBY", key, field, amount)
+        redis.call("HINCRBY", own, field, amount)
+        redis.call("HINCRBY", pool, pooled, amount)
+        if retention[p] then
+          expiring[key], expiring[own], expiring[pool] = retention[p], retention[p], retention[p]
+        end
+      end
+    end
   end
-  if count > 0 then redis.call("PEXPIRE", minuteKey, retentionMs) end
+  for key, ms in pairs(expiring) do redis.call("PEXPIRE", key, ms) end
 end
 `;

@@ -15,29 +15,24 @@ import { BUCKETS, CLOCK, METRICS, POLICY, RESERVATIONS, USAGE } from "./lua-part
  * - rate limits: every bucket must have room for its cost.
  * Then the buckets are charged and the worst case is reserved.
  *
- * A budget or rate refusal is counted in the metrics (minute and totals), in this same call.
+ * A budget or rate refusal is counted in the metrics (METRICS), in this same call.
  *
  * KEYS: key record, tenant, day usage, month usage, reservations, reservation expiry,
- *       the key's day usage, this reservation's settlement marker, the metrics' minute
- *       and totals, then the buckets
+ *       the key's day usage, this reservation's settlement marker, then the buckets
  * ARGV: reservation id, amount (micro-USD), reservation lifetime (ms), deadline (ms since
  *       the epoch, 0 = none), the key's share of the daily budget ("" = none), the policy
  *       version the gateway decided with ("" = any), this region ("" = no pin check),
- *       the metrics' retention (ms), the refusal counters' field prefix, "1" when the
+ *       the metrics' minute (UTC minutes since the epoch), the refusal counters' field prefix, "1" when the
  *       upstream call already started, number of buckets, then capacity and cost per bucket
  * Returns {status, keyJson, tenantJson, a, b, c...}:
  *   ok: bucket remaining and ms-until-empty pairs; *_budget: used and budget (micro-USD);
  *   limited / too_large: the bucket's index and ms until it has room.
  */
-export const ADMIT = luaScript(`${CLOCK}${BUCKETS}${RESERVATIONS}${POLICY}
+export const ADMIT = luaScript(`${CLOCK}${BUCKETS}${RESERVATIONS}${POLICY}${METRICS}
 local function countRefusal(kind, reply)
-  local fields = {ARGV[9] .. kind}
-  if ARGV[10] == "1" then fields[2] = ARGV[9] .. "head_start" end
-  for _, field in ipairs(fields) do
-    redis.call("HINCRBY", KEYS[9], field, 1)
-    redis.call("HINCRBY", KEYS[10], field, 1)
-  end
-  redis.call("PEXPIRE", KEYS[9], tonumber(ARGV[8]))
+  local increments = {{ARGV[9] .. kind, 1}}
+  if ARGV[10] == "1" then increments[2] = {ARGV[9] .. "head_start", 1} end
+  addMetrics(tonumber(ARGV[8]), increments)
   return reply
 end
 local now = clock()
@@ -69,9 +64,9 @@ if daily and share then
 end
 
 local count = tonumber(ARGV[11])
-local limited, uses = bucketsCheck(11, 12, count, now)
+local limited, uses = bucketsCheck(9, 12, count, now)
 if limited then return countRefusal("rate", {limited[1], keyJson, tenantJson, limited[2], limited[3]}) end
-local info = bucketsTake(11, 12, count, uses, now)
+local info = bucketsTake(9, 12, count, uses, now)
 
 reserve(KEYS[5], KEYS[6], ARGV[1], amount, now + tonumber(ARGV[3]), "total|reserved", {KEYS[3], KEYS[4], KEYS[7]})
 redis.call("PEXPIRE", KEYS[3], 7776000000)
@@ -90,14 +85,14 @@ return reply
  * no-op, and voids an admission that lands after it.
  *
  * KEYS: reservations, reservation expiry, day usage, month usage, settlement marker,
- *       the key's day usage, the key's last use, the metrics' minute and totals, the
- *       request's record (for feedback), then the token buckets to correct
+ *       the key's day usage, the key's last use, the request's record (for feedback),
+ *       then the token buckets to correct
  * ARGV: reservation id, served (1/0), model, provider ("" = none), tier scope ("" = none),
  *       the request's record ("" = none), number of counters,
  *       then name and value per counter, number of buckets, then per bucket its capacity,
  *       the correction (positive: more was used than charged; negative: a refund), what
- *       was charged and when (ms since the epoch), then the metrics' retention (ms), number
- *       of metric increments and field / amount per increment
+ *       was charged and when (ms since the epoch), then the metrics' minute (UTC minutes
+ *       since the epoch), number of metric increments and field / amount per increment
  * Returns 1 when settled now, 0 when it had been settled before.
  */
 export const SETTLE = luaScript(`${CLOCK}${BUCKETS}${RESERVATIONS}${USAGE}${METRICS}
@@ -109,16 +104,18 @@ for i = 1, tonumber(ARGV[7]) do counters[i] = {ARGV[6 + 2 * i], ARGV[7 + 2 * i]}
 if ARGV[2] == "1" then
   redis.call("SET", KEYS[7], now)
   addUsage({KEYS[3], KEYS[4], KEYS[6]}, ARGV[3], ARGV[4], counters, ARGV[5])
-  keepRequest(KEYS[10], ARGV[6])
+  keepRequest(KEYS[8], ARGV[6])
 end
 local argFirst = 8 + 2 * #counters
 local buckets = tonumber(ARGV[argFirst])
 for i = 1, buckets do
   local at = argFirst + 4 * i - 3
-  bucketCorrect(KEYS[10 + i], tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), now)
+  bucketCorrect(KEYS[8 + i], tonumber(ARGV[at]), tonumber(ARGV[at + 1]), tonumber(ARGV[at + 2]), tonumber(ARGV[at + 3]), now)
 end
 local metricsAt = argFirst + 4 * buckets + 1
-addMetrics(KEYS[8], KEYS[9], metricsAt + 2, tonumber(ARGV[metricsAt + 1]), tonumber(ARGV[metricsAt]))
+local increments = {}
+for i = 1, tonumber(ARGV[metricsAt + 1]) do increments[i] = {ARGV[metricsAt + 2 * i], ARGV[metricsAt + 2 * i + 1]} end
+addMetrics(tonumber(ARGV[metricsAt]), increments)
 return 1
 `);
 
@@ -214,19 +211,20 @@ return reply
  *               budget lines, x = cost drawn from the lease, b = corrections of the
  *               primary's buckets {{bucket, capacity, correction, charged, chargedAt}...}}
  *   lease return {l, ln, r = amount}
- * Either may carry metric increments: mk = the minute's hash, mx = {{field, amount}...}.
+ * Either may carry metric increments: mk = the minute's hash key, mx = {{field, amount}...};
+ * they are added as METRICS adds a settlement's, to the minute mk names (read back from
+ * the key: records written before and after a deploy carry the same mk, nothing else).
  * Spend drawn from a lease moves from the region's lease to settled cost, so settled +
  * reserved + leased stays what it was while the request was open.
  *
- * KEYS: the applied sequence numbers, the metrics' totals. ARGV: region, the metrics'
- * retention (ms), then "seq|json" per record, in order.
+ * KEYS: the applied sequence numbers. ARGV: region, then "seq|json" per record, in order.
  * Returns the highest sequence number applied.
  */
-export const APPLY = luaScript(`${CLOCK}${BUCKETS}${USAGE}
+export const APPLY = luaScript(`${CLOCK}${BUCKETS}${USAGE}${METRICS}
 local now = clock()
-local region, retention = ARGV[1], tonumber(ARGV[2])
+local region = ARGV[1]
 local applied = num(redis.call("HGET", KEYS[1], region))
-for i = 3, #ARGV do
+for i = 2, #ARGV do
   local bar = string.find(ARGV[i], "|", 1, true)
   local seq = tonumber(string.sub(ARGV[i], 1, bar - 1))
   if seq > applied then
@@ -251,13 +249,7 @@ for i = 3, #ARGV do
     if moved ~= 0 then
       for _, line in ipairs(record.ln) do redis.call("HINCRBY", line, "total|leased", -moved) end
     end
-    if record.mx then
-      for _, increment in ipairs(record.mx) do
-        redis.call("HINCRBY", record.mk, increment[1], increment[2])
-        redis.call("HINCRBY", KEYS[2], increment[1], increment[2])
-      end
-      redis.call("PEXPIRE", record.mk, retention)
-    end
+    if record.mx then addMetrics(metricsMinuteOfKey(record.mk), record.mx) end
     applied = seq
     -- After each record: Redis does not undo a script that fails part-way.
     redis.call("HSET", KEYS[1], region, applied)

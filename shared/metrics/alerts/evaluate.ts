@@ -4,7 +4,7 @@ import { luaScript, runScript } from "../../storage/scripts.js";
 import type { TenantStore } from "../../tenants/store.js";
 import { addFields } from "../aggregate.js";
 import { minuteOf } from "../samples.js";
-import { parseField, type Projection } from "../series.js";
+import type { Projection } from "../series.js";
 import type { MetricsStore } from "../store.js";
 import { type BudgetFigures, type Condition, evaluateRules, type RuleInput } from "./rules.js";
 import { type AlertSettingsStore, effectiveSettings, type EffectiveAlertSettings, type OperatorAlertDefaults } from "./settings.js";
@@ -47,10 +47,11 @@ const EVALUATION_LEASE_MS = 50_000;
 const RELEASE = luaScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`);
 
 const RULE_METRICS = ["requests:", "upstream_errors:", "refused:", "ttft:"];
-const byRegionTenantModel = (metricPrefixes: string[]): Projection => ({
-  filter: { region: null, tenant: null, model: null, provider: null },
+/** An operator's rules read the pooled hashes (tenants summed over), a tenant's only its own. */
+const ruleProjection = (tenant: string | null, metricPrefixes: string[]): Projection => ({
+  filter: { region: null, tenant, model: null, provider: null },
   metricPrefixes,
-  keep: ["region", "tenant", "model"],
+  keep: tenant === null ? ["region", "model"] : ["region", "tenant", "model"],
 });
 
 /**
@@ -89,18 +90,20 @@ async function evaluateHeld(services: AlertServices, now: number): Promise<Alert
     const { windowMinutes, refusalBaselineMinutes, baselineHours } = settings.thresholds;
     const first = last - windowMinutes + 1;
     const currentHour = Math.floor(minuteOf(now) / 60);
-    const [window, refusalBaseline, ttftBaseline] = await Promise.all([
-      once(`w${windowMinutes}`, async () => sum(await services.metrics.minutes(first, last, byRegionTenantModel(RULE_METRICS), FIELD_LIMIT))),
-      once(`r${windowMinutes}/${refusalBaselineMinutes}`, async () =>
-        sum(await services.metrics.minutes(first - refusalBaselineMinutes, first - 1, byRegionTenantModel(["requests:", "refused:"]), FIELD_LIMIT)),
-      ),
-      once(`t${baselineHours}`, async () => sum(await services.metrics.hours(currentHour - baselineHours, currentHour - 1, byRegionTenantModel(["ttft:"]), FIELD_LIMIT))),
-    ]);
     const tenant = settings.scope === "operator" ? null : settings.scope.tenant;
+    const [window, refusalBaseline, ttftBaseline] = await Promise.all([
+      once(`${tenant}/w${windowMinutes}`, async () => sum(await services.metrics.minutes(first, last, ruleProjection(tenant, RULE_METRICS), FIELD_LIMIT))),
+      once(`${tenant}/r${windowMinutes}/${refusalBaselineMinutes}`, async () =>
+        sum(await services.metrics.minutes(first - refusalBaselineMinutes, first - 1, ruleProjection(tenant, ["requests:", "refused:"]), FIELD_LIMIT)),
+      ),
+      once(`${tenant}/t${baselineHours}`, async () =>
+        sum(await services.metrics.hours(currentHour - baselineHours, currentHour - 1, ruleProjection(tenant, ["ttft:"]), FIELD_LIMIT)),
+      ),
+    ]);
     const input: RuleInput = {
-      window: ofTenant(window, tenant),
-      refusalBaseline: ofTenant(refusalBaseline, tenant),
-      ttftBaseline: ofTenant(ttftBaseline, tenant),
+      window,
+      refusalBaseline,
+      ttftBaseline,
       budgets: tenant === null ? budgets : budgets.filter((budget) => budget.tenant === tenant),
     };
     const scope = scopeName(settings);
@@ -125,11 +128,6 @@ async function evaluateHeld(services: AlertServices, now: number): Promise<Alert
 
 function scopeName(settings: Pick<EffectiveAlertSettings, "scope">): string {
   return settings.scope === "operator" ? "operator" : `tenant:${settings.scope.tenant}`;
-}
-
-function ofTenant(fields: ReadonlyMap<string, number>, tenant: string | null): ReadonlyMap<string, number> {
-  if (tenant === null) return fields;
-  return new Map([...fields].filter(([field]) => parseField(field)?.tenant === tenant));
 }
 
 /** Each budgeted tenant's settled spend today and this month. */
