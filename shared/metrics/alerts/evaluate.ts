@@ -58,7 +58,7 @@ const ruleProjection = (tenant: string | null, metricPrefixes: string[]): Projec
  * Evaluates every scope's alert rules at `now` (the scheduled time) and announces what
  * changed. The window is the last whole minutes before `now`; the refusal baseline the
  * minutes before the window; the first-token baseline the whole hours before the
- * current one (hourly rollups).
+ * current one (the hourly hashes, written with each settlement).
  */
 export async function evaluateAlerts(services: AlertServices, now: number): Promise<AlertRun> {
   const holder = crypto.randomUUID();
