@@ -54,12 +54,13 @@ export function checkTargets(results: BenchResults, paths: readonly string[]): T
       verdict: verdict(distortion, TARGETS.relayDistortionP99Ms),
     });
     const trips = results.roundTrips.find((r) => r.path === path);
-    const exact = TARGETS.upstashRoundTripsBeforeUpstream;
+    const most = TARGETS.upstashRoundTripsBeforeUpstream;
     checks.push({
-      target: `exactly ${exact} Upstash round trip before the upstream call`,
+      // A caller with a head start has its upstream call started before its admission (none before it).
+      target: `at most ${most} Upstash round trip before the upstream call`,
       path,
       figure: trips && trips.requests > 0 ? `mean ${trips.before.mean.toFixed(2)} (min ${trips.before.min}, max ${trips.before.max}) over ${trips.requests}` : "n/a",
-      verdict: !trips || trips.requests === 0 ? "n/a" : trips.before.min === exact && trips.before.max === exact ? "pass" : "miss",
+      verdict: !trips || trips.requests === 0 ? "n/a" : trips.before.max <= most ? "pass" : "miss",
     });
     checks.push({
       target: "exactly 2 Upstash round trips per request in all: the admission and the settlement (metrics included)",
