@@ -10,7 +10,7 @@ import { ANTHROPIC_VERSIONS, type VersionPolicy } from "../http/anthropic-versio
 import type { RoutingDefaults } from "../routing/policy.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../upstream/backoff.js";
 import * as z from "zod/mini";
-import { describeIssues } from "../validation/zod.js";
+import { parseJsonSetting } from "./json-setting.js";
 
 const price = z.number().check(z.minimum(0));
 const tokenPrices = { input: price, output: price, cacheWrite5m: price, cacheWrite1h: price, cacheRead: price };
@@ -222,10 +222,7 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
 }
 
 function parsePrices(raw: string | undefined): Record<string, ModelPrice> {
-  if (!raw) return {};
-  const parsed = modelPricesSchema.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new Error(`PRICING_JSON is invalid: ${describeIssues(parsed.error.issues)}`);
-  return parsed.data;
+  return raw ? parseJsonSetting("PRICING_JSON", raw, modelPricesSchema, '{"my-model": {"input": 3, "output": 15, "cacheWrite5m": 3.75, "cacheWrite1h": 6, "cacheRead": 0.3}}') : {};
 }
 
 function commaSet(raw: string | undefined): Set<string> {

@@ -1,5 +1,6 @@
 import type { Redis } from "@upstash/redis";
 import * as z from "zod/mini";
+import { parseJsonSetting } from "../../config/json-setting.js";
 import { redisKeys } from "../../storage/keys.js";
 import { parse } from "../../tenants/store.js";
 import "../../validation/zod.js";
@@ -98,16 +99,7 @@ export interface OperatorAlertDefaults {
 }
 
 export function parseThresholds(raw: string | undefined): Partial<AlertThresholds> {
-  if (!raw) return {};
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new Error("ALERT_THRESHOLDS is invalid: not JSON (an object such as {\"errorRate\": 0.05})");
-  }
-  const parsed = thresholdsSchema.safeParse(json);
-  if (!parsed.success) throw new Error(`ALERT_THRESHOLDS is invalid: ${parsed.error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ")}`);
-  return parsed.data;
+  return raw ? parseJsonSetting("ALERT_THRESHOLDS", raw, thresholdsSchema, '{"errorRate": 0.05}') : {};
 }
 
 /** Alert settings stored on the primary: the operator's (over the environment's) and each tenant's. */
