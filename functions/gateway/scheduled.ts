@@ -2,6 +2,8 @@ import { type GatewayEnv, gatewayConfig } from "../../shared/config/env.js";
 import { evaluateAlerts } from "../../shared/metrics/alerts/evaluate.js";
 import { minuteOf } from "../../shared/metrics/samples.js";
 import { redisKeys } from "../../shared/storage/keys.js";
+import { redisClient } from "../../shared/storage/redis.js";
+import { TenantStore } from "../../shared/tenants/store.js";
 import { gatewayServices } from "./services.js";
 
 /** How long a run holds its minute. */
@@ -22,13 +24,15 @@ export async function scheduled(controller: ScheduledController, env: GatewayEnv
     console.log(JSON.stringify({ msg: "scheduled", region: config.region, minute, skipped: "another run has this minute" }));
     return;
   }
+  // The evaluation's reads (every budget, every setting) take the background lane: never batched with a request's admission.
+  const background = redisClient(config.redis, "background");
   const alerts = await evaluateAlerts(
     {
-      redis: services.redis,
+      redis: background,
       metrics: services.metrics,
       state: services.alertState,
       settings: services.alertSettings,
-      tenants: services.tenants,
+      tenants: new TenantStore(background),
       defaults: config.alerts,
       gateway: config.region,
     },

@@ -75,7 +75,9 @@ export function gatewayServices(config: GatewayConfig, env: GatewayEnv): Service
         status: 503,
       });
     }
-    const metrics = new MetricsStore(redisClient(config.redis, "background"));
+    // Metrics and alerts take their own Upstash client: their reads are never batched with a request's admission.
+    const background = redisClient(config.redis, "background");
+    const metrics = new MetricsStore(background);
     const isolateMetrics = new IsolateMetrics();
     const firstTokens = new RecentFirstTokens(config.region, metrics, config.firstTokens);
     cached = {
@@ -109,8 +111,8 @@ export function gatewayServices(config: GatewayConfig, env: GatewayEnv): Service
         metrics,
         isolateMetrics,
         firstTokens,
-        alertSettings: new AlertSettingsStore(redis),
-        alertState: new AlertState(redis),
+        alertSettings: new AlertSettingsStore(background),
+        alertState: new AlertState(background),
       },
     };
   }

@@ -104,6 +104,7 @@ describe("alert settings", () => {
     expect(() => parseThresholds("{errorRate: 0.1")).toThrow(/ALERT_THRESHOLDS is invalid: not JSON/);
     const response = await app.fetch(new Request("http://gateway/healthz"), { ...env, ALERT_THRESHOLDS: "{errorRate: 0.1" });
     expect(response.status).toBe(503);
+    expect(response.headers.get("x-request-id")).toMatch(/^egr_/);
     const body = (await response.json()) as { error: { type: string; message: string } };
     expect(body.error).toEqual({ type: "api_error", message: "The gateway's configuration is invalid; its operator can find the reason in the gateway's log." });
     expect(alertSettingsSchema.safeParse({ rules: ["everything"] }).success).toBe(false);

@@ -1,6 +1,9 @@
 import { describe, expect, it } from "vitest";
+import * as z from "zod/mini";
+import { parseJsonSetting } from "../../shared/config/json-setting.js";
+import { IsolateMetrics } from "../../shared/metrics/isolate-view.js";
 import { bucketOf, quantile, TOKENS_PER_SECOND, TTFT_MS } from "../../shared/metrics/histogram.js";
-import { type RequestSample, refusalField, sampleIncrements } from "../../shared/metrics/samples.js";
+import { type Increments, type RequestSample, refusalField, sampleIncrements } from "../../shared/metrics/samples.js";
 
 describe("histograms", () => {
   it("put a value in the first bucket whose bound is at least the value, each bound about 19% above the last", () => {
@@ -60,5 +63,31 @@ describe("a request's increments", () => {
       [`${series}|head_starts`]: 1,
     });
     expect(refusalField("us-east", "acme", "budget")).toBe("us-east|acme|-|-|refused:budget");
+  });
+});
+
+describe("the isolate's view", () => {
+  it("holds at most 100,000 fields in all, letting the oldest minutes go first", () => {
+    const view = new IsolateMetrics();
+    const fieldsOf = (minute: number, count: number): Increments => Array.from({ length: count }, (_, index) => [`r|t${index}|m|p|requests:completed`, minute]);
+    for (let minute = 0; minute < 5; minute++) view.record(minute, fieldsOf(minute, 30_000));
+    const held = view.range(0, 4).map((period) => period.fields.size);
+    // 150,000 offered: minutes 0 and 1 made room for the newer ones, which are whole.
+    expect(held).toEqual([0, 0, 30_000, 30_000, 30_000]);
+    expect(view.dropped).toBe(0);
+    // One minute alone over the cap: every older minute lets go, then the rest is counted as dropped.
+    view.record(5, fieldsOf(5, 120_000));
+    expect(view.range(0, 5).map((period) => period.fields.size)).toEqual([0, 0, 0, 0, 0, 100_000]);
+    expect(view.dropped).toBe(20_000);
+  });
+});
+
+describe("JSON settings", () => {
+  it("name the setting and what is wrong, never the value", () => {
+    const schema = z.strictObject({ limit: z.int() });
+    expect(parseJsonSetting("SOME_JSON", '{"limit": 3}', schema, '{"limit": 1}')).toEqual({ limit: 3 });
+    expect(() => parseJsonSetting("SOME_JSON", "{limit: secret-value", schema, '{"limit": 1}')).toThrow('SOME_JSON is invalid: not JSON (for example {"limit": 1})');
+    expect(() => parseJsonSetting("SOME_JSON", '{"limit": "secret-value"}', schema, "")).toThrow(/^SOME_JSON is invalid: limit: /);
+    expect(() => parseJsonSetting("SOME_JSON", '{"limit": "secret-value"}', schema, "")).not.toThrow(/secret-value/);
   });
 });

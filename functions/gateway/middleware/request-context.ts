@@ -13,15 +13,19 @@ export const REQUEST_ID_HEADER = "x-request-id";
  * response and writes the log line unless a stream will write it when it ends.
  */
 export const requestContext = createMiddleware<GatewayAppEnv>(async (c, next) => {
+  const log = new RequestLog(newRequestId(), performance.now());
   let config: GatewayConfig;
   try {
     config = gatewayConfig(c.env);
   } catch (error) {
-    // The reason (which variable, what is wrong; never a secret's value) is for the operator's log, not the caller.
-    console.error(`gateway configuration invalid: ${error instanceof Error ? error.message : String(error)}`);
-    throw new GatewayError("api_error", "The gateway's configuration is invalid; its operator can find the reason in the gateway's log.", { status: 503 });
+    // Which setting and why is for the operator's log, never for the caller (nor a secret's value: the messages name settings only).
+    log.set({ method: c.req.method, path: c.req.path, status: 503, error_type: "api_error", error_message: error instanceof Error ? error.message : String(error) });
+    log.emit();
+    const refused = new GatewayError("api_error", "The gateway's configuration is invalid; its operator can find the reason in the gateway's log.", { status: 503 });
+    c.res = errorResponse(refused, log.requestId);
+    c.res.headers.set(REQUEST_ID_HEADER, log.requestId);
+    return;
   }
-  const log = new RequestLog(newRequestId(), performance.now());
   log.set({ region: config.region, method: c.req.method, path: c.req.path });
   c.set("config", config);
   c.set("log", log);

@@ -39,10 +39,13 @@ const MAX_TENANTS = 10_000;
 const MAX_DELIVERIES = 50;
 /**
  * One evaluation at a time, in all regions: a run still delivering when the next minute's
- * starts would offer the same pending changes again. Far longer than a run takes (its
- * deliveries run side by side, each within the webhook timeout).
+ * starts would offer the same pending changes again. Longer than the trigger's minute, so
+ * a slow run keeps it past the next minute's start; a run that dies without giving it back
+ * delays alerts by at most this long.
  */
-const EVALUATION_LEASE_MS = 50_000;
+const EVALUATION_LEASE_MS = 4 * 60_000;
+/** Deliveries in flight at once (Workers queue connections beyond six; Slack takes about one a second per webhook). */
+const DELIVERY_CONCURRENCY = 4;
 /** Gives the evaluation lease back, if this run still holds it. */
 const RELEASE = luaScript(`if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`);
 
@@ -69,7 +72,8 @@ export async function evaluateAlerts(services: AlertServices, now: number): Prom
   try {
     return await evaluateHeld(services, now);
   } finally {
-    await runScript(services.redis, RELEASE, [lease], [holder]);
+    // A failed release must not hide the run's outcome: the lease expires by itself.
+    await runScript(services.redis, RELEASE, [lease], [holder]).catch((error: unknown) => console.error(`alert evaluation lease not released: ${String(error)}`));
   }
 }
 
@@ -114,15 +118,17 @@ async function evaluateHeld(services: AlertServices, now: number): Promise<Alert
 
   const changes = await services.state.apply(now, effective.map(scopeName), holding);
   const urls = new Map(effective.map((settings) => [scopeName(settings), settings.webhookUrl]));
-  const outcomes = await Promise.all(
-    changes.slice(0, MAX_DELIVERIES).map(async (change) => {
+  const queue = changes.slice(0, MAX_DELIVERIES);
+  let delivered = 0;
+  const worker = async (): Promise<void> => {
+    for (let change = queue.shift(); change; change = queue.shift()) {
       const url = urls.get(change.alert.scope);
-      if (!url || !(await deliver(url, change, services.gateway))) return false;
-      await services.state.delivered(change);
-      return true;
-    }),
-  );
-  const delivered = outcomes.filter(Boolean).length;
+      if (!url || !(await deliver(url, change, services.gateway))) continue;
+      // Not marked delivered (a storage hiccup): offered again next run, as an undelivered one is.
+      if (await services.state.delivered(change).then(() => true, () => false)) delivered++;
+    }
+  };
+  await Promise.all(Array.from({ length: DELIVERY_CONCURRENCY }, worker));
   return { scopes: effective.length, holding: holding.length, delivered, undelivered: changes.length - delivered };
 }
 

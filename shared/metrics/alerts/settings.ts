@@ -56,7 +56,7 @@ const webhookUrl = z.string().check(
 
 /** Alerts carry tenants' figures, and Slack's webhook paths are secrets: https, or a receiver on this machine. */
 function isWebhookUrl(value: string): boolean {
-  if (!/^https?:\/\/[^\s/]+/.test(value)) return false;
+  if (!/^https?:\/\/[^\s/]+/i.test(value)) return false;
   try {
     const url = new URL(value);
     return url.protocol === "https:" || ["localhost", "127.0.0.1", "[::1]"].includes(url.hostname);
@@ -111,8 +111,13 @@ export class AlertSettingsStore {
     const tenants = new Map<string, AlertSettings>();
     let operator: AlertSettings | null = null;
     for (const [owner, value] of Object.entries(raw)) {
-      const settings = parse<AlertSettings>(value);
-      if (!settings) continue;
+      // Checked again as read: settings stored before a rule existed (a plain-http webhook) are not used.
+      const checked = alertSettingsSchema.safeParse(parse<unknown>(value));
+      if (!checked.success) {
+        console.error(`alert settings of ${owner} ignored: ${checked.error.issues.map((issue) => issue.message).join("; ")}`);
+        continue;
+      }
+      const settings = checked.data;
       if (owner === OPERATOR) operator = settings;
       else tenants.set(owner, settings);
     }
