@@ -2,9 +2,12 @@
 export function presentedKey(headers: Headers): string | null {
   const apiKey = headers.get("x-api-key");
   if (apiKey) return apiKey.trim();
-  const authorization = headers.get("authorization");
-  const match = authorization?.match(/^Bearer\s+(\S+)\s*$/i);
-  return match?.[1] ?? null;
+  return bearerToken(headers);
+}
+
+/** The token of `Authorization: Bearer <token>`, or null. */
+export function bearerToken(headers: Headers): string | null {
+  return headers.get("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1] ?? null;
 }
 
 /** Widget requests carry their publishable key in the URL, so CORS preflights can be answered per key. */

@@ -50,9 +50,9 @@ export function leaseTarget(spendLastMinute: number, requestMicroUsd: number, tu
   return Math.max(tuning.leaseMinRequests * requestMicroUsd, Math.ceil((spendLastMinute * tuning.leaseHorizonMs) / 60_000));
 }
 
-/** What to ask for once less than half the target is left (0: nothing yet). */
-export function leaseTopUp(available: number, target: number): number {
-  return available < target / 2 ? target - Math.max(0, available) : 0;
+/** What to ask for (a lease, or a limit's credit) once less than half the target is left (0: nothing yet). */
+export function topUp(held: number, target: number): number {
+  return held < target / 2 ? target - Math.max(0, held) : 0;
 }
 
 /** What to give back when more than twice the target sits unused (0: nothing). */
@@ -77,11 +77,6 @@ export function creditTarget(usedLastMinute: number, cost: number, capacity: num
   const cap = creditCap(capacity, regionCount, tuning);
   if (cost > cap || cap === 0) return 0;
   return Math.min(cap, Math.max(2 * cost, Math.ceil((usedLastMinute * tuning.creditHorizonMs) / 60_000)));
-}
-
-/** Credit to take once less than half the target is left (0: nothing yet). */
-export function creditTopUp(credit: number, target: number): number {
-  return credit < target / 2 ? target - Math.max(0, credit) : 0;
 }
 
 /**

@@ -5,7 +5,7 @@ import { usagePeriods } from "../storage/keys.js";
 import { type Admission, type AdmissionRequest, AdmissionVoided, admitOnPrimary, PolicyChanged } from "./admission.js";
 import type { RequestReport } from "../metrics/samples.js";
 import type { DefaultLimits } from "./buckets.js";
-import { creditCap, creditTarget, creditTopUp, type LeaseTuning, leaseExcess, leaseTarget, leaseTopUp } from "./leases.js";
+import { creditCap, creditTarget, type LeaseTuning, leaseExcess, leaseTarget, topUp } from "./leases.js";
 import { admitInRegion, type LocalFigures, type LocalOutcome, type RegionalPlan } from "./local-admission.js";
 import { drainOutbox, givePastLeasesBack, returnLease } from "./outbox.js";
 import type { LeaseScope } from "./regional-plan.js";
@@ -197,13 +197,13 @@ export class Ledger {
     };
     if (figures.leaseAvailable >= 0) {
       const target = leaseTarget(figures.leaseSpendLastMinute, request.reserveMicroUsd, tuning);
-      order.leaseWanted = leaseTopUp(figures.leaseAvailable, target);
+      order.leaseWanted = topUp(figures.leaseAvailable, target);
       const excess = leaseExcess(figures.leaseAvailable, target);
       if (excess > 0) defer(this.giveBack(plan.lease, excess));
     }
     const regions = this.options.region!.count;
     for (const { placed, credit, usedLastMinute } of figures.credits) {
-      const wanted = creditTopUp(credit, creditTarget(usedLastMinute, placed.bucket.cost, placed.bucket.capacity, regions, tuning));
+      const wanted = topUp(credit, creditTarget(usedLastMinute, placed.bucket.cost, placed.bucket.capacity, regions, tuning));
       if (wanted > 0) order.credits.push({ placed, wanted, cap: creditCap(placed.bucket.capacity, regions, tuning) });
     }
     if (order.leaseWanted > 0 || order.credits.length > 0) defer(this.replenish(order));

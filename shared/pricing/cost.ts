@@ -35,7 +35,6 @@ interface NanoRates {
 
 export interface PricedModel {
   model: string;
-  price: ModelPrice;
   rates: NanoRates;
   longContext: (NanoRates & { aboveInputTokens: number }) | null;
 }
@@ -55,7 +54,6 @@ export function priceTable(prices: Readonly<Record<string, ModelPrice>>): PriceT
   for (const [model, price] of Object.entries(prices)) {
     byModel.set(model, {
       model,
-      price,
       rates: nanoRates(price, model),
       longContext: price.longContext ? { ...nanoRates(price.longContext, model), aboveInputTokens: price.longContext.aboveInputTokens } : null,
     });

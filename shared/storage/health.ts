@@ -4,14 +4,14 @@
  * policy) at once instead of waiting for a timeout on every request. One failure alone
  * (a slow answer, a lost connection) does not: a success clears the count.
  */
+/** Consecutive failed calls after which a database is presumed down. */
+const FAILURES_BEFORE_DOWN = 2;
+
 export class StorageHealth {
   private failures = 0;
   private downUntil = 0;
 
-  constructor(
-    private readonly downForMs: number,
-    private readonly failuresBeforeDown = 2,
-  ) {}
+  constructor(private readonly downForMs: number) {}
 
   isDown(now = Date.now()): boolean {
     return now < this.downUntil;
@@ -19,7 +19,7 @@ export class StorageHealth {
 
   markDown(now = Date.now()): void {
     this.failures++;
-    if (this.failures >= this.failuresBeforeDown) this.downUntil = now + this.downForMs;
+    if (this.failures >= FAILURES_BEFORE_DOWN) this.downUntil = now + this.downForMs;
   }
 
   markUp(): void {

@@ -83,8 +83,4 @@ export class EndpointPool {
   restReasonOf(eligible: (index: number) => boolean): RestReason {
     return this.restReason.some((reason, index) => reason === "rate-limited" && eligible(index)) ? "rate-limited" : "failing";
   }
-
-  inFlightCounts(): readonly number[] {
-    return this.inFlight;
-  }
 }

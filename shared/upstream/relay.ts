@@ -1,3 +1,5 @@
+import type { AnthropicErrorType } from "../http/errors.js";
+import { sseErrorEvent } from "../providers/anthropic-errors.js";
 import { type MeteredResponse, UsageMeter } from "../metering/usage.js";
 import { type SseEvent, SseParser } from "../sse/parser.js";
 
@@ -187,7 +189,7 @@ async function readBuffered(
 }
 
 function errorEvent(stoppedFor: Stop | null): string {
-  const [type, message] =
+  const [type, message]: [AnthropicErrorType, string] =
     stoppedFor === "first_token_timeout"
       ? ["timeout_error", "The upstream sent no token in time; retry, or shorten the prompt."]
       : stoppedFor === "idle_timeout"
@@ -195,7 +197,7 @@ function errorEvent(stoppedFor: Stop | null): string {
         : stoppedFor === "upstream_timeout"
           ? ["timeout_error", "The answer did not finish in time; retry, or ask for fewer tokens."]
           : ["api_error", "The upstream connection was lost mid-stream; retry."];
-  return `event: error\ndata: ${JSON.stringify({ type: "error", error: { type, message } })}\n\n`;
+  return sseErrorEvent(type, message);
 }
 
 /**

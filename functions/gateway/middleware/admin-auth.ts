@@ -1,6 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import { constantTimeEqual, sha256Hex } from "../../../shared/auth/constant-time.js";
 import { clientNetwork, networkId } from "../../../shared/auth/network.js";
+import { bearerToken } from "../../../shared/auth/presented-key.js";
 import { GatewayError } from "../../../shared/http/errors.js";
 import type { GatewayAppEnv } from "../context.js";
 
@@ -17,7 +18,7 @@ export const adminAuth = createMiddleware<GatewayAppEnv>(async (c, next) => {
   const network = await networkId(clientNetwork(c.req.raw.headers), gatewaySecret);
   const now = Date.now();
   adminFailures.checkNotBlocked(network, now);
-  const presented = c.req.header("authorization")?.match(/^Bearer\s+(\S+)\s*$/i)?.[1];
+  const presented = bearerToken(c.req.raw.headers);
   if (!presented || !constantTimeEqual(await sha256Hex(presented), await sha256Hex(adminToken))) {
     await adminFailures.recordFailure(redis, network, now);
     throw new GatewayError("authentication_error", "Admin routes need the admin token as Authorization: Bearer <token>.");
