@@ -1,4 +1,4 @@
-import { type Histogram, quantile, TOKENS_PER_SECOND, TTFT_MS } from "./histogram.js";
+import { type Histogram, histogramCount, quantile, TOKENS_PER_SECOND, TTFT_MS } from "./histogram.js";
 import { type Dimensions, parseField, seriesKey } from "./series.js";
 
 /** One series' figures over a period or a window: plain counters, and the two histograms' bucket counts. */
@@ -54,12 +54,6 @@ export function requestCounts(counters: ReadonlyMap<string, number>): { requests
   return { requests, errors, refusals };
 }
 
-export function histogramCount(counts: ReadonlyMap<number, number>): number {
-  let total = 0;
-  for (const count of counts.values()) total += count;
-  return total;
-}
-
 /** The quantiles charts and alerts use. */
 function quantiles(histogram: Histogram, counts: ReadonlyMap<number, number>): { p50: number | null; p95: number | null; count: number } {
   return { p50: quantile(histogram, counts, 0.5), p95: quantile(histogram, counts, 0.95), count: histogramCount(counts) };
@@ -104,9 +98,9 @@ export function seriesOverTime(steps: ReadonlyArray<ReadonlyMap<string, number>>
   const all = [...keys].map((key) => {
     const figures = perStep.map((step) => step.get(key) ?? null);
     const whole = mergeFigures(figures.flatMap((figure) => (figure ? [figure] : [])));
-    return { key, figures, whole };
+    return { key, figures, whole, requests: requestCounts(whole.counters).requests };
   });
-  all.sort((a, b) => requestCounts(b.whole.counters).requests - requestCounts(a.whole.counters).requests || a.key.localeCompare(b.key));
+  all.sort((a, b) => b.requests - a.requests || a.key.localeCompare(b.key));
   const kept = all.slice(0, maxSeries);
   return {
     droppedSeries: all.length - kept.length,

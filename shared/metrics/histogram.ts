@@ -30,13 +30,19 @@ export function bucketOf(histogram: Histogram, value: number): number {
   return low;
 }
 
+/** Observations in bucket counts. */
+export function histogramCount(counts: ReadonlyMap<number, number>): number {
+  let total = 0;
+  for (const count of counts.values()) total += count;
+  return total;
+}
+
 /**
  * The p-quantile (0..1) of bucket counts, as the upper bound of the bucket it falls in
  * (the last bucket reports the highest bound); null without observations.
  */
 export function quantile(histogram: Histogram, counts: ReadonlyMap<number, number>, p: number): number | null {
-  let total = 0;
-  for (const count of counts.values()) total += count;
+  const total = histogramCount(counts);
   if (total === 0) return null;
   const rank = Math.max(1, Math.ceil(p * total));
   let seen = 0;

@@ -1,5 +1,5 @@
 import { canonicalModel } from "../pricing/cost.js";
-import { quantile, TTFT_MS } from "./histogram.js";
+import { histogramCount, quantile, TTFT_MS } from "./histogram.js";
 import { type Increments, minuteOf } from "./samples.js";
 import { parseField } from "./series.js";
 import type { MetricsStore } from "./store.js";
@@ -75,9 +75,7 @@ export class RecentFirstTokens {
     }
     const since = Math.max(this.stored?.readAt ?? -Infinity, first * 60_000);
     for (const sample of this.local) if (sample.at > since && sample.model === model) add(sample.bucket, 1);
-    let total = 0;
-    for (const count of counts.values()) total += count;
-    return total < this.tuning.minSamples ? null : quantile(TTFT_MS, counts, 0.95);
+    return histogramCount(counts) < this.tuning.minSamples ? null : quantile(TTFT_MS, counts, 0.95);
   }
 
   private async refresh(now: number): Promise<void> {

@@ -46,7 +46,7 @@ export function routeRequest(
   policy: ModelPolicy,
   defaults: RoutingDefaults,
 ): RoutingDecision {
-  const tierModels = { ...defaults.tierModels, ...policy.tierModels };
+  const tierModels = tierModelsOf(policy, defaults);
   const classification = classify(request, policy.thresholds ?? defaults.thresholds);
   const requestedModel = request.model;
   const cap = policy.maxTier;
@@ -63,7 +63,7 @@ export function routeRequest(
     const model = allowedAtOrBelow(cap, tierModels, policy);
     return { ...base, model, tier: cap, downgrade: { from: requestedModel, reason: `highest tier allowed is ${cap}` }, audit: null };
   }
-  if (policy.allowedModels !== null && !policy.allowedModels.includes(requestedModel)) {
+  if (!allows(policy, requestedModel)) {
     const model = allowedAtOrBelow(requestedTier, tierModels, policy);
     return { ...base, model, tier: requestedTier, downgrade: { from: requestedModel, reason: "model not allowed" }, audit: null };
   }
@@ -81,8 +81,8 @@ export function withAuditSample(decision: RoutingDecision, policy: ModelPolicy, 
   if (decision.requestedModel !== AUTO_MODEL || rate <= 0 || decision.tier === "deep" || random() >= rate) return decision;
   const above = TIERS[rank(decision.tier) + 1]!;
   if (policy.maxTier !== null && rank(above) > rank(policy.maxTier)) return decision;
-  const model = { ...defaults.tierModels, ...policy.tierModels }[above];
-  if (policy.allowedModels !== null && !policy.allowedModels.includes(model)) return decision;
+  const model = tierModelsOf(policy, defaults)[above];
+  if (!allows(policy, model)) return decision;
   return { ...decision, model, tier: above, audit: { chosen: decision.tier } };
 }
 
@@ -110,11 +110,21 @@ export function tierOfModel(model: string, tierModels: Record<Tier, string>): Ti
   return "deep";
 }
 
+/** Each tier's model for this tenant: its own map over the gateway's. */
+export function tierModelsOf(policy: ModelPolicy, defaults: RoutingDefaults): Record<Tier, string> {
+  return { ...defaults.tierModels, ...policy.tierModels };
+}
+
+/** Whether the tenant may use the model (null allowedModels: any). */
+export function allows(policy: ModelPolicy, model: string): boolean {
+  return policy.allowedModels === null || policy.allowedModels.includes(model);
+}
+
 /** The tier's model, or the nearest cheaper tier's when the tenant does not allow it. */
 function allowedAtOrBelow(tier: Tier, tierModels: Record<Tier, string>, policy: ModelPolicy): string {
   for (let index = rank(tier); index >= 0; index--) {
     const model = tierModels[TIERS[index]!];
-    if (policy.allowedModels === null || policy.allowedModels.includes(model)) return model;
+    if (allows(policy, model)) return model;
   }
   throw new GatewayError(
     "permission_error",
@@ -150,11 +160,10 @@ export function routingHeaders(decision: RoutingDecision): Record<string, string
 export function fallbackChain(decision: RoutingDecision, policy: ModelPolicy, defaults: RoutingDefaults): string[] {
   const chain = [decision.model];
   if (policy.fallback === false) return chain; // records written before the field existed fall back
-  const tierModels = { ...defaults.tierModels, ...policy.tierModels };
+  const tierModels = tierModelsOf(policy, defaults);
   for (let index = rank(decision.tier) - 1; index >= 0; index--) {
     const model = tierModels[TIERS[index]!];
-    const allowed = policy.allowedModels === null || policy.allowedModels.includes(model);
-    if (allowed && !chain.includes(model)) chain.push(model);
+    if (allows(policy, model) && !chain.includes(model)) chain.push(model);
   }
   return chain;
 }

@@ -1,6 +1,6 @@
 import type { Tier } from "../classify/types.js";
 import type { ModelPolicy } from "../tenants/model.js";
-import { AUTO_MODEL, type RoutingDecision, type RoutingDefaults } from "./policy.js";
+import { allows, AUTO_MODEL, type RoutingDecision, type RoutingDefaults, tierModelsOf } from "./policy.js";
 
 /** A model's recent p95 time to first token in this region (ms), or null when too few requests tell. */
 export type RecentP95 = (model: string) => number | null;
@@ -36,7 +36,6 @@ export function withFirstTokenTarget(
 
 function fasterTier(decision: RoutingDecision, policy: ModelPolicy, defaults: RoutingDefaults, serves: (model: string) => boolean): { tier: Tier; model: string } | null {
   if (decision.tier !== "deep") return null;
-  const model = { ...defaults.tierModels, ...policy.tierModels }.standard;
-  const allowed = policy.allowedModels === null || policy.allowedModels.includes(model);
-  return model !== decision.model && allowed && serves(model) ? { tier: "standard", model } : null;
+  const model = tierModelsOf(policy, defaults).standard;
+  return model !== decision.model && allows(policy, model) && serves(model) ? { tier: "standard", model } : null;
 }

@@ -113,10 +113,7 @@ async function serveAs(
   const policy = widget ? withTierCap(caller.tenant.modelPolicy, widget.maxTier) : caller.tenant.modelPolicy;
   const routed = routeRequest(request, policy, config.routing);
   const target = caller.tenant.firstTokenTargetMs ?? null;
-  const servesRequest = (model: string) => {
-    const priced = prices.priceOf(model);
-    return priced !== null && (!features.longContext || priced.longContext !== null);
-  };
+  const servesRequest = (model: string) => servable(prices, model, features.longContext) !== null;
   const timed =
     target === null ? routed : withFirstTokenTarget(routed, target, policy, config.routing, context.services.firstTokens.reader(context.waitUntil), servesRequest);
   // An audit sample measures the tier above the classifier's choice; a request already moved for speed is not one.
@@ -403,10 +400,16 @@ function pricedChain(models: readonly string[], prices: PriceTable, longContext:
   return [
     { ...priced, model: chosen! },
     ...fallbacks.flatMap((model) => {
-      const found = prices.priceOf(model);
-      return found && (!longContext || found.longContext) ? [{ ...found, model }] : [];
+      const found = servable(prices, model, longContext);
+      return found ? [{ ...found, model }] : [];
     }),
   ];
+}
+
+/** The model's price when it can serve the request (priced, with long-context prices where asked), else null. */
+function servable(prices: PriceTable, model: string, longContext: boolean): PricedModel | null {
+  const priced = prices.priceOf(model);
+  return priced && (!longContext || priced.longContext) ? priced : null;
 }
 
 function enforceMaxTokens(request: MessagesRequest, cap: number | null): void {

@@ -1,5 +1,5 @@
-import { type SeriesFigures, bySeries, histogramCount, requestCounts } from "../aggregate.js";
-import { quantile, TTFT_MS } from "../histogram.js";
+import { type SeriesFigures, bySeries, requestCounts } from "../aggregate.js";
+import { histogramCount, quantile, TTFT_MS } from "../histogram.js";
 import type { Dimension } from "../series.js";
 import type { AlertRule, AlertThresholds } from "./settings.js";
 
