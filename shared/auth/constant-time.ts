@@ -1,10 +1,9 @@
+import { toHex } from "../text/bytes.js";
+
 const encoder = new TextEncoder();
 
 export async function sha256Hex(value: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", encoder.encode(value));
-  let hex = "";
-  for (const byte of new Uint8Array(digest)) hex += byte.toString(16).padStart(2, "0");
-  return hex;
+  return toHex(await crypto.subtle.digest("SHA-256", encoder.encode(value)));
 }
 
 /** Compares two strings in time that depends only on their lengths. */

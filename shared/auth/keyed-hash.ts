@@ -20,16 +20,3 @@ async function derivedKey(secret: string, purpose: string): Promise<CryptoKey> {
   const derived = await crypto.subtle.sign("HMAC", master, encoder.encode(`edgegate:${purpose}`));
   return crypto.subtle.importKey("raw", derived, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
 }
-
-/** Bytes as URL-safe base64 without padding. */
-export function base64Url(bytes: Uint8Array): string {
-  let binary = "";
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return btoa(binary).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
-}
-
-export function hex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
-}

@@ -1,5 +1,6 @@
 import { sha256Hex } from "./constant-time.js";
-import { hex, keyedHash } from "./keyed-hash.js";
+import { toHex } from "../text/bytes.js";
+import { keyedHash } from "./keyed-hash.js";
 
 /**
  * The address limits are counted for: an IPv4 address as is, an IPv6 address by its /64
@@ -37,5 +38,5 @@ export function sessionNetwork(headers: Headers): string {
  */
 export async function networkId(network: string, secret: string): Promise<string> {
   if (!secret) return (await sha256Hex(`edgegate-network|${network}`)).slice(0, 32);
-  return hex(await keyedHash(secret, "network", network)).slice(0, 32);
+  return toHex(await keyedHash(secret, "network", network)).slice(0, 32);
 }

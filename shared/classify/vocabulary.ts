@@ -15,6 +15,7 @@
 
 import { COMMON_WORDS } from "./common-words-data.js";
 import { MODEL } from "./model-data.js";
+import { fromBase64 } from "../text/bytes.js";
 
 /** Avalanche finaliser (lowbias32): spreads FNV hashes over all 32 bits. */
 export function mix32(h: number): number {
@@ -28,14 +29,6 @@ export function mix32(h: number): number {
 /** Set key of a word hash: the top `bits` bits of its mixed hash. */
 export function wordKey(hash: number, bits: number): number {
   return mix32(hash) >>> (32 - bits);
-}
-
-/** Bytes of a base64 string (atob exists in Workers and Node). */
-export function fromBase64(data: string): Uint8Array {
-  const raw = atob(data);
-  const out = new Uint8Array(raw.length);
-  for (let k = 0; k < raw.length; k++) out[k] = raw.charCodeAt(k);
-  return out;
 }
 
 /**

@@ -1,6 +1,7 @@
 import { constantTimeEqual } from "../auth/constant-time.js";
-import { base64Url, keyedHash } from "../auth/keyed-hash.js";
+import { keyedHash } from "../auth/keyed-hash.js";
 import { GatewayError } from "../http/errors.js";
+import { fromBase64Url, toBase64Url } from "../text/bytes.js";
 
 /** The request header carrying the visitor's session token. */
 export const SESSION_HEADER = "x-edgegate-session";
@@ -35,11 +36,11 @@ const decoder = new TextDecoder();
 export async function issueSession(secret: string, session: Omit<WidgetSession, "sessionId" | "expiresAt">, now: number): Promise<{ token: string; session: WidgetSession }> {
   const issued: WidgetSession = {
     ...session,
-    sessionId: base64Url(crypto.getRandomValues(new Uint8Array(16))),
+    sessionId: toBase64Url(crypto.getRandomValues(new Uint8Array(16))),
     expiresAt: Math.floor(now / 1000) + SESSION_SECONDS,
   };
   const payload: Payload = { k: issued.keyId, s: issued.sessionId, n: issued.networkId, e: issued.expiresAt, t: issued.verified ? 1 : 0 };
-  const body = base64Url(encoder.encode(JSON.stringify(payload)));
+  const body = toBase64Url(encoder.encode(JSON.stringify(payload)));
   return { token: `${body}.${await signature(secret, body)}`, session: issued };
 }
 
@@ -61,14 +62,9 @@ export async function verifySession(secret: string, token: string | null, expect
 }
 
 async function signature(secret: string, body: string): Promise<string> {
-  return base64Url(await keyedHash(secret, "widget-session", body));
+  return toBase64Url(await keyedHash(secret, "widget-session", body));
 }
 
 function renew(message: string): GatewayError {
   return new GatewayError("authentication_error", message, { headers: { [SESSION_HEADER]: "renew" } });
-}
-
-function fromBase64Url(text: string): Uint8Array {
-  const binary = atob(text.replaceAll("-", "+").replaceAll("_", "/"));
-  return Uint8Array.from(binary, (char) => char.charCodeAt(0));
 }

@@ -1,6 +1,7 @@
 import { constantTimeEqual } from "../auth/constant-time.js";
-import { base64Url, keyedHash } from "../auth/keyed-hash.js";
+import { keyedHash } from "../auth/keyed-hash.js";
 import { GatewayError } from "../http/errors.js";
+import { toBase64Url } from "../text/bytes.js";
 import type { SseEvent } from "../sse/parser.js";
 
 /** The SSE event the gateway appends to a complete widget answer, carrying its signature. */
@@ -19,7 +20,7 @@ export interface ChatMessage {
  */
 export async function signConversation(secret: string, keyId: string, messages: readonly ChatMessage[]): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(JSON.stringify(messages.map((m) => [m.role, m.content]))));
-  return base64Url(await keyedHash(secret, "widget-turn", `${keyId}|${base64Url(new Uint8Array(digest))}`));
+  return toBase64Url(await keyedHash(secret, "widget-turn", `${keyId}|${toBase64Url(new Uint8Array(digest))}`));
 }
 
 /** Refuses (400) a conversation whose assistant turns the gateway did not produce. */

@@ -15,7 +15,8 @@ import { emptyStats, scanText } from "../../shared/classify/text-scan.js";
 import { Cat, hashString } from "../../shared/classify/lexicon.js";
 import { MODEL } from "../../shared/classify/model-data.js";
 import { COMMON_WORDS } from "../../shared/classify/common-words-data.js";
-import { GRAM_BITS, GRAM_WEIGHTS, decodeKeySet, fromBase64, isCommonWord } from "../../shared/classify/vocabulary.js";
+import { GRAM_BITS, GRAM_WEIGHTS, decodeKeySet, isCommonWord } from "../../shared/classify/vocabulary.js";
+import { fromBase64 } from "../../shared/text/bytes.js";
 import {
   accuracy,
   apgr,

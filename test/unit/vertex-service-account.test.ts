@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { toBase64 } from "../../shared/providers/bytes.js";
+import { toBase64 } from "../../shared/text/bytes.js";
 import { CLOUD_PLATFORM_SCOPE, GOOGLE_TOKEN_URL, importSigningKey, signedAssertion } from "../../shared/providers/vertex/service-account.js";
 
 const RS256 = { name: "RSASSA-PKCS1-v1_5", hash: "SHA-256" } as const;

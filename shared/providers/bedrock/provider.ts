@@ -1,6 +1,6 @@
 import { anthropicErrorResponse } from "../anthropic-errors.js";
 import { streamedAnswer, wholeAnswer } from "../answer-model.js";
-import { toBase64, utf8 } from "../bytes.js";
+import { toBase64, utf8 } from "../../text/bytes.js";
 import { jsonObject } from "../json.js";
 import { type ModelOverrides, answerModelId, providerModelId } from "../../models/catalog.js";
 import type { Provider, ProviderRequest } from "../types.js";

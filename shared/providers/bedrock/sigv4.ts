@@ -1,4 +1,4 @@
-import { bufferSource, toHex, utf8 } from "../bytes.js";
+import { bufferSource, toHex, utf8 } from "../../text/bytes.js";
 
 /** AWS credentials: a long-term key pair, or temporary ones with their session token. */
 export interface AwsCredentials {

@@ -1,7 +1,7 @@
 import type { AnthropicErrorType } from "../../http/errors.js";
 import { sseErrorEvent } from "../anthropic-errors.js";
 import { messageStartWithModel } from "../answer-model.js";
-import { fromBase64, utf8 } from "../bytes.js";
+import { fromBase64, utf8 } from "../../text/bytes.js";
 import { type ChunkTransformer, transformedBody } from "../chunk-stream.js";
 import { streamExceptionError } from "./errors.js";
 import { EventStreamDecoder, EventStreamError, type EventStreamMessage } from "./event-stream.js";

@@ -1,4 +1,4 @@
-import { bufferSource, fromBase64, toBase64Url, utf8 } from "../bytes.js";
+import { bufferSource, fromBase64, toBase64Url, utf8 } from "../../text/bytes.js";
 
 /** The fields of a Google service-account key file (JSON) that token minting uses. */
 export interface ServiceAccountKey {

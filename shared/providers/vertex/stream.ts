@@ -1,5 +1,5 @@
 import { messageStartWithModel } from "../answer-model.js";
-import { utf8 } from "../bytes.js";
+import { utf8 } from "../../text/bytes.js";
 import { type ChunkTransformer, transformedBody } from "../chunk-stream.js";
 
 const LF = 0x0a;

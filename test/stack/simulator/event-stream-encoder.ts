@@ -1,4 +1,4 @@
-import { toBase64 } from "../../../shared/providers/bytes.js";
+import { toBase64 } from "../../../shared/text/bytes.js";
 import { crc32 } from "../../../shared/providers/crc32.js";
 
 /**

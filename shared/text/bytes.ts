@@ -1,5 +1,5 @@
 /**
- * Byte helpers for the providers, using the runtime's native base64 where it has one
+ * Byte helpers (base64, base64url, hex), using the runtime's native base64 where it has one
  * (workerd: `Uint8Array.fromBase64`, `toBase64`) and a portable path elsewhere (Node 20).
  */
 
@@ -32,6 +32,11 @@ function portableToBase64(bytes: Uint8Array): string {
 /** Standard base64 with padding. */
 export function toBase64(bytes: Uint8Array): string {
   return nativeToBase64 ? nativeToBase64.call(bytes) : portableToBase64(bytes);
+}
+
+/** Decodes base64url (with or without padding). */
+export function fromBase64Url(text: string): Uint8Array {
+  return fromBase64(text.replaceAll("-", "+").replaceAll("_", "/"));
 }
 
 /** base64url without padding, as JWTs use. */
