@@ -2,7 +2,6 @@ import { type Context, Hono } from "hono";
 import { clientNetwork, networkId, sessionNetwork } from "../../../shared/auth/network.js";
 import { readJsonBody } from "../../../shared/http/body.js";
 import { GatewayError } from "../../../shared/http/errors.js";
-import { recordRating, tuneFromFeedback } from "../../../shared/feedback/record.js";
 import { takeFromBuckets } from "../../../shared/ledger/limits.js";
 import { widgetChatSchema, widgetMessagesRequest } from "../../../shared/widget/chat-request.js";
 import { publicWidgetConfig } from "../../../shared/widget/config.js";
@@ -12,7 +11,7 @@ import { TURNSTILE_HEADER, verifyTurnstile } from "../../../shared/widget/turnst
 import type { GatewayAppEnv } from "../context.js";
 import { anthropicShape } from "../pipeline/response-shape.js";
 import { serveMessages } from "../pipeline/serve-messages.js";
-import { FEEDBACK_BODY_LIMIT, ratingSchema } from "./feedback.js";
+import { rateAnswer } from "./feedback.js";
 import { serveContext } from "./serve-context.js";
 import widgetScript from "../widget/widget.browser.js";
 
@@ -86,14 +85,10 @@ export const widget = new Hono<GatewayAppEnv>()
     // Thumbs up or down from a visitor, on an answer of their own session; rate limited per visitor.
     const secret = gatewaySecret(c);
     const { key, tenant } = c.get("caller");
-    const { redis, tenants } = c.get("services");
-    const config = c.get("config");
     const { session } = await visitorSession(c, secret);
     const visitorId = `${key.id}:${session.sessionId}`;
-    await takeFromBuckets(redis, [{ scope: "visitor", id: visitorId, dimension: "ratings", capacity: VISITOR_RATINGS_PER_MINUTE, cost: 1 }], "visitor");
-    const body = await readJsonBody(c.req.raw, ratingSchema, { ...config.body, maxBytes: Math.min(FEEDBACK_BODY_LIMIT, config.body.maxBytes) });
-    const recorded = await recordRating(redis, { tenantId: tenant.id, requestId: body.request_id, rating: body.rating, visitor: session.sessionId });
-    if (recorded.changed) c.executionCtx.waitUntil(tuneFromFeedback(redis, tenants, tenant.id, config.routing.thresholds).catch(() => null));
+    await takeFromBuckets(c.get("services").redis, [{ scope: "visitor", id: visitorId, dimension: "ratings", capacity: VISITOR_RATINGS_PER_MINUTE, cost: 1 }], "visitor");
+    const recorded = await rateAnswer(c, tenant.id, session.sessionId);
     return c.json({ request_id: recorded.request_id, rating: recorded.rating });
   });
 

@@ -1,6 +1,7 @@
 import type { AnthropicMessage, AnthropicUsage } from "../anthropic-types.js";
 import type { ResponsesRequest } from "./request.js";
 import type { OutputItem, OutputText, ResponseEcho, ResponseObject, ResponseStatus, ResponseUsage } from "./types.js";
+import { toChatUsage } from "../usage.js";
 
 /** What every response of one request shares: its id, time, model and the request fields it echoes. */
 export interface ResponseFrame {
@@ -60,15 +61,13 @@ export function statusOf(stopReason: string | null | undefined): "completed" | "
 
 /** Usage in the Responses API's terms: input tokens cover the whole prompt, cached part included. */
 export function responseUsage(usage: AnthropicUsage): ResponseUsage {
-  const cached = usage.cache_read_input_tokens ?? 0;
-  const input = (usage.input_tokens ?? 0) + (usage.cache_creation_input_tokens ?? 0) + cached;
-  const output = usage.output_tokens ?? 0;
+  const chat = toChatUsage(usage);
   return {
-    input_tokens: input,
-    input_tokens_details: { cached_tokens: cached },
-    output_tokens: output,
+    input_tokens: chat.prompt_tokens,
+    input_tokens_details: chat.prompt_tokens_details,
+    output_tokens: chat.completion_tokens,
     output_tokens_details: { reasoning_tokens: 0 },
-    total_tokens: input + output,
+    total_tokens: chat.total_tokens,
   };
 }
 
