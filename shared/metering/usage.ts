@@ -12,7 +12,7 @@ export interface MeteredResponse {
   model: string | null;
   usage: BilledUsage;
   stopReason: string | null;
-  /** message_delta (or a complete non-streamed message) reported the final output count. */
+  /** message_delta reported the final output count. */
   usageReported: boolean;
   /** Output tokens were estimated from relayed text because the final usage never arrived. */
   estimated: boolean;
@@ -98,20 +98,6 @@ export class UsageMeter {
     }
   }
 
-  /** Meters a complete (non-streamed) Messages API response body. */
-  observeMessage(message: unknown): void {
-    this.model = stringField(message, "model") ?? this.model;
-    this.stopReason = stringField(message, "stop_reason") ?? this.stopReason;
-    const usage = field(message, "usage") as RawUsage | undefined;
-    this.applyUsage(usage);
-    this.usageReported = typeof usage?.output_tokens === "number";
-    this.completed = this.usageReported;
-    const content = field(message, "content");
-    if (Array.isArray(content)) {
-      for (const block of content) this.generatedChars += blockLength(block);
-    }
-  }
-
   /**
    * What was produced. Without the final usage (the stream was cut), output tokens are
    * estimated: never fewer than the content deltas seen (each carries a token at least)
@@ -167,11 +153,4 @@ function deltaLength(data: unknown): number | null {
   const delta = field(data, "delta");
   const text = field(delta, "text") ?? field(delta, "partial_json") ?? field(delta, "thinking");
   return typeof text === "string" ? text.length : null;
-}
-
-function blockLength(block: unknown): number {
-  const text = field(block, "text") ?? field(block, "thinking");
-  if (typeof text === "string") return text.length;
-  const input = field(block, "input");
-  return input === undefined ? 0 : JSON.stringify(input).length;
 }

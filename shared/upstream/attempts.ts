@@ -7,13 +7,10 @@ export interface UpstreamCall {
   body: Record<string, unknown>;
   /** The chosen model first, then the fallback chain the tenant allows. */
   models: readonly string[];
-  stream: boolean;
   anthropicVersion: string;
   betas: readonly string[];
-  /** Streams: longest wait for the first byte of an attempt before it counts as failed (and is retried). */
+  /** Longest wait for the first byte of an attempt before it counts as failed (and is retried). */
   firstByteTimeoutMs: number;
-  /** Non-streams: when the whole answer must have arrived (Date.now() ms); each attempt waits for its headers until then. */
-  deadlineAt: number;
 }
 
 export interface AttemptRecord {
@@ -28,8 +25,8 @@ export interface AttemptRecord {
 export interface OpenedUpstream {
   ok: true;
   response: Response;
-  /** Streams: the answer's reader and its first chunk. Null for a complete (non-streamed) answer. */
-  stream: UpstreamStream | null;
+  /** The answer (always streamed upstream), past its first chunk. */
+  stream: UpstreamStream;
   model: string;
   endpoint: Endpoint;
   attempts: AttemptRecord[];
@@ -80,13 +77,13 @@ export const realClock: Clock = {
 type Retry = { kind: "rate-limited" | "overloaded" | "retryable"; retryAfterMs: number | null };
 
 class AttemptTimeout extends Error {
-  constructor(readonly firstByte: boolean) {
-    super(firstByte ? "no first byte in time" : "no answer in time");
+  constructor() {
+    super("no first byte in time");
   }
 }
 
 type AttemptResult =
-  | { opened: { response: Response; stream: UpstreamStream | null } }
+  | { opened: { response: Response; stream: UpstreamStream } }
   | { failure: UpstreamFailure; retry: Retry | null; chargeable: boolean };
 
 /**
@@ -194,13 +191,13 @@ async function attempt(
   abort: AbortController,
   clientSignal: AbortSignal,
 ): Promise<AttemptResult> {
-  const waitMs = call.stream ? call.firstByteTimeoutMs : Math.max(0, call.deadlineAt - Date.now());
-  const timer = setTimeout(() => abort.abort(new AttemptTimeout(call.stream)), waitMs);
+  const waitMs = call.firstByteTimeoutMs;
+  const timer = setTimeout(() => abort.abort(new AttemptTimeout()), waitMs);
   try {
     const response = await endpoint.provider.send({
       model,
       body: call.body,
-      stream: call.stream,
+      stream: true,
       anthropicVersion: call.anthropicVersion,
       betas: call.betas,
       signal: abort.signal,
@@ -210,17 +207,17 @@ async function attempt(
       const failure: UpstreamFailure = { kind: "response", status: response.status, headers: response.headers, body };
       return { failure, retry: retryOf(response), chargeable: false };
     }
-    if (!call.stream || !response.body) return { opened: { response, stream: null } };
-    const reader = response.body.getReader();
+    // A 200 without a body ends at once: the relay finds it incomplete.
+    const body = response.body ?? new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
+    const reader = body.getReader();
     const first = await reader.read();
     return { opened: { response, stream: { reader, firstChunk: first.value } } };
   } catch {
     if (clientSignal.aborted) return { failure: { kind: "client-gone" }, retry: null, chargeable: true };
     const reason = abort.signal.reason;
     if (reason instanceof AttemptTimeout) {
-      const failure: UpstreamFailure = reason.firstByte ? { kind: "first-byte-timeout", timeoutMs: waitMs } : { kind: "timeout" };
       // The upstream may have started work: the attempt could be charged.
-      return { failure, retry: reason.firstByte ? { kind: "retryable", retryAfterMs: null } : null, chargeable: true };
+      return { failure: { kind: "first-byte-timeout", timeoutMs: waitMs }, retry: { kind: "retryable", retryAfterMs: null }, chargeable: true };
     }
     // The connection failed, before or after the request was sent: it may have been processed.
     return { failure: { kind: "network" }, retry: { kind: "retryable", retryAfterMs: null }, chargeable: true };

@@ -28,7 +28,7 @@ function fakeClock(): Clock {
   return { now: () => now, sleep: async (ms) => void (now += ms), random: () => 0.5 };
 }
 
-const CALL = { body: { max_tokens: 10, messages: [] }, models: ["claude-sonnet-4-6"], stream: false, anthropicVersion: "2023-06-01", betas: [], firstByteTimeoutMs: 1_000, deadlineAt: Number.POSITIVE_INFINITY };
+const CALL = { body: { max_tokens: 10, messages: [] }, models: ["claude-sonnet-4-6"], anthropicVersion: "2023-06-01", betas: [], firstByteTimeoutMs: 1_000 };
 const POLICY = { deadlineMs: 1_500, baseDelayMs: 25, maxDelayMs: 4_000, overloadedBeforeFallback: 2 };
 
 describe("upstream attempts when every endpoint rests", () => {

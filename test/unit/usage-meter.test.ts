@@ -99,26 +99,4 @@ describe("UsageMeter", () => {
     meter.observe({ event: "message_delta", data: "not json" }, 0);
     expect(meter.result().usageReported).toBe(false);
   });
-
-  it("meters a complete non-streamed message", () => {
-    const meter = new UsageMeter();
-    meter.observeMessage({
-      model: "claude-haiku-4-5",
-      stop_reason: "tool_use",
-      content: [{ type: "text", text: "abc" }, { type: "tool_use", input: { q: 1 } }],
-      usage: { input_tokens: 5, output_tokens: 7, cache_creation_input_tokens: 0, cache_read_input_tokens: 3 },
-    });
-    const result = meter.result();
-    expect(result.usage).toEqual({
-      inputTokens: 5,
-      outputTokens: 7,
-      cacheCreationInputTokens: 0,
-      cacheCreation1hInputTokens: 0,
-      cacheReadInputTokens: 3,
-      webSearchRequests: 0,
-    });
-    expect(result.stopReason).toBe("tool_use");
-    expect(result.generatedChars).toBe(3 + '{"q":1}'.length);
-    expect(result.completed).toBe(true);
-  });
 });

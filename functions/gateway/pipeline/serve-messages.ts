@@ -147,11 +147,9 @@ async function serveAs(
       {
         body: { ...cached, stream: true },
         models: chain.map((priced) => priced.model),
-        stream: true,
         anthropicVersion: options.anthropicVersion ?? GATEWAY_ANTHROPIC_VERSION,
         betas: features.betas,
         firstByteTimeoutMs: config.firstTokenTimeoutMs[decision.tier],
-        deadlineAt: deadlineAt ?? Number.POSITIVE_INFINITY,
       },
       upstream,
       residencyOf(tenant),
@@ -250,7 +248,7 @@ async function serveAs(
     const headers = relayedHeaders(opened.response.headers, ownHeaders);
     const upstreamTtfbMs = performance.now() - upstreamStartedAt;
     const assembler = stream ? null : new MessageAssembler();
-    const relay = relaySse(opened.stream!, {
+    const relay = relaySse(opened.stream, {
       toClient: stream,
       abortUpstream: (reason) => opened!.abort.abort(reason),
       clientSignal: context.clientSignal,
