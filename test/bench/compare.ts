@@ -1,8 +1,9 @@
 /**
  * `npm run bench:compare -- --base <git ref>`: the gateway as built from <ref> (default
  * main) and as built from the working tree, side by side in one run, each in its own
- * workerd on the same stack (storage, simulator, tenant), with the passthrough floor
- * and the simulator directly: every batch interleaves the four arms request by request
+ * workerd on the same stack (storage, simulator, tenant), with the passthrough floor,
+ * the storage floor (passthrough plus the gateway's two Upstash round trips) and the
+ * simulator directly: every batch interleaves the five arms request by request
  * in one closed loop, so all of them see the same machine noise. For each arm: added
  * time to first byte (p50 / p90 / p99 over direct), CPU per request and per relayed
  * event (/proc/<pid>/stat of its workerd), relay gap distortion. Prints a table and
@@ -93,6 +94,8 @@ async function main(): Promise<void> {
   try {
     const passthrough = await startPassthrough(bench.direct);
     stops.push(passthrough.dispose);
+    const storageFloor = await startPassthrough(bench.direct, { url: bench.stack.bridge.url, token: bench.stack.bridgeToken });
+    stops.push(storageFloor.dispose);
     const baseLogs = new RequestLogs();
     const { started: baseWorkerd, workerdPid: basePid } = await withNewWorkerd(async () =>
       startWorkerd(await bench.stack.workersFrom([base.bundle]), (output) => {
@@ -104,6 +107,7 @@ async function main(): Promise<void> {
     const baseName = `base ${args.base} (${base.commit.slice(0, 7)})`;
     const arms: Arm[] = [
       { path: passthrough.path, pid: passthrough.path.processes()[0]!.pid },
+      { path: storageFloor.path, pid: storageFloor.path.processes()[0]!.pid },
       {
         path: {
           ...bench.gateway,
@@ -233,7 +237,7 @@ function report(rows: Row[], fidelity: FidelityRow[], armNames: string[], title:
   }
   lines.push(
     "",
-    "- Every batch interleaves direct, passthrough, base and working-tree requests in one closed loop; added = arm percentile minus direct percentile.",
+    "- Every batch interleaves direct, passthrough, storage-floor, base and working-tree requests in one closed loop; added = arm percentile minus direct percentile.",
     "- CPU = /proc/<pid>/stat of each arm's own workerd over the batch, settlements included, per request; per relayed event = (long-stream CPU - 1-token-stream CPU) / (events difference), both at concurrency 4.",
     "- Other cores = cores busy outside the bench's process tree during the batch (noise).",
   );

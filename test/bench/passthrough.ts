@@ -34,20 +34,60 @@ export default {
 };
 `;
 
-/** The passthrough Worker, with the gateway's compatibility date and flags, forwarding to `direct`. */
-export async function startPassthrough(direct: Endpoint): Promise<OwnedPath> {
+/**
+ * The floor of the gateway's design: the passthrough Worker plus the two Upstash round
+ * trips every gateway request makes (one awaited before the upstream call, like the
+ * admission; one in waitUntil, like the settlement), each a one-command REST call. What the
+ * runtime charges for the I/O alone, before any of the gateway's own JavaScript.
+ */
+export const STORAGE_FLOOR_WORKER = `
+const storage = (env, command) =>
+  fetch(env.STORAGE_URL, {
+    method: "POST",
+    headers: { authorization: "Bearer " + env.STORAGE_TOKEN, "content-type": "application/json" },
+    body: JSON.stringify(command),
+  }).then((response) => response.json());
+export default {
+  async fetch(request, env, ctx) {
+    await storage(env, ["INCR", "bench:storage-floor:admissions"]);
+    const upstream = await fetch(env.UPSTREAM + new URL(request.url).pathname, {
+      method: request.method,
+      headers: { "x-api-key": env.KEY, "content-type": "application/json", "anthropic-version": request.headers.get("anthropic-version") ?? "" },
+      body: request.body,
+    });
+    ctx.waitUntil(storage(env, ["INCR", "bench:storage-floor:settlements"]));
+    const headers = new Headers();
+    for (const name of ["content-type", "request-id"]) {
+      const value = upstream.headers.get(name);
+      if (value) headers.set(name, value);
+    }
+    return new Response(upstream.body, { status: upstream.status, headers });
+  },
+};
+`;
+
+/**
+ * The passthrough Worker, with the gateway's compatibility date and flags, forwarding to
+ * `direct`; with `storage` (an Upstash REST endpoint), the storage floor instead.
+ */
+export async function startPassthrough(direct: Endpoint, storage?: { url: string; token: string }): Promise<OwnedPath> {
+  const name = storage ? "storage-floor" : "passthrough";
   const { compatibilityDate, compatibilityFlags } = await miniflareWorkerOptions("");
   const { started: workerd, workerdPid } = await withNewWorkerd(() =>
     startWorkerd(
       [
         {
           options: {
-            name: "passthrough",
+            name,
             modules: true,
-            script: PASSTHROUGH_WORKER,
+            script: storage ? STORAGE_FLOOR_WORKER : PASSTHROUGH_WORKER,
             compatibilityDate,
             compatibilityFlags,
-            bindings: { UPSTREAM: direct.origin, KEY: direct.headers["x-api-key"] ?? "" },
+            bindings: {
+              UPSTREAM: direct.origin,
+              KEY: direct.headers["x-api-key"] ?? "",
+              ...(storage ? { STORAGE_URL: storage.url, STORAGE_TOKEN: storage.token } : {}),
+            },
           },
           port: 0,
         },
@@ -57,9 +97,11 @@ export async function startPassthrough(direct: Endpoint): Promise<OwnedPath> {
   );
   return {
     path: {
-      endpoint: { name: "passthrough", origin: workerd.urls.get("passthrough")!, headers: {} },
-      description: "a 15-line Worker that only forwards to the simulator, served like the gateway (own workerd, own socket): the workerd floor",
-      processes: () => [{ role: "workerd (passthrough)", pid: workerdPid }],
+      endpoint: { name, origin: workerd.urls.get(name)!, headers: {} },
+      description: storage
+        ? "the passthrough Worker plus one Upstash round trip before the upstream call and one in waitUntil: the floor of the gateway's I/O"
+        : "a 15-line Worker that only forwards to the simulator, served like the gateway (own workerd, own socket): the workerd floor",
+      processes: () => [{ role: `workerd (${name})`, pid: workerdPid }],
       waitForLog: async () => {}, // logs nothing, defers nothing
     },
     dispose: workerd.stop,
