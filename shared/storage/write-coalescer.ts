@@ -1,7 +1,12 @@
+import { withinTimeout } from "./health.js";
+
 export interface CoalescerLimits {
   /** Most writes issued together. */
   maxBatch: number;
-  /** Longest a batch counts as in flight, and longest a held write waits (at least the writes' own timeout). */
+  /**
+   * Longest a batch counts as in flight, a held write waits to be issued, and a write issued
+   * by another writer waits for its outcome (at least the writes' own timeout).
+   */
   maxWaitMs: number;
 }
 
@@ -24,12 +29,14 @@ interface Held {
  *
  * Bounded: a batch holds at most `maxBatch` writes (the write that fills one issues it at
  * once), so a held write waits for one batch at most; a batch counts as in flight for
- * `maxWaitMs` at most, and a held write waits no longer than that either.
+ * `maxWaitMs` at most, a held write waits no longer than that to be issued, nor, once
+ * another writer issued it, for its outcome.
  *
  * In Workers the I/O a request starts is cancelled when that request ends, and a promise's
  * continuations run in the request that made it. So a batch is always issued by one of its
- * own writers, which waits for the whole batch before its own write resolves; and a held
- * writer is woken, and given its outcome, through promises it made itself.
+ * own writers, which waits for the whole batch before its own write resolves (its I/O and
+ * the writes' timers keep it alive); and a held writer is woken, and given its outcome,
+ * through promises it made itself.
  */
 export class WriteCoalescer {
   /** Writes not issued yet, oldest first; fewer than a batch between calls. */
@@ -50,14 +57,19 @@ export class WriteCoalescer {
     return this.inFlight.size > 0;
   }
 
+  /**
+   * workerd cancels a request that waits with nothing of its own pending, as hung; a promise
+   * another request settles is not its own. So a held writer always has a timer pending: the
+   * first wakes it if the batch in flight never ends (the request that issued it is gone), the
+   * second bounds the wait for its outcome once another writer issued its write.
+   */
   private async holdThenWrite(entry: Held): Promise<unknown> {
     const woken = deferred<void>();
     entry.wake = () => woken.resolve();
-    // Fires only if the batch in flight never ends (the request that issued it ended first).
     const watchdog = setTimeout(entry.wake, this.limits.maxWaitMs);
     await woken.promise;
     clearTimeout(watchdog);
-    return entry.issued ? entry.outcome.promise : this.issueWith(entry);
+    return entry.issued ? withinTimeout(entry.outcome.promise, this.limits.maxWaitMs) : this.issueWith(entry);
   }
 
   /** Issues the held writes, `own` among them, in this tick; resolves with `own`'s outcome once the whole batch has ended. */

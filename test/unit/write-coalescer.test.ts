@@ -124,6 +124,20 @@ describe("write coalescer", () => {
     expect(store.batches()).toEqual([["hangs"], ["held"], ["next"]]);
   });
 
+  it("fails a write issued by another writer whose batch never ends after maxWaitMs", async () => {
+    const store = pipeliningStore();
+    const writes = new WriteCoalescer({ maxBatch: 2, maxWaitMs: 40 });
+    const a = writes.write(() => store.send("a"));
+    await settle();
+    const b = outcome(writes.write(() => store.send("b")));
+    await settle();
+    void writes.write(() => store.send("c")); // fills the batch: c issues b with it, and that request never answers
+    expect(store.batches()).toEqual([["a"], ["b", "c"]]);
+    expect(await b).toBe("failed: storage did not answer within 40 ms");
+    store.requests[0]!.answer();
+    expect(await a).toBe("a");
+  });
+
   it("fails a write that throws before it is sent, alone", async () => {
     const store = pipeliningStore();
     const writes = new WriteCoalescer({ maxBatch: 64, maxWaitMs: 1_000 });
