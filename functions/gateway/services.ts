@@ -15,6 +15,7 @@ import { MetricsStore } from "../../shared/metrics/store.js";
 import { type PricedModel, type PriceTable, priceTable } from "../../shared/pricing/cost.js";
 import { ProviderConfigError } from "../../shared/providers/chain-config.js";
 import { redisClient } from "../../shared/storage/redis.js";
+import { WriteCoalescer } from "../../shared/storage/write-coalescer.js";
 import { KeyCache } from "../../shared/tenants/key-cache.js";
 import { TenantStore } from "../../shared/tenants/store.js";
 import { EndpointPool } from "../../shared/upstream/endpoint-pool.js";
@@ -51,6 +52,8 @@ export const AUTH_FAILURES_PER_MINUTE = 30;
 export const ADMIN_FAILURES_PER_MINUTE = 10;
 /** How recent an admission must be for the next upstream call to start before its own admission is decided. */
 const HEAD_START_VIEW_MS = 10_000;
+/** Most settlement writes an isolate sends to a database in one request (one pipeline). */
+const SETTLEMENT_BATCH_MAX = 64;
 /** How long an isolate remembers that a key is unknown. */
 const UNKNOWN_KEY_MEMORY_MS = 30_000;
 
@@ -80,6 +83,7 @@ export function gatewayServices(config: GatewayConfig, env: GatewayEnv): Service
     const metrics = new MetricsStore(background);
     const isolateMetrics = new IsolateMetrics();
     const firstTokens = new RecentFirstTokens(config.region, metrics, config.firstTokens);
+    const settlementWrites = () => new WriteCoalescer({ maxBatch: SETTLEMENT_BATCH_MAX, maxWaitMs: config.storageTimeoutMs });
     cached = {
       config,
       services: {
@@ -93,6 +97,7 @@ export function gatewayServices(config: GatewayConfig, env: GatewayEnv): Service
           region: regionRedis ? { redis: regionRedis, id: config.region, count: REGIONS.length } : null,
           defaults: config.defaultLimits,
           storageTimeoutMs: config.storageTimeoutMs,
+          settlementWrites: { primary: settlementWrites(), region: settlementWrites() },
           tuning: config.leases,
           spool: (settlement) => spoolOf(env, config.region, settlement)?.add(settlement) ?? Promise.resolve(),
           scheduleDrain: () => spoolOf(env, config.region, null)?.drainLater() ?? Promise.resolve(),

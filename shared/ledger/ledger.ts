@@ -2,6 +2,7 @@ import type { Redis } from "@upstash/redis";
 import { GatewayError } from "../http/errors.js";
 import { StorageHealth, withinTimeout } from "../storage/health.js";
 import { usagePeriods } from "../storage/keys.js";
+import type { WriteCoalescer } from "../storage/write-coalescer.js";
 import { type Admission, type AdmissionRequest, AdmissionVoided, admitOnPrimary, PolicyChanged } from "./admission.js";
 import type { RequestReport } from "../metrics/samples.js";
 import type { DefaultLimits } from "./buckets.js";
@@ -32,6 +33,11 @@ export interface LedgerOptions {
   defaults: DefaultLimits;
   /** Longest wait for storage on the hot path before the fail mode applies. */
   storageTimeoutMs: number;
+  /**
+   * Settlement writes of the isolate, one coalescer per database: those made while one is
+   * in flight go together when it ends (its `maxWaitMs` at least `storageTimeoutMs`).
+   */
+  settlementWrites: { primary: WriteCoalescer; region: WriteCoalescer };
   tuning: LeaseTuning;
   /** Keeps a settlement durably until storage takes it (the region's spool). */
   spool: (settlement: Settlement) => Promise<void>;
@@ -402,22 +408,25 @@ export class Ledger {
    * The request's settle function. Only the first call settles: a later one (an error
    * path after the answer was already being settled) must not replace the real usage.
    * A few quick retries while the request's waitUntil lasts, then the durable spool.
+   * Each try goes through the isolate's settlement writes: at once when none is in flight,
+   * else together with the others that came meanwhile, when it ends.
    * A region-side settlement is written in the region's database and its outbox drained.
    */
   settler(admission: Admission, defer: Defer): Settle {
-    const { primary, region, storageTimeoutMs, spool } = this.options;
+    const { primary, region, storageTimeoutMs, spool, settlementWrites } = this.options;
     let settling = false;
     return async (served, report) => {
       if (settling) return null;
       settling = true;
       const settlement = settlementOf(subjectOf(admission), served, report);
       this.options.onSettled?.(settlement);
+      const local = settlement.side === "region";
       const write = (): Promise<unknown> =>
-        settlement.side === "region" ? writeLocalSettlement(region!.redis, settlement) : writeSettlement(primary, settlement);
+        withinTimeout(local ? writeLocalSettlement(region!.redis, settlement) : writeSettlement(primary, settlement), storageTimeoutMs);
       for (let attempt = 0; ; attempt++) {
         try {
-          await withinTimeout(write(), storageTimeoutMs);
-          if (settlement.side === "region") defer(this.afterLocalSettlement(settlement));
+          await (local ? settlementWrites.region : settlementWrites.primary).write(write);
+          if (local) defer(this.afterLocalSettlement(settlement));
           return settlement;
         } catch {
           const delay = SETTLE_RETRY_DELAYS_MS[attempt];
