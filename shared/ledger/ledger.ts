@@ -421,11 +421,13 @@ export class Ledger {
       const settlement = settlementOf(subjectOf(admission), served, report);
       this.options.onSettled?.(settlement);
       const local = settlement.side === "region";
+      // The write's own timeout bounds the batch that carries it; the outer one bounds the try, held time included.
       const write = (): Promise<unknown> =>
         withinTimeout(local ? writeLocalSettlement(region!.redis, settlement) : writeSettlement(primary, settlement), storageTimeoutMs);
+      const writes = local ? settlementWrites.region : settlementWrites.primary;
       for (let attempt = 0; ; attempt++) {
         try {
-          await (local ? settlementWrites.region : settlementWrites.primary).write(write);
+          await withinTimeout(writes.write(write), storageTimeoutMs);
           if (local) defer(this.afterLocalSettlement(settlement));
           return settlement;
         } catch {

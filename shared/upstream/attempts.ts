@@ -18,7 +18,7 @@ export interface AttemptRecord {
   /** Index of the endpoint in the region's chain, and the provider's id. */
   target: number;
   provider: string;
-  /** HTTP status, or "connect", "first-byte-timeout", "timeout". */
+  /** HTTP status, or "connect", "first-byte-timeout". */
   outcome: string;
 }
 
@@ -241,8 +241,6 @@ function outcomeOf(failure: UpstreamFailure): string {
       return String(failure.status);
     case "first-byte-timeout":
       return "first-byte-timeout";
-    case "timeout":
-      return "timeout";
     default:
       return "connect";
   }

@@ -46,7 +46,10 @@ const storage = (env, command) =>
     method: "POST",
     headers: { authorization: "Bearer " + env.STORAGE_TOKEN, "content-type": "application/json" },
     body: JSON.stringify(command),
-  }).then((response) => response.json());
+  }).then((response) => {
+    if (!response.ok) throw new Error("storage answered " + response.status);
+    return response.json();
+  });
 export default {
   async fetch(request, env, ctx) {
     await storage(env, ["INCR", "bench:storage-floor:admissions"]);

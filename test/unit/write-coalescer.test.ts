@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { WriteCoalescer } from "../../shared/storage/write-coalescer.js";
 
 interface Request {
@@ -136,6 +136,29 @@ describe("write coalescer", () => {
     expect(await b).toBe("failed: storage did not answer within 40 ms");
     store.requests[0]!.answer();
     expect(await a).toBe("a");
+  });
+
+  it("leaves no timer pending once every write has its outcome (a pending one would keep its request alive)", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      const store = pipeliningStore();
+      const writes = new WriteCoalescer({ maxBatch: 64, maxWaitMs: 1_000 });
+      const flush = async () => {
+        for (let i = 0; i < 10; i++) await Promise.resolve();
+      };
+      const a = writes.write(() => store.send("a"));
+      await flush();
+      const b = writes.write(() => store.send("b"));
+      await flush();
+      expect(vi.getTimerCount()).toBe(1); // b's watchdog, while it is held
+      store.requests[0]!.answer();
+      await flush();
+      store.requests[1]!.answer();
+      expect(await Promise.all([a, b])).toEqual(["a", "b"]);
+      expect(vi.getTimerCount()).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("fails a write that throws before it is sent, alone", async () => {
