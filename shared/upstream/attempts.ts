@@ -207,9 +207,9 @@ async function attempt(
       const failure: UpstreamFailure = { kind: "response", status: response.status, headers: response.headers, body };
       return { failure, retry: retryOf(response), chargeable: false };
     }
-    // A 200 without a body ends at once: the relay finds it incomplete.
-    const body = response.body ?? new ReadableStream<Uint8Array>({ start: (controller) => controller.close() });
-    const reader = body.getReader();
+    // A success with no answer in it: nothing has reached the client, so another attempt may serve.
+    if (!response.body) return { failure: { kind: "network" }, retry: { kind: "retryable", retryAfterMs: null }, chargeable: true };
+    const reader = response.body.getReader();
     const first = await reader.read();
     return { opened: { response, stream: { reader, firstChunk: first.value } } };
   } catch {

@@ -86,3 +86,26 @@ describe("upstream attempts against a rate limit that asks for no wait", () => {
     expect(result.failure).toMatchObject({ kind: "response", status: 429 });
   });
 });
+
+describe("upstream attempts answered 200 with no body", () => {
+  it("count it as a failed attempt and try the next endpoint, since nothing reached the client", async () => {
+    const bodiless: Provider & { calls: number } = {
+      ...provider(200),
+      async send() {
+        this.calls++;
+        return new Response(null, { status: 200 });
+      },
+    };
+    const streaming: Provider = { ...provider(200), send: async () => new Response("event: ping\ndata: {}\n\n", { status: 200 }) };
+    const pool = new EndpointPool([
+      { provider: bodiless, rank: 0, geography: "us", priceBasisPoints: 10_000 },
+      { provider: streaming, rank: 1, geography: "us", priceBasisPoints: 10_000 },
+    ]);
+    const result = await openUpstream(CALL, pool, () => true, POLICY, new AbortController().signal, fakeClock());
+    if (!result.ok) throw new Error(`expected the second endpoint to serve, got ${result.failure.kind}`);
+    expect(bodiless.calls).toBe(1);
+    expect(result.attempts.map((attempt) => `${attempt.target}=${attempt.outcome}`)).toEqual(["0=connect", "1=200"]);
+    expect(new TextDecoder().decode(result.stream.firstChunk)).toContain("event: ping");
+    result.release();
+  });
+});
