@@ -75,18 +75,15 @@ export function relaySse(stream: UpstreamStream, options: RelayOptions): Relay {
   let backlog = 0;
 
   /**
-   * The client is gone: what the upstream has already sent is read (and billed) first,
-   * then the upstream is aborted as soon as it would make the meter wait, so that no
-   * token generated after the client left is paid for.
+   * The client is gone: what the upstream has already sent is read (and billed), then the
+   * upstream is aborted, as soon as a read would make the meter wait and at the latest
+   * ALREADY_SENT_MS after the client left (an upstream that sends faster than that never
+   * makes it wait), so that no token generated after the client left is paid for.
    */
   const leave = (): void => {
     if (clientLeft) return;
     clientLeft = true;
-    const leftAt = Date.now();
-    // A read already waiting when the client left gets the same short grace as the ones after it.
-    setTimeout(() => {
-      if (lastChunkAt < leftAt) options.abortUpstream(new Error("client disconnected"));
-    }, ALREADY_SENT_MS);
+    setTimeout(() => options.abortUpstream(new Error("client disconnected")), ALREADY_SENT_MS);
   };
   const stop = (reason: Stop): void => {
     if (stoppedFor || clientLeft) return;
