@@ -1,6 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { Ledger } from "../../shared/ledger/ledger.js";
-import { DEFAULTS, dayUsage, deferrals, fixture, primary, reportOf, served, settlementWrites, TUNING } from "./fixtures/regional-ledger.js";
+import { dayUsage, deferrals, fixture, primaryLedger, reportOf, served } from "./fixtures/regional-ledger.js";
 
 // Settlements through the real Upstash client (auto-pipelining on) to real Redis behind the bridge.
 
@@ -16,19 +15,7 @@ async function afterPipelineSent(): Promise<void> {
 describe("settlement writes", () => {
   it("made while one is in flight reach Upstash together, in one request of EVALSHA commands", async () => {
     const { tenant, request } = await fixture();
-    const ledger = new Ledger({
-      primary,
-      region: null,
-      defaults: DEFAULTS,
-      storageTimeoutMs: 2_000,
-      settlementWrites: settlementWrites(2_000),
-      tuning: TUNING,
-      spool: async () => {
-        throw new Error("nothing should need the spool here");
-      },
-      scheduleDrain: async () => undefined,
-      keepReplicaFresh: async () => undefined,
-    });
+    const ledger = primaryLedger();
     const { defer, settled } = deferrals();
     const admissions = [];
     for (let i = 0; i < 6; i++) admissions.push((await ledger.admit(request(), "closed", defer)).admission);
