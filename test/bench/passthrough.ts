@@ -10,28 +10,30 @@ export interface OwnedPath {
   dispose(): Promise<void>;
 }
 
+/** Forwards the request to the simulator and returns its body untouched (the runtime pumps it natively). */
+const FORWARD = `
+async function forward(request, env) {
+  const upstream = await fetch(env.UPSTREAM + new URL(request.url).pathname, {
+    method: request.method,
+    headers: { "x-api-key": env.KEY, "content-type": "application/json", "anthropic-version": request.headers.get("anthropic-version") ?? "" },
+    body: request.body,
+  });
+  const headers = new Headers();
+  for (const name of ["content-type", "request-id"]) {
+    const value = upstream.headers.get(name);
+    if (value) headers.set(name, value);
+  }
+  return new Response(upstream.body, { status: upstream.status, headers });
+}
+`;
+
 /**
- * The workerd floor: a Worker that only forwards the request to the simulator and
- * returns its body untouched (the runtime pumps it natively), served exactly as the
- * gateway is (its own workerd, its own socket). What any Worker on this machine and
- * runtime adds; the gateway's own cost is what it adds above this.
+ * The workerd floor: a Worker that only forwards the request to the simulator, served
+ * exactly as the gateway is (its own workerd, its own socket). What any Worker on this
+ * machine and runtime adds; the gateway's own cost is what it adds above this.
  */
-export const PASSTHROUGH_WORKER = `
-export default {
-  async fetch(request, env) {
-    const upstream = await fetch(env.UPSTREAM + new URL(request.url).pathname, {
-      method: request.method,
-      headers: { "x-api-key": env.KEY, "content-type": "application/json", "anthropic-version": request.headers.get("anthropic-version") ?? "" },
-      body: request.body,
-    });
-    const headers = new Headers();
-    for (const name of ["content-type", "request-id"]) {
-      const value = upstream.headers.get(name);
-      if (value) headers.set(name, value);
-    }
-    return new Response(upstream.body, { status: upstream.status, headers });
-  },
-};
+export const PASSTHROUGH_WORKER = `${FORWARD}
+export default { fetch: forward };
 `;
 
 /**
@@ -40,7 +42,7 @@ export default {
  * admission; one in waitUntil, like the settlement), each a one-command REST call. What the
  * runtime charges for the I/O alone, before any of the gateway's own JavaScript.
  */
-export const STORAGE_FLOOR_WORKER = `
+export const STORAGE_FLOOR_WORKER = `${FORWARD}
 const storage = (env, command) =>
   fetch(env.STORAGE_URL, {
     method: "POST",
@@ -53,18 +55,9 @@ const storage = (env, command) =>
 export default {
   async fetch(request, env, ctx) {
     await storage(env, ["INCR", "bench:storage-floor:admissions"]);
-    const upstream = await fetch(env.UPSTREAM + new URL(request.url).pathname, {
-      method: request.method,
-      headers: { "x-api-key": env.KEY, "content-type": "application/json", "anthropic-version": request.headers.get("anthropic-version") ?? "" },
-      body: request.body,
-    });
+    const response = await forward(request, env);
     ctx.waitUntil(storage(env, ["INCR", "bench:storage-floor:settlements"]));
-    const headers = new Headers();
-    for (const name of ["content-type", "request-id"]) {
-      const value = upstream.headers.get(name);
-      if (value) headers.set(name, value);
-    }
-    return new Response(upstream.body, { status: upstream.status, headers });
+    return response;
   },
 };
 `;
