@@ -5,7 +5,7 @@ import { type Percentiles, type Summary, subtractSummaries } from "./stats.js";
 import { type TargetCheck, checkTargets } from "./targets.js";
 import { FIDELITY_DIRECTIVES } from "./fidelity.js";
 import { SUSTAINED_ADDED_P99_MS, SWEEP_LEVELS } from "./throughput.js";
-import { STREAM_TPS, type TtfbLevel } from "./ttfb.js";
+import { STREAM_TPS, totalCpuMs, type TtfbLevel } from "./ttfb.js";
 import { DESIGNS, type Design, type DesignFigures, NEXT_TO_PRIMARY } from "./by-location.js";
 import { providerPathsSection } from "./provider-paths.js";
 
@@ -118,7 +118,7 @@ function throughputSection(results: BenchResults): Section {
       t.eventsPerSecondAtMax === null ? "n/a" : f1(t.eventsPerSecondAtMax),
       t.levels
         .map((l) => {
-          const cpuTotal = Object.values(l.cpuMsPerRequest).reduce((sum, ms) => sum + ms, 0);
+          const cpuTotal = totalCpuMs(l);
           const failed = l.gateway.errors ? `, ${l.gateway.errors} failed` : "";
           return `c=${l.concurrency}: ${f1(l.added.ttfb.p99)} / ${f1(l.gatewayRequestsPerSecond)} / ${f1(l.gatewayEventsPerSecond)} / ${f2(cpuTotal)}${failed}`;
         })

@@ -1,6 +1,7 @@
 import { DESIGNS, type Design, NEXT_TO_PRIMARY, TARGET_WITHIN_MS } from "./by-location.js";
 import type { BenchResults } from "./results.js";
 import { SUSTAINED_ADDED_P99_MS } from "./throughput.js";
+import { totalCpuMs } from "./ttfb.js";
 
 export type Verdict = "pass" | "miss" | "n/a";
 
@@ -43,11 +44,12 @@ export function checkTargets(results: BenchResults, paths: readonly string[]): T
   const level = (path: string, concurrency: number) => results.ttfb.levels.find((l) => l.path === path && l.concurrency === concurrency);
   for (const path of paths) {
     const [atC1, floorAtC1] = [level(path, 1), level(FLOOR, 1)];
-    const above = (atC1?.added.ttfb.p50 ?? Number.NaN) - (floorAtC1?.added.ttfb.p50 ?? Number.NaN);
+    const [p50, floorP50] = [atC1?.added.ttfb.p50 ?? Number.NaN, floorAtC1?.added.ttfb.p50 ?? Number.NaN];
+    const above = p50 - floorP50;
     checks.push({
       target: `added TTFB p50 at concurrency 1 <= ${TARGETS.aboveFloorP50AtC1Ms} ms above the ${FLOOR} floor's`,
       path,
-      figure: `${ms(above)} (${ms(atC1?.added.ttfb.p50 ?? Number.NaN)} vs ${ms(floorAtC1?.added.ttfb.p50 ?? Number.NaN)})`,
+      figure: `${ms(above)} (${ms(p50)} vs ${ms(floorP50)})`,
       verdict: verdict(above, TARGETS.aboveFloorP50AtC1Ms),
     });
     const [atC16, floorAtC16] = [level(path, 16), level(FLOOR, 16)];
@@ -67,8 +69,8 @@ export function checkTargets(results: BenchResults, paths: readonly string[]): T
       figure: throughput ? `${sustained}${throughput.cutShort ? " (sweep cut short)" : ""}` : "n/a",
       verdict: throughput ? (sustained >= TARGETS.sustainedConcurrency ? "pass" : "miss") : "n/a",
     });
-    const cpu = atC1 ? Object.values(atC1.cpuMsPerRequest).reduce((sum, value) => sum + value, 0) : Number.NaN;
-    const floorCpu = floorAtC1 ? Object.values(floorAtC1.cpuMsPerRequest).reduce((sum, value) => sum + value, 0) : Number.NaN;
+    const cpu = atC1 ? totalCpuMs(atC1) : Number.NaN;
+    const floorCpu = floorAtC1 ? totalCpuMs(floorAtC1) : Number.NaN;
     checks.push({
       target: `CPU per short streamed request <= ${TARGETS.cpuMsPerRequest} ms (concurrency 1)`,
       path,

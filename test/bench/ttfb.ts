@@ -68,6 +68,11 @@ export interface TtfbLevel {
   loadAverage: number;
 }
 
+/** CPU ms per gateway request, all of the path's processes together. */
+export function totalCpuMs(level: TtfbLevel): number {
+  return Object.values(level.cpuMsPerRequest).reduce((sum, ms) => sum + ms, 0);
+}
+
 /**
  * `perArm` streamed requests through `path` and as many straight to the simulator,
  * interleaved in one closed loop of `concurrency` in-flight requests.
