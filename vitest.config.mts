@@ -1,5 +1,9 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
+import { useWorkerdV8Flags } from "./test/stack/workers/workerd-v8-flags.js";
+
+// The Workers pool's workerd too (see WORKERD_V8_FLAGS).
+useWorkerdV8Flags();
 
 export default defineConfig({
   test: {

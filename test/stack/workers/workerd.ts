@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { Miniflare, type MiniflareOptions, type WorkerOptions } from "miniflare";
 import type { WorkerBundle } from "./build.js";
+import { useWorkerdV8Flags } from "./workerd-v8-flags.js";
 import { miniflareWorkerOptions } from "./wrangler-config.js";
 
 /** A Worker to serve: its Miniflare options (source, compatibility, bindings) and its own port. */
@@ -49,6 +50,7 @@ export async function startWorkerd(
     // Only for profiling (test/bench/profile.ts): the inspector stays off on every measured or tested path.
     ...(options.inspectorPort === undefined ? {} : { inspectorPort: options.inspectorPort }),
   });
+  useWorkerdV8Flags();
   const miniflare = new Miniflare(miniflareOptions(workers));
   try {
     await miniflare.ready;
