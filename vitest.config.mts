@@ -22,6 +22,8 @@ export default defineConfig({
                 UPSTASH_REDIS_REST_TOKEN: inject("upstashToken"),
                 UNIT_REGION_REDIS_REST_URLS: inject("regionUpstashUrls"),
                 UPSTREAM_BASE_URL: "http://127.0.0.1:9",
+                // The unreachable upstream above is retried until this deadline (20 s by default).
+                RETRY_DEADLINE_MS: "1500",
                 ANTHROPIC_API_KEY: "unused",
                 MAX_BODY_BYTES: "65536",
               },
@@ -33,6 +35,7 @@ export default defineConfig({
           globalSetup: ["test/stack/redis-global-setup.ts"],
           include: ["test/unit/**/*.test.ts"],
           testTimeout: 30_000,
+          hookTimeout: 30_000,
         },
       },
       {
