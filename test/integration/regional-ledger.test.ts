@@ -83,15 +83,19 @@ async function admittedOn(deployment: Deployment, response: Response): Promise<s
 /** Sends cheap requests to a region until it admits one with its own database; resolves with the answers' message ids. */
 async function warmUp(deployment: Deployment, key: string, body: MessageBody): Promise<string[]> {
   const messageIds: string[] = [];
+  const reasons: string[] = [];
   // A region that saw its database fail sends its hot path to the primary for a few seconds.
-  for (let attempt = 0; attempt < 50; attempt++) {
+  const giveUpAt = performance.now() + 20_000;
+  while (performance.now() < giveUpAt) {
     const response = await sendTo(deployment, key, body);
     expect(response.status).toBe(200);
     messageIds.push(messageIdOf(await response.text()));
-    if ((await admittedOn(deployment, response)) === "region") return messageIds;
+    const line = await deployment.gateway.waitForLog(response.headers.get("x-request-id")!);
+    if (line.admitted_on === "region") return messageIds;
+    reasons.push(`${line.admitted_on}: ${line.primary_reason ?? ""} ${line.storage ?? ""}`);
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
-  throw new Error(`${deployment.region} never admitted locally`);
+  throw new Error(`${deployment.region} never admitted locally in 20 s: ${reasons.join("; ")}`);
 }
 
 function messageIdOf(answer: string): string {
