@@ -19,16 +19,16 @@ import { fileURLToPath } from "node:url";
 export const WORKERD_V8_FLAGS = ["--single-threaded-gc"];
 
 /**
- * Makes Miniflare start workerd with WORKERD_V8_FLAGS, for workerd processes this process
- * starts from now on: Miniflare has no option for V8 flags, so its workerd becomes a
- * wrapper that sets them in the config (MINIFLARE_WORKERD_PATH still names the real binary
- * when set).
+ * Makes Miniflare start workerd with WORKERD_V8_FLAGS (or EDGEGATE_WORKERD_V8_FLAGS when
+ * set, space-separated: empty measures without), for workerd processes this process starts
+ * from now on: Miniflare has no option for V8 flags, so its workerd becomes a wrapper that
+ * sets them in the config (MINIFLARE_WORKERD_PATH still names the real binary when set).
  */
 export function useWorkerdV8Flags(): void {
   if (process.env.EDGEGATE_WORKERD_BINARY) return;
   const miniflare = createRequire(import.meta.url).resolve("miniflare");
   const bundled = createRequire(miniflare)("workerd") as { default: string };
   process.env.EDGEGATE_WORKERD_BINARY = process.env.MINIFLARE_WORKERD_PATH ?? bundled.default;
-  process.env.EDGEGATE_WORKERD_V8_FLAGS = WORKERD_V8_FLAGS.join(" ");
+  process.env.EDGEGATE_WORKERD_V8_FLAGS ??= WORKERD_V8_FLAGS.join(" ");
   process.env.MINIFLARE_WORKERD_PATH = fileURLToPath(new URL("./workerd-v8-flags.sh", import.meta.url));
 }
