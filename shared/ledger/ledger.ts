@@ -1,6 +1,7 @@
 import type { Redis } from "@upstash/redis";
 import { GatewayError } from "../http/errors.js";
 import { StorageHealth, withinTimeout } from "../storage/health.js";
+import { SingleFlight } from "../storage/single-flight.js";
 import { usagePeriods } from "../storage/keys.js";
 import type { WriteCoalescer } from "../storage/write-coalescer.js";
 import { type Admission, type AdmissionRequest, AdmissionVoided, admitOnPrimary, PolicyChanged } from "./admission.js";
@@ -91,17 +92,20 @@ export class Ledger {
   private readonly primaryHealth: StorageHealth;
   private readonly regionHealth: StorageHealth;
   private readonly replica: Replica | null;
-  private syncing: Promise<void> | null = null;
+  /** The replica's sync and the outbox's drain, one of each at a time. */
+  private readonly background: SingleFlight<"sync" | "drain">;
   private lastSyncAt = 0;
-  private draining: Promise<void> | null = null;
   private drainAgain = false;
-  private readonly replenishing = new Set<string>();
+  /** Top-ups under way, by lease: one at a time each. */
+  private readonly replenishing: SingleFlight<string>;
   private lastKeepFreshAt = 0;
 
   constructor(private readonly options: LedgerOptions) {
     this.primaryHealth = new StorageHealth(options.tuning.downForMs);
     this.regionHealth = new StorageHealth(options.tuning.downForMs);
     this.replica = options.region ? new Replica(options.region.redis, options.primary) : null;
+    this.background = new SingleFlight(BACKGROUND_TIMEOUT_FACTOR * options.storageTimeoutMs);
+    this.replenishing = new SingleFlight(BACKGROUND_TIMEOUT_FACTOR * options.storageTimeoutMs);
   }
 
   /** The region's replica of keys and tenants, when it has a database of its own and it answers. */
@@ -161,7 +165,8 @@ export class Ledger {
       const stranded = local?.kind === "to_primary" && local.reason === "lease_short" && (local.lease?.available ?? 0) > 0;
       if (!stranded || !(error instanceof GatewayError) || error.status !== 402) throw error;
       if (!(await returnLease(this.options.region!.redis, local.plan.lease, "all"))) throw error;
-      await this.drain();
+      // Whatever the drain lands, the primary decides with it.
+      await this.drain().catch(() => undefined);
       return this.admitOnPrimary({ ...request, reservationId: crypto.randomUUID() });
     }
   }
@@ -292,24 +297,20 @@ export class Ledger {
   private async replenish(order: ReplenishOrder): Promise<void> {
     const region = this.options.region!;
     if (this.primaryHealth.isDown() || this.replenishing.has(order.lease.localKey)) return;
-    this.replenishing.add(order.lease.localKey);
-    try {
-      await this.onPrimary(replenish(region.redis, this.options.primary, region.id, this.options.tuning.leaseHeadroomDivisor, this.options.tuning.creditTtlMs, order));
-    } finally {
-      this.replenishing.delete(order.lease.localKey);
-    }
+    await this.replenishing.run(order.lease.localKey, () =>
+      this.onPrimary(replenish(region.redis, this.options.primary, region.id, this.options.tuning.leaseHeadroomDivisor, this.options.tuning.creditTtlMs, order)),
+    );
   }
 
   /** Brings the replica up to date: one sync at a time per isolate, at most one per refresh interval. */
   sync(): Promise<void> {
-    if (!this.replica || this.primaryHealth.isDown()) return Promise.resolve();
-    if (this.syncing) return this.syncing;
-    if (Date.now() - this.lastSyncAt < this.options.tuning.replicaRefreshMs / 2) return Promise.resolve();
-    this.lastSyncAt = Date.now();
-    this.syncing = this.onPrimary(this.replica.sync()).finally(() => {
-      this.syncing = null;
-    });
-    return this.syncing;
+    const replica = this.replica;
+    if (!replica || this.primaryHealth.isDown()) return Promise.resolve();
+    if (!this.background.has("sync")) {
+      if (Date.now() - this.lastSyncAt < this.options.tuning.replicaRefreshMs / 2) return Promise.resolve();
+      this.lastSyncAt = Date.now();
+    }
+    return this.background.run("sync", () => this.onPrimary(replica.sync()));
   }
 
   /**
@@ -320,11 +321,8 @@ export class Ledger {
   drain(): Promise<void> {
     const region = this.options.region;
     if (!region) return Promise.resolve();
-    if (this.draining) {
-      this.drainAgain = true;
-      return this.draining;
-    }
-    this.draining = (async () => {
+    if (this.background.has("drain")) this.drainAgain = true;
+    return this.background.run("drain", async () => {
       do {
         this.drainAgain = false;
         try {
@@ -334,10 +332,7 @@ export class Ledger {
           return;
         }
       } while (this.drainAgain);
-    })().finally(() => {
-      this.draining = null;
     });
-    return this.draining;
   }
 
   /**
