@@ -8,6 +8,7 @@ import type { FeatureConfig } from "../request-policy/features.js";
 import type { BodyLimits } from "../http/body.js";
 import { ANTHROPIC_VERSIONS, type VersionPolicy } from "../http/anthropic-version.js";
 import type { RoutingDefaults } from "../routing/policy.js";
+import type { RedisConnection } from "../storage/redis.js";
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from "../upstream/backoff.js";
 import * as z from "zod/mini";
 import { parseJsonSetting } from "./json-setting.js";
@@ -116,9 +117,9 @@ export interface GatewayConfig {
   body: BodyLimits;
   region: string;
   storageTimeoutMs: number;
-  redis: { url: string; token: string };
+  redis: RedisConnection;
   /** The region's own database, or null. */
-  regionRedis: { url: string; token: string } | null;
+  regionRedis: RedisConnection | null;
   leases: LeaseTuning;
   adminToken: string;
   defaultLimits: { requestsPerMinute: number; tokensPerMinute: number };
@@ -148,12 +149,18 @@ export const DEFAULTS = {
   firstTokens: { windowMinutes: 5, refreshMs: 15_000, minSamples: 20 },
 } as const;
 
+/** No HTTP request to a database outlives this many storage timeouts. */
+const STORAGE_REQUEST_TIMEOUT_FACTOR = 5;
+
 const cache = new WeakMap<GatewayEnv, GatewayConfig>();
 
 /** Parses the environment once per isolate (env objects are stable per deployment). */
 export function gatewayConfig(env: GatewayEnv): GatewayConfig {
   let config = cache.get(env);
   if (!config) {
+    const storageTimeoutMs = positiveInt(env.STORAGE_TIMEOUT_MS, DEFAULTS.storageTimeoutMs);
+    // Background work (drains, top-ups, syncs) may take several storage timeouts; no single request more.
+    const storageRequestTimeoutMs = STORAGE_REQUEST_TIMEOUT_FACTOR * storageTimeoutMs;
     config = {
       upstreamApiKeys: (env.ANTHROPIC_API_KEY ?? "").split(",").map((key) => key.trim()).filter(Boolean),
       upstreamBaseUrl: (env.UPSTREAM_BASE_URL || DEFAULTS.upstreamBaseUrl).replace(/\/+$/, ""),
@@ -172,9 +179,11 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
         timeoutMs: positiveInt(env.BODY_TIMEOUT_MS, DEFAULTS.bodyTimeoutMs),
       },
       region: env.REGION || DEFAULTS.region,
-      storageTimeoutMs: positiveInt(env.STORAGE_TIMEOUT_MS, DEFAULTS.storageTimeoutMs),
-      redis: { url: env.UPSTASH_REDIS_REST_URL ?? "", token: env.UPSTASH_REDIS_REST_TOKEN ?? "" },
-      regionRedis: env.REGION_REDIS_REST_URL ? { url: env.REGION_REDIS_REST_URL, token: env.REGION_REDIS_REST_TOKEN ?? "" } : null,
+      storageTimeoutMs,
+      redis: { url: env.UPSTASH_REDIS_REST_URL ?? "", token: env.UPSTASH_REDIS_REST_TOKEN ?? "", requestTimeoutMs: storageRequestTimeoutMs },
+      regionRedis: env.REGION_REDIS_REST_URL
+        ? { url: env.REGION_REDIS_REST_URL, token: env.REGION_REDIS_REST_TOKEN ?? "", requestTimeoutMs: storageRequestTimeoutMs }
+        : null,
       leases: {
         ...DEFAULT_LEASE_TUNING,
         replicaMaxAgeMs: positiveInt(env.REPLICA_MAX_AGE_MS, DEFAULT_LEASE_TUNING.replicaMaxAgeMs),

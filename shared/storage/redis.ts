@@ -3,6 +3,8 @@ import { Redis } from "@upstash/redis/cloudflare";
 export interface RedisConnection {
   url: string;
   token: string;
+  /** No HTTP request to the database outlives this (its fetch is aborted), whoever waits for it. */
+  requestTimeoutMs: number;
 }
 
 const clients = new Map<string, Redis>();
@@ -17,7 +19,7 @@ const clients = new Map<string, Redis>();
  * hand them back parsed, which `parse` in tenants/store.ts accepts either way.
  */
 export function redisClient(connection: RedisConnection, lane: "requests" | "background" = "requests"): Redis {
-  const key = `${lane}\n${connection.url}\n${connection.token}`;
+  const key = `${lane}\n${connection.url}\n${connection.token}\n${connection.requestTimeoutMs}`;
   let redis = clients.get(key);
   if (!redis) {
     redis = new Redis({
@@ -28,6 +30,7 @@ export function redisClient(connection: RedisConnection, lane: "requests" | "bac
       responseEncoding: false,
       enableTelemetry: false,
       retry: false,
+      signal: () => AbortSignal.timeout(connection.requestTimeoutMs),
     });
     clients.set(key, redis);
   }

@@ -42,7 +42,7 @@ const REPLY = JSON.stringify([
     ],
   },
 ]);
-const stubRedis = redisClient({ url: STUB_URL, token: "stub" });
+const stubRedis = redisClient({ url: STUB_URL, token: "stub", requestTimeoutMs: 10_000 });
 const realFetch = globalThis.fetch;
 globalThis.fetch = ((input: RequestInfo | URL, init?: RequestInit) =>
   String(input).startsWith(STUB_URL) ? Promise.resolve(new Response(REPLY, { headers: { "content-type": "application/json" } })) : realFetch(input, init)) as typeof fetch;

@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { unitRedis as redis } from "./fixtures/redis.js";
 import { app } from "../../functions/gateway/app.js";
 import { DEFAULT_THRESHOLDS as CLASSIFIER_THRESHOLDS } from "../../shared/classify/index.js";
 import { evaluateRules, type RuleInput } from "../../shared/metrics/alerts/rules.js";
@@ -10,11 +11,8 @@ import { bucketOf, TTFT_MS } from "../../shared/metrics/histogram.js";
 import { routeRequest, routingHeaders } from "../../shared/routing/policy.js";
 import { withFirstTokenTarget } from "../../shared/routing/slo.js";
 import { redisKeys } from "../../shared/storage/keys.js";
-import { redisClient } from "../../shared/storage/redis.js";
 import { modelPolicySchema, tenantUpdateSchema } from "../../shared/tenants/model.js";
 
-const bindings = env as unknown as { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string };
-const redis = redisClient({ url: bindings.UPSTASH_REDIS_REST_URL, token: bindings.UPSTASH_REDIS_REST_TOKEN });
 
 const ALL_RULES = ["error_rate", "ttft_p95", "refusal_rate", "budget"] as const;
 const empty: RuleInput = { window: new Map(), refusalBaseline: new Map(), ttftBaseline: new Map(), budgets: [] };

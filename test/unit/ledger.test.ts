@@ -1,5 +1,5 @@
-import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { unitRedis as redis } from "./fixtures/redis.js";
 import { refusalOf } from "./fixtures/refusal.js";
 import { GatewayError } from "../../shared/http/errors.js";
 import { type AdmissionRequest, AdmissionVoided, admitOnPrimary as admit, PolicyChanged } from "../../shared/ledger/admission.js";
@@ -8,12 +8,9 @@ import { takeFromBuckets } from "../../shared/ledger/limits.js";
 import { type Settlement, writeSettlement } from "../../shared/ledger/settlement.js";
 import { NO_USAGE } from "../../shared/pricing/cost.js";
 import { redisKeys, usagePeriods } from "../../shared/storage/keys.js";
-import { redisClient } from "../../shared/storage/redis.js";
 import { type KeyRecord, type Tenant, tenantInputSchema } from "../../shared/tenants/model.js";
 
 // The ledger's scripts against real Redis (behind the Upstash bridge, started by the project's global setup).
-const bindings = env as unknown as { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string };
-const redis = redisClient({ url: bindings.UPSTASH_REDIS_REST_URL, token: bindings.UPSTASH_REDIS_REST_TOKEN });
 const DEFAULTS = { requestsPerMinute: 600, tokensPerMinute: 2_000_000 };
 
 async function fixture(limits: Partial<Tenant["limits"]> = {}, extra: Partial<Tenant> = {}) {

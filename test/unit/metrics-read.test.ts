@@ -1,5 +1,6 @@
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { unitRedis as redis } from "./fixtures/redis.js";
 import { seriesOverTime } from "../../shared/metrics/aggregate.js";
 import { bucketOf, TOKENS_PER_SECOND, TTFT_MS } from "../../shared/metrics/histogram.js";
 import { IsolateMetrics } from "../../shared/metrics/isolate-view.js";
@@ -10,13 +11,10 @@ import { HOURLY_RETENTION_MS, type Increments, METRICS_RETENTION_MS, minuteOf, r
 import { DIMENSIONS, type Projection, projectFields } from "../../shared/metrics/series.js";
 import { MetricsStore } from "../../shared/metrics/store.js";
 import { redisKeys } from "../../shared/storage/keys.js";
-import { redisClient } from "../../shared/storage/redis.js";
 import { scheduled } from "../../functions/gateway/scheduled.js";
 import type { GatewayEnv } from "../../shared/config/env.js";
 import { applyMetrics, settleMetrics } from "./fixtures/metrics-writes.js";
 
-const bindings = env as unknown as { UPSTASH_REDIS_REST_URL: string; UPSTASH_REDIS_REST_TOKEN: string };
-const redis = redisClient({ url: bindings.UPSTASH_REDIS_REST_URL, token: bindings.UPSTASH_REDIS_REST_TOKEN });
 const store = new MetricsStore(redis);
 /** A store whose reads are counted: the hashes its scripts read and the fields they held (HLEN). */
 const counting = (() => {

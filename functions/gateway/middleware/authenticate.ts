@@ -4,6 +4,7 @@ import { sha256Hex } from "../../../shared/auth/constant-time.js";
 import { clientNetwork, networkId } from "../../../shared/auth/network.js";
 import { presentedKey } from "../../../shared/auth/presented-key.js";
 import { GatewayError } from "../../../shared/http/errors.js";
+import { withinTimeout } from "../../../shared/storage/health.js";
 import { keyRefusals, pinRefusal } from "../../../shared/tenants/key-refusals.js";
 import type { KeyLookup } from "../../../shared/tenants/store.js";
 import type { Caller, GatewayAppEnv } from "../context.js";
@@ -78,10 +79,11 @@ export async function resolveKey(c: Context<GatewayAppEnv>, presented: string, m
  */
 async function lookupKey(c: Context<GatewayAppEnv>, keyHash: string): Promise<KeyLookup | null> {
   const { tenants, ledger } = c.get("services");
+  const { storageTimeoutMs } = c.get("config");
   const local = ledger.replicaIfUp();
   if (local) {
     try {
-      const found = await local.replica.lookup(keyHash, local.maxAgeMs);
+      const found = await withinTimeout(local.replica.lookup(keyHash, local.maxAgeMs), storageTimeoutMs);
       if (found.status === "ok") return found;
       if (found.status === "replica_stale") c.executionCtx.waitUntil(ledger.sync().catch(() => undefined));
     } catch {
@@ -89,7 +91,7 @@ async function lookupKey(c: Context<GatewayAppEnv>, keyHash: string): Promise<Ke
     }
   }
   try {
-    const found = await tenants.lookupKey(keyHash);
+    const found = await withinTimeout(tenants.lookupKey(keyHash), storageTimeoutMs);
     ledger.observe("primary", true);
     if (local && found?.tenant) c.executionCtx.waitUntil(local.replica.copy(keyHash, found.key, found.tenant).catch(() => undefined));
     return found;
