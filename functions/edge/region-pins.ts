@@ -1,5 +1,6 @@
 import { sha256Hex } from "../../shared/auth/constant-time.js";
 import { presentedKey, widgetKeyOf } from "../../shared/auth/presented-key.js";
+import { withinTimeout } from "../../shared/storage/health.js";
 import { redisClient } from "../../shared/storage/redis.js";
 import { SingleFlight } from "../../shared/storage/single-flight.js";
 import { KeyCache } from "../../shared/tenants/key-cache.js";
@@ -49,7 +50,8 @@ export async function regionPinOf(request: Request, env: EdgeEnv, waitUntil: (wo
     if (Date.now() - known.fetchedAt > PIN_CACHE_MS) waitUntil(lookUp(store, keyHash));
     return known.tenant.regionPin;
   }
-  await lookUp(store, keyHash);
+  // The lookup's starter has no timer of its own in it (a script call can take two requests).
+  await withinTimeout(lookUp(store, keyHash), PIN_LOOKUP_TIMEOUT_MS).catch(() => undefined);
   return cache.get(keyHash, Number.POSITIVE_INFINITY, Date.now())?.tenant.regionPin ?? null;
 }
 

@@ -253,8 +253,8 @@ export class Ledger {
           credits: [],
         });
         // A new day's first request here: what is left of the tenant's leases of past days goes back.
-        if (lease.granted === 0) await this.sweepLeases(request.tenant.id);
-        return topUp;
+        await Promise.all([topUp, lease.granted === 0 ? this.sweepLeases(request.tenant.id) : undefined]);
+        return;
       }
       case "credit_short": {
         // How fast the region uses the limit is not known here (this request was admitted on
@@ -324,6 +324,7 @@ export class Ledger {
     if (this.background.has("drain")) this.drainAgain = true;
     return this.background.run("drain", async () => {
       do {
+        this.background.renew("drain");
         this.drainAgain = false;
         try {
           await this.onPrimary(drainOutbox(region.redis, this.options.primary, region.id));

@@ -31,16 +31,17 @@ describe("SingleFlight", () => {
     expect(started).toBe(2);
   });
 
-  it("presumes a flight dead after its maximum age: the next caller starts a new one", async () => {
+  it("presumes a flight dead when not started or renewed for its maximum age: the next caller starts a new one", async () => {
     const flights = new SingleFlight(1_000);
     const never = pending<string>();
     void flights.run("k", () => never.promise, 0);
-    expect(flights.has("k", 999)).toBe(true);
-    expect(flights.has("k", 1_000)).toBe(false);
-    expect(await flights.run("k", async () => "fresh", 1_000)).toBe("fresh");
+    flights.renew("k", 800);
+    expect(flights.has("k", 1_500)).toBe(true);
+    expect(flights.has("k", 1_800)).toBe(false);
+    expect(await flights.run("k", async () => "fresh", 1_800)).toBe("fresh");
   });
 
-  it("lets a caller wait on another's flight only for what is left of its age", async () => {
+  it("lets a caller wait on another's flight for its maximum age at most", async () => {
     const flights = new SingleFlight(50);
     const never = pending<string>();
     void flights.run("k", () => never.promise);
