@@ -149,8 +149,12 @@ export const DEFAULTS = {
   firstTokens: { windowMinutes: 5, refreshMs: 15_000, minSamples: 20 },
 } as const;
 
-/** No HTTP request to a database outlives this many storage timeouts. */
+/**
+ * No HTTP request to a database outlives this many storage timeouts, nor 10 s (a short
+ * hot-path timeout must not cut the background's, the dashboard's or the admin API's reads).
+ */
 const STORAGE_REQUEST_TIMEOUT_FACTOR = 5;
+const MIN_STORAGE_REQUEST_TIMEOUT_MS = 10_000;
 
 const cache = new WeakMap<GatewayEnv, GatewayConfig>();
 
@@ -160,7 +164,7 @@ export function gatewayConfig(env: GatewayEnv): GatewayConfig {
   if (!config) {
     const storageTimeoutMs = positiveInt(env.STORAGE_TIMEOUT_MS, DEFAULTS.storageTimeoutMs);
     // Background work (drains, top-ups, syncs) may take several storage timeouts; no single request more.
-    const storageRequestTimeoutMs = STORAGE_REQUEST_TIMEOUT_FACTOR * storageTimeoutMs;
+    const storageRequestTimeoutMs = Math.max(STORAGE_REQUEST_TIMEOUT_FACTOR * storageTimeoutMs, MIN_STORAGE_REQUEST_TIMEOUT_MS);
     config = {
       upstreamApiKeys: (env.ANTHROPIC_API_KEY ?? "").split(",").map((key) => key.trim()).filter(Boolean),
       upstreamBaseUrl: (env.UPSTREAM_BASE_URL || DEFAULTS.upstreamBaseUrl).replace(/\/+$/, ""),
