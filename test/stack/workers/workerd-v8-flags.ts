@@ -25,10 +25,11 @@ export const WORKERD_V8_FLAGS = ["--single-threaded-gc"];
  * sets them in the config (MINIFLARE_WORKERD_PATH still names the real binary when set).
  */
 export function useWorkerdV8Flags(): void {
-  if (process.env.EDGEGATE_WORKERD_BINARY) return;
+  const wrapper = fileURLToPath(new URL("./workerd-v8-flags.sh", import.meta.url));
+  if (process.env.MINIFLARE_WORKERD_PATH === wrapper) return;
   const miniflare = createRequire(import.meta.url).resolve("miniflare");
   const bundled = createRequire(miniflare)("workerd") as { default: string };
   process.env.EDGEGATE_WORKERD_BINARY = process.env.MINIFLARE_WORKERD_PATH ?? bundled.default;
   process.env.EDGEGATE_WORKERD_V8_FLAGS ??= WORKERD_V8_FLAGS.join(" ");
-  process.env.MINIFLARE_WORKERD_PATH = fileURLToPath(new URL("./workerd-v8-flags.sh", import.meta.url));
+  process.env.MINIFLARE_WORKERD_PATH = wrapper;
 }
