@@ -92,12 +92,13 @@ export class Ledger {
   private readonly primaryHealth: StorageHealth;
   private readonly regionHealth: StorageHealth;
   private readonly replica: Replica | null;
-  /** The replica's sync and the outbox's drain, one of each at a time. */
-  private readonly background: SingleFlight<"sync" | "drain">;
+  /**
+   * Background work, one flight of each at a time: the replica's sync ("sync"), the
+   * outbox's drain ("drain"), each lease's top-up (the lease's local key).
+   */
+  private readonly background: SingleFlight<string>;
   private lastSyncAt = 0;
   private drainAgain = false;
-  /** Top-ups under way, by lease: one at a time each. */
-  private readonly replenishing: SingleFlight<string>;
   private lastKeepFreshAt = 0;
 
   constructor(private readonly options: LedgerOptions) {
@@ -105,7 +106,6 @@ export class Ledger {
     this.regionHealth = new StorageHealth(options.tuning.downForMs);
     this.replica = options.region ? new Replica(options.region.redis, options.primary) : null;
     this.background = new SingleFlight(BACKGROUND_TIMEOUT_FACTOR * options.storageTimeoutMs);
-    this.replenishing = new SingleFlight(BACKGROUND_TIMEOUT_FACTOR * options.storageTimeoutMs);
   }
 
   /** The region's replica of keys and tenants, when it has a database of its own and it answers. */
@@ -296,8 +296,8 @@ export class Ledger {
 
   private async replenish(order: ReplenishOrder): Promise<void> {
     const region = this.options.region!;
-    if (this.primaryHealth.isDown() || this.replenishing.has(order.lease.localKey)) return;
-    await this.replenishing.run(order.lease.localKey, () =>
+    if (this.primaryHealth.isDown() || this.background.has(order.lease.localKey)) return;
+    await this.background.run(order.lease.localKey, () =>
       this.onPrimary(replenish(region.redis, this.options.primary, region.id, this.options.tuning.leaseHeadroomDivisor, this.options.tuning.creditTtlMs, order)),
     );
   }
